@@ -1,0 +1,208 @@
+"""Time rules (SPEC §3, §11.4): zones, deadline instants, "today" and "now".
+
+Pure functions over the standard library only (cheap to import).  Decisions:
+
+* ``AoE`` ("anywhere on earth") is UTC−12, the zone database's ``Etc/GMT+12`` (inverted sign).
+* A deadline given without a time means 23:59 in its zone.
+* A local time that does not exist (DST gap) is rejected.  An ambiguous local time (DST
+  overlap) resolves to its *first* occurrence (the earlier instant, ``fold=0``): for a deadline
+  the earlier reading is the safe one.  Both rules are in docs/time.md.
+* Instants are stored and compared in UTC.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from gradtrack.errors import InvalidValue
+
+AOE = "AoE"
+AOE_ZONE = "Etc/GMT+12"
+END_OF_DAY = time(23, 59)
+
+_LOCAL_DT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> tzinfo:
+    """The tzinfo for an IANA zone name or ``AoE``; :class:`InvalidValue` if unknown."""
+    if name == AOE or name.lower() == "aoe":
+        return ZoneInfo(AOE_ZONE)
+    if not name or name != name.strip() or "\x00" in name or name.startswith(("/", ".")):
+        raise InvalidValue(f"unknown time zone {name!r} (expected an IANA name like "
+                           "'America/New_York', or 'AoE')")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidValue(
+            f"unknown time zone {name!r} (expected an IANA name like 'America/New_York', or 'AoE')"
+        ) from None
+
+
+def check_zone(name: str) -> str:
+    """Return the canonical spelling of a zone name (``AoE`` for any case of it)."""
+    zone(name)
+    return AOE if name.lower() == "aoe" else name
+
+
+def system_zone_name() -> str:
+    """The system's IANA zone name, best effort; ``UTC`` when it cannot be told."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        try:
+            zone(tz)
+            return tz
+        except InvalidValue:
+            pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        marker = "zoneinfo/"
+        if marker in target:
+            name = target.split(marker, 1)[1]
+            zone(name)
+            return name
+    except (OSError, InvalidValue):
+        pass
+    try:
+        with open("/etc/timezone", encoding="utf-8") as fh:
+            name = fh.read().strip()
+        zone(name)
+        return name
+    except (OSError, InvalidValue):
+        return "UTC"
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` → date, or :class:`InvalidValue` naming the text."""
+    m = _DATE.match(text.strip()) if isinstance(text, str) else None
+    if m:
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    raise InvalidValue(f"invalid date {text!r} (expected YYYY-MM-DD)")
+
+
+def parse_local_datetime(text: str) -> datetime:
+    """``YYYY-MM-DD[ HH:MM]`` → naive local datetime; a missing time means 23:59."""
+    m = _LOCAL_DT.match(text.strip()) if isinstance(text, str) else None
+    if m:
+        try:
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+            if m[4] is None:
+                return datetime.combine(day, END_OF_DAY)
+            return datetime.combine(day, time(int(m[4]), int(m[5])))
+        except ValueError:
+            pass
+    raise InvalidValue(f"invalid date-time {text!r} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+
+
+def local_to_utc(local: datetime, zone_name: str) -> datetime:
+    """Convert a naive local date-time in ``zone_name`` to an aware UTC instant.
+
+    Raises :class:`InvalidValue` for a local time that does not exist (DST gap).  An ambiguous
+    time (DST overlap) takes its first occurrence.
+    """
+    if local.tzinfo is not None:
+        raise ValueError("local_to_utc expects a naive local date-time")
+    tz = zone(zone_name)
+    first = local.replace(tzinfo=tz, fold=0)
+    instant = first.astimezone(UTC)
+    back = instant.astimezone(tz).replace(tzinfo=None)
+    if back != local:
+        raise InvalidValue(
+            f"local time {local:%Y-%m-%d %H:%M} does not exist in {zone_name} "
+            "(the clocks skip it at a daylight-saving change)"
+        )
+    return instant
+
+
+def is_ambiguous(local: datetime, zone_name: str) -> bool:
+    """True when ``local`` happens twice in ``zone_name`` (a DST overlap)."""
+    tz = zone(zone_name)
+    return local.replace(tzinfo=tz, fold=0).utcoffset() != local.replace(
+        tzinfo=tz, fold=1
+    ).utcoffset()
+
+
+def utc_to_local(instant: datetime, zone_name: str) -> datetime:
+    """An aware instant as an aware date-time in ``zone_name``."""
+    return as_utc(instant).astimezone(zone(zone_name))
+
+
+def as_utc(instant: datetime) -> datetime:
+    """Aware UTC; naive values are taken to be UTC already (as SQLite returns them)."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC)
+
+
+def local_date(instant: datetime, zone_name: str) -> date:
+    """The calendar date of an instant in a zone."""
+    return utc_to_local(instant, zone_name).date()
+
+
+def start_of_day(day: date, zone_name: str) -> datetime:
+    """00:00 on ``day`` in ``zone_name`` as a UTC instant (a gap at midnight moves forward)."""
+    tz = zone(zone_name)
+    local = datetime.combine(day, time(0, 0))
+    try:
+        return local_to_utc(local, zone_name)
+    except InvalidValue:
+        # A few zones skip midnight itself; the day starts at the first instant that exists.
+        return (local.replace(tzinfo=tz) + timedelta(hours=1)).astimezone(UTC).replace(
+            minute=0, second=0, microsecond=0
+        )
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date-time *with* an offset (``GRADTRACK_NOW``) → aware UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidValue(
+            f"invalid instant {text!r} (expected an ISO date-time with offset, "
+            "e.g. 2026-11-28T09:00:00+00:00)"
+        )
+    return value.astimezone(UTC)
+
+
+def resolve_now(
+    zone_name: str,
+    today: date | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> datetime:
+    """The current instant (SPEC §11.4), as aware UTC.
+
+    ``today`` (from ``--today``) wins, then ``GRADTRACK_TODAY``: both mean 00:00 on that date in
+    the applicant's zone.  Then ``GRADTRACK_NOW`` pins an exact instant.  Else the clock.
+    """
+    env = os.environ if environ is None else environ
+    if today is None and env.get("GRADTRACK_TODAY"):
+        today = parse_date(env["GRADTRACK_TODAY"])
+    if today is not None:
+        return start_of_day(today, zone_name)
+    if env.get("GRADTRACK_NOW"):
+        return parse_instant(env["GRADTRACK_NOW"])
+    return datetime.now(UTC)
+
+
+def clock_now(environ: Mapping[str, str] | None = None) -> datetime:
+    """The instant that stamps changes: ``GRADTRACK_NOW`` when set, else the clock."""
+    env = os.environ if environ is None else environ
+    if env.get("GRADTRACK_NOW"):
+        return parse_instant(env["GRADTRACK_NOW"])
+    return datetime.now(UTC)
+
+
+def format_local(instant: datetime, zone_name: str) -> str:
+    """``YYYY-MM-DD HH:MM Zone`` for people."""
+    return f"{utc_to_local(instant, zone_name):%Y-%m-%d %H:%M} {zone_name}"
