@@ -1,0 +1,219 @@
+"""Milestone rules (SPEC §4.1): offsets, anchors and the shipped defaults.
+
+Pure data and parsing, shared by the planner and the CLI's ``rules`` commands.  How a rule turns
+into dates is the planner's business (:mod:`gradtrack.planner`); docs/planner.md has the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from gradtrack.errors import InvalidValue
+
+DAYS = "d"
+WORKING_DAYS = "wd"
+MAX_OFFSET = 3650
+
+ANCHOR_DEADLINE = "deadline"
+ANCHOR_LETTERS_DUE = "letters_due"
+ANCHOR_SCORES_DUE = "scores_due"
+ANCHOR_FUNDING_DUE = "funding_due"
+MILESTONE_ANCHOR_PREFIX = "milestone:"
+ANCHORS = frozenset(
+    {
+        ANCHOR_DEADLINE,
+        ANCHOR_LETTERS_DUE,
+        ANCHOR_SCORES_DUE,
+        ANCHOR_FUNDING_DUE,
+        "milestone:letters.ask",
+        "milestone:letters.packet",
+    }
+)
+
+CONDITION_LETTER_NOT_SUBMITTED = "letter_not_submitted"
+CONDITION_WANTS_SCORES = "wants_scores"
+CONDITION_WAIVER_PLANNED = "waiver_planned"
+
+_PART = re.compile(r"^(\d{1,4})(d|wd)$")
+
+
+@dataclass(frozen=True, order=True)
+class Offset:
+    """``amount`` calendar days (``d``) or working days (``wd``) before an anchor."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+def _bad_offsets(text: str) -> InvalidValue:
+    return InvalidValue(f"invalid offset {text!r} (expected e.g. 42d, 15wd or 14d,7d,3d)")
+
+
+def parse_offsets(text: str) -> tuple[Offset, ...]:
+    """``"35d"``, ``"15wd"``, ``"14d,7d,3d"`` → offsets, in the order given.
+
+    Spaces around parts and upper-case units are accepted; empty parts, signs, amounts above
+    3650 and duplicates are not (:class:`InvalidValue` naming the whole text).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise _bad_offsets(text)
+    offsets: list[Offset] = []
+    for part in text.split(","):
+        m = _PART.match(part.strip().lower())
+        if m is None:
+            raise _bad_offsets(text)
+        offset = Offset(int(m[1]), m[2])
+        if offset.amount > MAX_OFFSET or offset in offsets:
+            raise _bad_offsets(text)
+        offsets.append(offset)
+    return tuple(offsets)
+
+
+def format_offsets(offsets: Iterable[Offset]) -> str:
+    """Offsets as ``parse_offsets`` reads them: ``"14d,7d,3d"``."""
+    return ",".join(str(o) for o in offsets)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One milestone rule.
+
+    ``anchors``: several anchors → the earliest resulting date wins.  Offsets pair with anchors
+    by position when there are as many of each (``sop.draft``: 49d before the deadline, 7d before
+    the packet); a single offset applies to every anchor.  ``each_offset`` rules (only
+    ``letters.remind`` by default) instead make one milestone per offset.
+    """
+
+    key: str
+    offsets: tuple[Offset, ...]
+    anchors: tuple[str, ...]
+    condition: str | None = None
+    enabled: bool = True
+    description: str = ""
+    each_offset: bool = False
+    scope: str = "program"
+
+    def pairs(self) -> tuple[tuple[Offset, str], ...]:
+        """The (offset, anchor) combinations whose earliest date is the milestone's date."""
+        if len(self.offsets) == len(self.anchors):
+            return tuple(zip(self.offsets, self.anchors, strict=True))
+        return tuple((o, a) for a in self.anchors for o in self.offsets)
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "submit",
+        (Offset(3, DAYS),),
+        (ANCHOR_DEADLINE,),
+        description="3 days before the deadline",
+    ),
+    Rule(
+        "letters.ask",
+        (Offset(42, DAYS),),
+        (ANCHOR_LETTERS_DUE,),
+        description="42 days before the letters' due date (or the deadline)",
+        scope="recommender",
+    ),
+    Rule(
+        "letters.packet",
+        (Offset(35, DAYS),),
+        (ANCHOR_LETTERS_DUE,),
+        description="35 days before (send CV, SOP draft, program list)",
+        scope="recommender",
+    ),
+    Rule(
+        "letters.remind",
+        (Offset(14, DAYS), Offset(7, DAYS), Offset(3, DAYS)),
+        (ANCHOR_LETTERS_DUE,),
+        condition=CONDITION_LETTER_NOT_SUBMITTED,
+        description="14, 7 and 3 days before, only while not submitted",
+        each_offset=True,
+        scope="letter",
+    ),
+    Rule(
+        "cv.ready",
+        (Offset(7, DAYS),),
+        ("milestone:letters.ask",),
+        description="7 days before the earliest letters.ask",
+        scope="material",
+    ),
+    Rule(
+        "sop.draft",
+        (Offset(49, DAYS), Offset(7, DAYS)),
+        (ANCHOR_DEADLINE, "milestone:letters.packet"),
+        description="49 days before, and no later than 7 days before the earliest letters.packet",
+        scope="material",
+    ),
+    Rule(
+        "sop.final",
+        (Offset(10, DAYS),),
+        (ANCHOR_DEADLINE,),
+        description="10 days before",
+        scope="material",
+    ),
+    Rule(
+        "scores.send",
+        (Offset(21, DAYS),),
+        (ANCHOR_SCORES_DUE,),
+        condition=CONDITION_WANTS_SCORES,
+        description="21 days before, only if the program wants scores",
+    ),
+    Rule(
+        "transcripts.request",
+        (Offset(15, WORKING_DAYS),),
+        (ANCHOR_DEADLINE,),
+        description="15 working days before",
+    ),
+    Rule(
+        "fee.waiver",
+        (Offset(21, DAYS),),
+        (ANCHOR_FUNDING_DUE,),
+        condition=CONDITION_WAIVER_PLANNED,
+        description="21 days before, only if a waiver is planned",
+    ),
+    Rule(
+        "decision.reply",
+        (),
+        (),
+        description="April 15 of the entry year for funded Fall offers, else the offer's date",
+    ),
+)
+
+RULE_KEYS: frozenset[str] = frozenset(r.key for r in DEFAULT_RULES)
+_DEFAULTS = {r.key: r for r in DEFAULT_RULES}
+
+
+def default_rule(key: str) -> Rule:
+    """The shipped rule for ``key``; :class:`InvalidValue` naming an unknown key."""
+    try:
+        return _DEFAULTS[key]
+    except KeyError:
+        known = ", ".join(r.key for r in DEFAULT_RULES)
+        raise InvalidValue(f"unknown rule {key!r} (known rules: {known})") from None
+
+
+def with_offsets(rule: Rule, offsets: tuple[Offset, ...]) -> Rule:
+    """``rule`` with new offsets, checked against its anchors (for ``rules set``).
+
+    ``decision.reply`` takes no offsets; a rule with several anchors takes one offset (for all
+    of them) or one per anchor; other rules take one offset unless they repeat per offset.
+    """
+    text = format_offsets(offsets)
+    if not rule.anchors:
+        raise InvalidValue(f"rule {rule.key!r} takes no offsets (got {text!r})")
+    if not offsets:
+        raise _bad_offsets(text)
+    if rule.each_offset:
+        return replace(rule, offsets=offsets)
+    allowed = {1, len(rule.anchors)}
+    if len(offsets) not in allowed:
+        want = " or ".join(str(n) for n in sorted(allowed))
+        raise InvalidValue(
+            f"rule {rule.key!r} takes {want} offset{'s' if max(allowed) > 1 else ''} (got {text!r})"
+        )
+    return replace(rule, offsets=offsets)

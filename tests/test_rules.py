@@ -1,0 +1,121 @@
+"""Rules: offsets parse and print exactly; defaults match SPEC §4.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradtrack.errors import InvalidValue
+from gradtrack.rules import (
+    DEFAULT_RULES,
+    RULE_KEYS,
+    Offset,
+    default_rule,
+    format_offsets,
+    parse_offsets,
+    with_offsets,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("35d", (Offset(35, "d"),)),
+        ("15wd", (Offset(15, "wd"),)),
+        ("14d,7d,3d", (Offset(14, "d"), Offset(7, "d"), Offset(3, "d"))),
+        ("0d", (Offset(0, "d"),)),
+        ("3650d", (Offset(3650, "d"),)),
+        (" 14d, 7d ", (Offset(14, "d"), Offset(7, "d"))),
+        ("10WD", (Offset(10, "wd"),)),
+        ("3d,3wd", (Offset(3, "d"), Offset(3, "wd"))),
+    ],
+)
+def test_parse_offsets_accepts(text: str, expected: tuple[Offset, ...]) -> None:
+    assert parse_offsets(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "d",
+        "35",
+        "-3d",
+        "+3d",
+        "3651d",
+        "14d,,7d",
+        "14d,",
+        ",7d",
+        "7d,7d",
+        "3 d",
+        "3h",
+        "1.5d",
+        "3dw",
+        "99999d",
+        "3d;7d",
+    ],
+)
+def test_parse_offsets_rejects_naming_text(text: str) -> None:
+    with pytest.raises(InvalidValue) as err:
+        parse_offsets(text)
+    assert str(err.value) == (f"invalid offset {text!r} (expected e.g. 42d, 15wd or 14d,7d,3d)")
+
+
+def test_offset_str_and_format_round_trip() -> None:
+    assert str(Offset(42, "d")) == "42d"
+    assert str(Offset(15, "wd")) == "15wd"
+    offsets = parse_offsets("14d,7d,3d")
+    assert format_offsets(offsets) == "14d,7d,3d"
+    assert parse_offsets(format_offsets(offsets)) == offsets
+
+
+def test_default_rules_match_spec_table() -> None:
+    table = {r.key: (format_offsets(r.offsets), r.anchors, r.condition) for r in DEFAULT_RULES}
+    assert table == {
+        "submit": ("3d", ("deadline",), None),
+        "letters.ask": ("42d", ("letters_due",), None),
+        "letters.packet": ("35d", ("letters_due",), None),
+        "letters.remind": ("14d,7d,3d", ("letters_due",), "letter_not_submitted"),
+        "cv.ready": ("7d", ("milestone:letters.ask",), None),
+        "sop.draft": ("49d,7d", ("deadline", "milestone:letters.packet"), None),
+        "sop.final": ("10d", ("deadline",), None),
+        "scores.send": ("21d", ("scores_due",), "wants_scores"),
+        "transcripts.request": ("15wd", ("deadline",), None),
+        "fee.waiver": ("21d", ("funding_due",), "waiver_planned"),
+        "decision.reply": ("", (), None),
+    }
+    assert frozenset(table) == RULE_KEYS
+    assert all(r.enabled for r in DEFAULT_RULES)
+
+
+def test_default_rule_unknown_key_lists_known() -> None:
+    assert default_rule("submit").key == "submit"
+    with pytest.raises(InvalidValue) as err:
+        default_rule("letters.nag")
+    assert "'letters.nag'" in str(err.value)
+    assert "letters.ask" in str(err.value) and "decision.reply" in str(err.value)
+
+
+def test_pairs() -> None:
+    sop = default_rule("sop.draft")
+    assert sop.pairs() == (
+        (Offset(49, "d"), "deadline"),
+        (Offset(7, "d"), "milestone:letters.packet"),
+    )
+    one = with_offsets(sop, (Offset(60, "d"),))
+    assert one.pairs() == (
+        (Offset(60, "d"), "deadline"),
+        (Offset(60, "d"), "milestone:letters.packet"),
+    )
+
+
+def test_with_offsets_checks_count() -> None:
+    assert with_offsets(default_rule("submit"), parse_offsets("5d")).offsets == (Offset(5, "d"),)
+    remind = with_offsets(default_rule("letters.remind"), parse_offsets("10d,2d"))
+    assert remind.offsets == (Offset(10, "d"), Offset(2, "d"))
+    with pytest.raises(InvalidValue, match="'submit' takes 1 offset"):
+        with_offsets(default_rule("submit"), parse_offsets("5d,2d"))
+    with pytest.raises(InvalidValue, match=r"'sop\.draft' takes 1 or 2 offsets"):
+        with_offsets(default_rule("sop.draft"), parse_offsets("5d,2d,1d"))
+    with pytest.raises(InvalidValue, match=r"'decision\.reply' takes no offsets"):
+        with_offsets(default_rule("decision.reply"), parse_offsets("5d"))
