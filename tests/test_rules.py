@@ -81,7 +81,7 @@ def test_default_rules_match_spec_table() -> None:
         "sop.final": ("10d", ("deadline",), None),
         "scores.send": ("21d", ("scores_due",), "wants_scores"),
         "transcripts.request": ("15wd", ("deadline",), None),
-        "fee.waiver": ("21d", ("funding_due",), "waiver_planned"),
+        "fee.waiver": ("21d", ("deadline",), "waiver_planned"),
         "decision.reply": ("", (), None),
     }
     assert frozenset(table) == RULE_KEYS

@@ -172,7 +172,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         "fee.waiver",
         (Offset(21, DAYS),),
-        (ANCHOR_FUNDING_DUE,),
+        (ANCHOR_DEADLINE,),
         condition=CONDITION_WAIVER_PLANNED,
         description="21 days before, only if a waiver is planned",
     ),
