@@ -35,8 +35,9 @@ def zone(name: str) -> tzinfo:
     if name == AOE or name.lower() == "aoe":
         return ZoneInfo(AOE_ZONE)
     if not name or name != name.strip() or "\x00" in name or name.startswith(("/", ".")):
-        raise InvalidValue(f"unknown time zone {name!r} (expected an IANA name like "
-                           "'America/New_York', or 'AoE')")
+        raise InvalidValue(
+            f"unknown time zone {name!r} (expected an IANA name like 'America/New_York', or 'AoE')"
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -126,9 +127,9 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
 def is_ambiguous(local: datetime, zone_name: str) -> bool:
     """True when ``local`` happens twice in ``zone_name`` (a DST overlap)."""
     tz = zone(zone_name)
-    return local.replace(tzinfo=tz, fold=0).utcoffset() != local.replace(
-        tzinfo=tz, fold=1
-    ).utcoffset()
+    return (
+        local.replace(tzinfo=tz, fold=0).utcoffset() != local.replace(tzinfo=tz, fold=1).utcoffset()
+    )
 
 
 def utc_to_local(instant: datetime, zone_name: str) -> datetime:
@@ -156,8 +157,10 @@ def start_of_day(day: date, zone_name: str) -> datetime:
         return local_to_utc(local, zone_name)
     except InvalidValue:
         # A few zones skip midnight itself; the day starts at the first instant that exists.
-        return (local.replace(tzinfo=tz) + timedelta(hours=1)).astimezone(UTC).replace(
-            minute=0, second=0, microsecond=0
+        return (
+            (local.replace(tzinfo=tz) + timedelta(hours=1))
+            .astimezone(UTC)
+            .replace(minute=0, second=0, microsecond=0)
         )
 
 

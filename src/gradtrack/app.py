@@ -1,0 +1,140 @@
+"""The App object: paths, settings, engine and sessions, all built lazily.
+
+Created by the root CLI group and passed to commands; nothing here runs until a command asks
+for a session, so ``--help`` never opens (or migrates) a database.  The CLI owns the
+transaction: :meth:`App.read` and :meth:`App.write` each give one session in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from gradtrack import timeutil
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gradtrack.services.settings import Settings
+
+
+class App:
+    def __init__(
+        self,
+        db: str | None = None,
+        today: date | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._db = db
+        self._today = today
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._schema_checked: set[bool] = set()
+        self._after_commit: list[Callable[[App], None]] = []
+
+    def set_today(self, today: date) -> None:
+        self._today = today
+
+    # -- database ---------------------------------------------------------------------------
+    @cached_property
+    def url(self) -> str:
+        from gradtrack.db import resolve_url
+
+        return resolve_url(self._db)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from gradtrack.db import make_engine
+
+        return make_engine(self.url)
+
+    @cached_property
+    def _readers(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @cached_property
+    def _writers(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        from gradtrack.db import writer
+
+        return sessionmaker(writer(self.engine), expire_on_commit=False)
+
+    def ensure_schema(self, *, write: bool) -> None:
+        """Check (and on SQLite, migrate) once per command; never for ``--help``."""
+        if write in self._schema_checked or True in self._schema_checked:
+            return
+        from gradtrack.db import ensure_schema
+
+        ensure_schema(self.engine, write=write)
+        self._schema_checked.add(write)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session in a deferred transaction, rolled back at the end."""
+        self.ensure_schema(write=False)
+        with self._readers() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite): all of it or nothing."""
+        self.ensure_schema(write=True)
+        from gradtrack.services.meta import bump_data_version
+
+        with self._writers() as session:
+            with session.begin():
+                yield session
+                bump_data_version(session, self.clock())
+            self.settings_cache_clear()
+        for hook in self._after_commit:
+            hook(self)
+
+    def on_commit(self, hook: Callable[[App], None]) -> None:
+        """Run ``hook`` after each successful write (feed publishing)."""
+        self._after_commit.append(hook)
+
+    # -- settings and time --------------------------------------------------------------------
+    @cached_property
+    def settings(self) -> Settings:
+        from gradtrack.services.settings import load_settings
+
+        with self.read() as session:
+            return load_settings(session)
+
+    def settings_cache_clear(self) -> None:
+        self.__dict__.pop("settings", None)
+
+    @property
+    def zone(self) -> str:
+        return self.settings.zone
+
+    def now(self) -> datetime:
+        """The current instant (SPEC §11.4): ``--today`` / env pins it."""
+        return timeutil.resolve_now(self.zone, self._today, self.environ)
+
+    def today(self) -> date:
+        return timeutil.local_date(self.now(), self.zone)
+
+    def clock(self) -> datetime:
+        """The instant that stamps changes (``GRADTRACK_NOW`` pins it)."""
+        return timeutil.clock_now(self.environ)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def warn(message: str) -> None:
+    """Diagnostics go to stderr, never stdout."""
+    print(message, file=sys.stderr)

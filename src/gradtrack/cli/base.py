@@ -1,0 +1,88 @@
+"""The command classes every gradtrack command uses, and the App pass decorator.
+
+Errors are translated in exactly one place (:meth:`GTCommand.invoke`): a domain error becomes
+one ``Error:`` line (exit 1), a value that fails validation a usage error (exit 2), and a
+database failure one line naming the database.  Every leaf command also takes ``--today``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+
+from gradtrack.app import App
+from gradtrack.errors import GradtrackError, InvalidValue
+
+pass_app = click.make_pass_decorator(App)
+
+
+class DomainError(click.ClickException):
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _set_today(ctx: click.Context, param: click.Parameter, value: date | None) -> None:
+    if value is not None:
+        app = ctx.find_object(App)
+        if app is not None:
+            app.set_today(value)
+
+
+def today_option() -> click.Option:
+    from gradtrack.cli.options import DATE
+
+    return click.Option(
+        ["--today"],
+        type=DATE,
+        expose_value=False,
+        callback=_set_today,
+        help="Pretend today is this date (also GRADTRACK_TODAY).",
+    )
+
+
+def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
+    if isinstance(exc, click.ClickException):
+        return None
+    if isinstance(exc, InvalidValue):
+        return click.UsageError(str(exc), ctx)
+    if isinstance(exc, GradtrackError):
+        return DomainError(str(exc), exc.exit_code)
+    if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+        from gradtrack.db import translate_db_error
+
+        app = ctx.find_object(App)
+        error = translate_db_error(exc, app.url if app else "?")
+        if error is not None:
+            return DomainError(str(error))
+    if isinstance(exc, OSError) and exc.filename:
+        return DomainError(f"{exc.filename}: {exc.strerror}")
+    return None
+
+
+class GTCommand(click.Command):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(today_option())
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            translated = translate(exc, ctx)
+            if translated is None:
+                raise
+            raise translated from None
+
+
+class GTGroup(click.Group):
+    command_class = GTCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", {"help_option_names": ["-h", "--help"]})
+        super().__init__(*args, **kwargs)
+
+
+GTGroup.group_class = GTGroup

@@ -1,0 +1,128 @@
+"""``gradtrack material ...``."""
+
+from __future__ import annotations
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.options import output_options
+from gradtrack.cli.output import emit
+
+KINDS = click.Choice(
+    [
+        "sop",
+        "personal_statement",
+        "research_statement",
+        "cv",
+        "transcripts",
+        "gre_scores",
+        "english_scores",
+        "writing_sample",
+        "fee",
+        "fee_waiver",
+        "custom",
+    ]
+)
+STATUSES = click.Choice(["todo", "draft", "final", "sent"])
+
+
+@click.group(cls=GTGroup)
+def material() -> None:
+    """Documents and tasks: shared (one CV) or per program (a tailored SOP)."""
+
+
+@material.command("add")
+@click.argument("kind", type=KINDS)
+@click.option("--name", help="A name (default: from the kind).")
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Per program (default: shared).")
+@pass_app
+def material_add(app: App, kind: str, name: str | None, program_ref: str | None) -> None:
+    """Add a material.
+
+    \b
+    Example:
+      gradtrack material add cv
+      gradtrack material add sop --program stanford
+    """
+    from gradtrack.services import materials, programs
+
+    with app.write() as session:
+        prog = programs.find_program(session, program_ref) if program_ref else None
+        item = materials.add_material(session, kind, name, prog, app.clock())
+        where = f"for {prog.slug}" if prog else "shared"
+        click.echo(f"Added material m{item.id} {item.name} ({where})")
+
+
+@material.command("list")
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Only what PROGRAM uses.")
+@output_options
+@pass_app
+def material_list(app: App, program_ref: str | None, fmt: str) -> None:
+    """List materials."""
+    from gradtrack.services import materials, programs
+    from gradtrack.views import material_doc
+
+    with app.read() as session:
+        prog = programs.find_program(session, program_ref) if program_ref else None
+        docs = [material_doc(m) for m in materials.list_materials(session, prog)]
+    rows = [
+        (f"m{d['id']}", d["kind"], d["name"], d["program"] or "shared", d["status"]) for d in docs
+    ]
+    emit(
+        fmt,
+        {"materials": docs},
+        ("id", "kind", "name", "program", "status"),
+        rows,
+        empty="No materials yet: add one with `gradtrack material add`.",
+    )
+
+
+@material.command("edit")
+@click.argument("ref", metavar="MATERIAL")
+@click.option("--name", help="New name.")
+@click.option("--kind", type=KINDS, help="New kind.")
+@click.option("--notes", help="Notes.")
+@pass_app
+def material_edit(
+    app: App, ref: str, name: str | None, kind: str | None, notes: str | None
+) -> None:
+    """Change a material's name, kind or notes."""
+    from gradtrack.services import materials
+
+    if name is None and kind is None and notes is None:
+        raise click.UsageError("nothing to change: give at least one option")
+    with app.write() as session:
+        item = materials.edit_material(
+            session, materials.find_material(session, ref), name=name, kind=kind, notes=notes
+        )
+        click.echo(f"Updated material m{item.id} {item.name}")
+
+
+@material.command("mark")
+@click.argument("ref", metavar="MATERIAL")
+@click.argument("status", type=STATUSES)
+@pass_app
+def material_mark(app: App, ref: str, status: str) -> None:
+    """Set a material's status: todo, draft, final or sent."""
+    from gradtrack.services import materials
+
+    with app.write() as session:
+        item = materials.mark_material(
+            session, materials.find_material(session, ref), status, app.clock()
+        )
+        click.echo(f"Marked material m{item.id} {item.name} {status}")
+
+
+@material.command("remove")
+@click.argument("ref", metavar="MATERIAL")
+@pass_app
+def material_remove(app: App, ref: str) -> None:
+    """Remove a material."""
+    from gradtrack.services import materials
+
+    with app.write() as session:
+        item = materials.find_material(session, ref)
+        label = f"m{item.id} {item.name}"
+        materials.remove_material(session, item)
+    click.echo(f"Removed material {label}")

@@ -1,0 +1,125 @@
+"""Shared click types and options, defined once (pip-tools' ``options.py``).
+
+Each type turns text into a domain value or raises ``click.BadParameter`` naming the value, so
+bad typed input is a usage error (exit 2) with click's usual ``Error:`` line (SPEC §10).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import click
+
+from gradtrack import timeutil
+from gradtrack.errors import InvalidValue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _DomainType(click.ParamType):
+    """A click type backed by a domain parser that raises InvalidValue."""
+
+    def parse(self, value: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.parse(value)
+        except InvalidValue as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DateType(_DomainType):
+    name = "YYYY-MM-DD"
+
+    def parse(self, value: str) -> date:
+        return timeutil.parse_date(value)
+
+
+class LocalDateTimeType(_DomainType):
+    name = "YYYY-MM-DD[ HH:MM]"
+
+    def parse(self, value: str) -> datetime:
+        return timeutil.parse_local_datetime(value)
+
+
+class ZoneType(_DomainType):
+    name = "ZONE"
+
+    def parse(self, value: str) -> str:
+        return timeutil.check_zone(value)
+
+
+class MoneyType(_DomainType):
+    name = "AMOUNT"
+
+    def parse(self, value: str) -> Decimal:
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:
+            amount = None
+        if (
+            amount is None
+            or not amount.is_finite()
+            or amount < 0
+            or amount.as_tuple().exponent < -2
+        ):  # type: ignore[operator]
+            raise InvalidValue(f"invalid amount {value!r} (expected 0 or more, e.g. 90 or 75.50)")
+        return amount
+
+
+class WithinType(_DomainType):
+    """``14d`` or ``2w``: a window of days from today."""
+
+    name = "DAYS"
+    _pattern = re.compile(r"^(\d{1,4})([dw]?)$")
+
+    def parse(self, value: str) -> int:
+        m = self._pattern.match(value.strip())
+        if not m:
+            raise InvalidValue(
+                f"invalid window {value!r} (expected days like 14d, or weeks like 2w)"
+            )
+        return int(m[1]) * (7 if m[2] == "w" else 1)
+
+
+class BoundedInt(_DomainType):
+    def __init__(self, low: int, high: int, name: str = "N") -> None:
+        self.low, self.high, self.name = low, high, name
+
+    def parse(self, value: str) -> int:
+        text = value.strip()
+        if not re.fullmatch(r"\d{1,6}", text) or not self.low <= int(text) <= self.high:
+            raise InvalidValue(f"invalid number {value!r} (expected {self.low} to {self.high})")
+        return int(text)
+
+
+DATE = DateType()
+LOCAL_DATETIME = LocalDateTimeType()
+ZONE = ZoneType()
+MONEY = MoneyType()
+WITHIN = WithinType()
+
+
+def output_options(func: F) -> F:
+    """``--json`` / ``--csv``: chosen once per command; passed on as ``fmt``."""
+    func = click.option(
+        "--csv", "fmt", flag_value="csv", help="Comma-separated rows (where rows fit)."
+    )(func)
+    func = click.option(
+        "--json", "fmt", flag_value="json", help="A JSON document (stable; docs/json.md)."
+    )(func)
+    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)
+
+
+def json_option(func: F) -> F:
+    func = click.option(
+        "--json", "fmt", flag_value="json", help="A JSON document (stable; docs/json.md)."
+    )(func)
+    return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)

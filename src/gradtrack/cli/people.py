@@ -1,0 +1,190 @@
+"""``gradtrack recommender ...`` and ``gradtrack letter ...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.options import ZONE, output_options
+from gradtrack.cli.output import emit
+
+LETTER_STATUSES = click.Choice(["planned", "asked", "agreed", "submitted", "declined"])
+
+
+@click.group(cls=GTGroup)
+def recommender() -> None:
+    """People who write your letters: add, list, edit, remove."""
+
+
+def recommender_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--email", help="E-mail address (never put in a feed)."),
+            click.option("--title", help="Title and institution, e.g. 'Professor, MIT'."),
+            click.option("--relationship", help="e.g. 'thesis advisor'."),
+            click.option("--timezone", "zone", type=ZONE, help="Their IANA time zone."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _rec_fields(**values: Any) -> Any:
+    from gradtrack.services.people import RecommenderFields
+
+    return RecommenderFields(
+        name=values.get("name"),
+        email=values.get("email"),
+        title=values.get("title"),
+        relationship=values.get("relationship"),
+        zone=values.get("zone"),
+    )
+
+
+@recommender.command("add")
+@click.argument("name")
+@recommender_options
+@pass_app
+def recommender_add(app: App, name: str, **values: Any) -> None:
+    """Add a recommender (time zone defaults to yours).
+
+    \b
+    Example:
+      gradtrack recommender add "Ada Lovelace" --email ada@example.edu --timezone Europe/London
+    """
+    from gradtrack.services import people
+
+    with app.write() as session:
+        rec = people.add_recommender(session, _rec_fields(name=name, **values), app.zone)
+        click.echo(f"Added recommender r{rec.id} {rec.name}")
+
+
+@recommender.command("list")
+@output_options
+@pass_app
+def recommender_list(app: App, fmt: str) -> None:
+    """List recommenders."""
+    from gradtrack.services import people
+    from gradtrack.views import recommender_doc
+
+    with app.read() as session:
+        docs = [recommender_doc(r) for r in people.list_recommenders(session)]
+    rows = [(f"r{d['id']}", d["name"], d["title"], d["timezone"], d["letters"]) for d in docs]
+    emit(
+        fmt,
+        {"recommenders": docs},
+        ("id", "name", "title", "timezone", "letters"),
+        rows,
+        empty="No recommenders yet: add one with `gradtrack recommender add`.",
+    )
+
+
+@recommender.command("edit")
+@click.argument("ref", metavar="RECOMMENDER")
+@click.option("--name", help="New name.")
+@recommender_options
+@pass_app
+def recommender_edit(app: App, ref: str, **values: Any) -> None:
+    """Change a recommender's details."""
+    from gradtrack.services import people
+
+    if all(v is None for v in values.values()):
+        raise click.UsageError("nothing to change: give at least one option")
+    with app.write() as session:
+        rec = people.edit_recommender(
+            session, people.find_recommender(session, ref), _rec_fields(**values)
+        )
+        click.echo(f"Updated recommender r{rec.id} {rec.name}")
+
+
+@recommender.command("remove")
+@click.argument("ref", metavar="RECOMMENDER")
+@pass_app
+def recommender_remove(app: App, ref: str) -> None:
+    """Remove a recommender and their letter requests."""
+    from gradtrack.services import people
+
+    with app.write() as session:
+        rec = people.find_recommender(session, ref)
+        label = f"r{rec.id} {rec.name}"
+        people.remove_recommender(session, rec)
+    click.echo(f"Removed recommender {label}")
+
+
+@click.group(cls=GTGroup)
+def letter() -> None:
+    """Letter requests: one per recommender and program."""
+
+
+@letter.command("request")
+@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True)
+@pass_app
+def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
+    """Ask RECOMMENDER for letters to one or more programs.
+
+    \b
+    Example:
+      gradtrack letter request "Ada Lovelace" stanford mit-eecs
+    """
+    from gradtrack.services import people
+    from gradtrack.services import programs as program_service
+
+    with app.write() as session:
+        rec = people.find_recommender(session, ref)
+        made = [
+            people.request_letter(session, rec, program_service.find_program(session, p))
+            for p in programs
+        ]
+        for item in made:
+            click.echo(f"Requested letter l{item.id}: {rec.name} for {item.program.slug}")
+
+
+@letter.command("list")
+@click.option("--recommender", "rec_ref", metavar="RECOMMENDER", help="Only this recommender.")
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@output_options
+@pass_app
+def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str) -> None:
+    """List letter requests."""
+    from gradtrack.services import people
+    from gradtrack.services import programs as program_service
+    from gradtrack.views import letter_doc
+
+    with app.read() as session:
+        rec = people.find_recommender(session, rec_ref) if rec_ref else None
+        prog = program_service.find_program(session, program_ref) if program_ref else None
+        docs = [letter_doc(x) for x in people.list_letters(session, rec, prog)]
+    rows = [(f"l{d['id']}", d["recommender"], d["program"], d["status"]) for d in docs]
+    emit(
+        fmt,
+        {"letters": docs},
+        ("id", "recommender", "program", "status"),
+        rows,
+        empty="No letter requests yet: add one with `gradtrack letter request`.",
+    )
+
+
+@letter.command("mark")
+@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("status", type=LETTER_STATUSES)
+@pass_app
+def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:
+    """Set the status of RECOMMENDER's letter for PROGRAM.
+
+    \b
+    Example:
+      gradtrack letter mark "Ada Lovelace" stanford submitted
+    """
+    from gradtrack.services import people
+    from gradtrack.services import programs as program_service
+
+    with app.write() as session:
+        rec = people.find_recommender(session, ref)
+        prog = program_service.find_program(session, program_ref)
+        people.mark_letter(session, people.find_letter(session, rec, prog), status, app.clock())
+        click.echo(f"Marked {rec.name}'s letter for {prog.slug} {status}")

@@ -1,0 +1,458 @@
+"""``gradtrack program ...`` and ``gradtrack intake ...``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.options import (
+    DATE,
+    LOCAL_DATETIME,
+    MONEY,
+    ZONE,
+    BoundedInt,
+    json_option,
+    output_options,
+)
+from gradtrack.cli.output import emit, key_values
+
+DEGREES = click.Choice(["phd", "ms", "mphil", "other"], case_sensitive=False)
+STATUSES = click.Choice(
+    [
+        "researching",
+        "preparing",
+        "submitted",
+        "interview",
+        "admitted",
+        "waitlisted",
+        "rejected",
+        "accepted",
+        "declined",
+        "withdrawn",
+    ]
+)
+
+
+@click.group(cls=GTGroup)
+def program() -> None:
+    """Programs you apply to: add, list, show, edit, remove, mark, target, import, export."""
+
+
+def program_fields(require_names: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The program attribute options shared by ``add`` and ``edit``."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option("--field", help="Field, e.g. 'Computer Science'."),
+            click.option("--url", help="Program page."),
+            click.option("--source-url", help="Page the facts were checked against."),
+            click.option("--verified", type=DATE, help="Date the facts were checked."),
+            click.option("--fee", type=MONEY, help="Application fee, e.g. 90 or 75.50."),
+            click.option("--currency", help="ISO currency code of the fee, e.g. USD."),
+            click.option(
+                "--fee-waiver",
+                type=click.Choice(["none", "planned", "granted", "denied"]),
+                help="Fee-waiver status.",
+            ),
+            click.option("--fee-paid/--fee-unpaid", default=None, help="Whether the fee is paid."),
+            click.option("--letters", type=BoundedInt(0, 10), help="Letters required (0-10)."),
+            click.option(
+                "--gre", type=click.Choice(["required", "optional", "not-accepted"]), help="GRE."
+            ),
+            click.option("--english-test", help="English test accepted, e.g. 'TOEFL/IELTS'."),
+            click.option(
+                "--writing-sample/--no-writing-sample", default=None, help="Writing sample needed."
+            ),
+            click.option("--priority", type=BoundedInt(1, 999), help="Your ranking (1 = first)."),
+            click.option("--notes", help="Free-text notes."),
+        ]
+        if not require_names:
+            options[:0] = [
+                click.option("--institution", help="New institution name."),
+                click.option("--name", help="New program name."),
+                click.option("--degree", type=DEGREES, help="New degree."),
+            ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _fields(**values: Any) -> Any:
+    from gradtrack.services.programs import ProgramFields
+
+    return ProgramFields(
+        institution=values.get("institution"),
+        name=values.get("name"),
+        degree=values.get("degree"),
+        field=values.get("field"),
+        url=values.get("url"),
+        source_url=values.get("source_url"),
+        verified=values.get("verified"),
+        fee=values.get("fee"),
+        currency=values["currency"].upper() if values.get("currency") else values.get("currency"),
+        fee_waiver=values.get("fee_waiver"),
+        fee_paid=values.get("fee_paid"),
+        letters_required=values.get("letters"),
+        gre=values.get("gre"),
+        english_test=values.get("english_test"),
+        writing_sample=values.get("writing_sample"),
+        priority=values.get("priority"),
+        notes=values.get("notes"),
+    )
+
+
+@program.command("add")
+@click.argument("institution")
+@click.argument("name")
+@click.option("--degree", type=DEGREES, required=True, help="phd, ms, mphil or other.")
+@program_fields(require_names=True)
+@pass_app
+def program_add(app: App, institution: str, name: str, degree: str, **values: Any) -> None:
+    """Add a program.
+
+    \b
+    Example:
+      gradtrack program add "Stanford University" "Computer Science" \
+          --degree phd --fee 125 --currency USD
+    """
+    from gradtrack.services import programs
+
+    fields = _fields(institution=institution, name=name, degree=degree, **values)
+    with app.write() as session:
+        added = programs.add_program(session, fields, app.clock())
+        click.echo(f"Added program p{added.id} {added.slug}")
+
+
+@program.command("list")
+@click.option("--all", "include_closed", is_flag=True, help="Include rejected, withdrawn, ...")
+@output_options
+@pass_app
+def program_list(app: App, include_closed: bool, fmt: str) -> None:
+    """List programs (active ones unless --all)."""
+    from gradtrack.services import programs
+    from gradtrack.views import program_doc
+
+    with app.read() as session:
+        found = programs.list_programs(session, include_closed=include_closed)
+        docs = [program_doc(p) for p in found]
+    rows = [
+        (
+            f"p{d['id']}",
+            d["slug"],
+            d["degree"],
+            d["status"],
+            d["priority"],
+            len(d["intakes"]),
+            "unverified" if d["verified"] is None else d["verified"],
+        )
+        for d in docs
+    ]
+    emit(
+        fmt,
+        {"programs": docs},
+        ("id", "program", "degree", "status", "priority", "intakes", "verified"),
+        rows,
+        empty="No programs yet: add one with `gradtrack program add` or import a CSV.",
+    )
+
+
+@program.command("show")
+@click.argument("program_ref", metavar="PROGRAM")
+@json_option
+@pass_app
+def program_show(app: App, program_ref: str, fmt: str) -> None:
+    """Show one program with its intakes."""
+    from gradtrack.services import programs
+    from gradtrack.views import program_doc
+
+    with app.read() as session:
+        doc = program_doc(programs.find_program(session, program_ref))
+    if fmt == "json":
+        emit(fmt, doc)
+        return
+    fee = f"{doc['fee']} {doc['currency'] or ''}".strip() if doc["fee"] else None
+    click.echo(
+        key_values(
+            {
+                "program": f"p{doc['id']} {doc['slug']}",
+                "institution": doc["institution"],
+                "name": doc["name"],
+                "degree": doc["degree"],
+                "field": doc["field"],
+                "status": doc["status"],
+                "priority": doc["priority"],
+                "fee": fee,
+                "fee waiver": doc["fee_waiver"],
+                "fee paid": doc["fee_paid"],
+                "letters": doc["letters_required"],
+                "GRE": doc["gre"],
+                "English test": doc["english_test"],
+                "url": doc["url"],
+                "source": doc["source_url"],
+                "verified": doc["verified"] or "unverified",
+                "offer": _offer_text(doc["offer"]),
+                "notes": doc["notes"] or None,
+            }
+        )
+    )
+    click.echo()
+    _echo_intakes(doc["intakes"], doc["target_intake_id"])
+
+
+def _offer_text(offer: dict[str, Any] | None) -> str | None:
+    if offer is None:
+        return None
+    text = "funded" if offer["funded"] else "unfunded"
+    return f"{text}, reply by {offer['reply_by']}" if offer["reply_by"] else text
+
+
+def _intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
+    deadline = d["deadline"]
+    shown = f"{deadline['local']} {deadline['zone']}" if deadline else None
+    extras = ", ".join(f"{k} {v['local']}" for k, v in d["extra_deadlines"].items())
+    return (
+        f"i{d['id']}",
+        d["term"],
+        d["kind"],
+        shown,
+        extras or None,
+        "target" if d["id"] == target else "",
+    )
+
+
+def _echo_intakes(docs: list[dict[str, Any]], target: int | None) -> None:
+    emit(
+        "table",
+        None,
+        ("intake", "term", "kind", "deadline", "extra deadlines", ""),
+        [_intake_row(d, target) for d in docs],
+        empty="No intakes yet: add one with `gradtrack intake add`.",
+    )
+
+
+@program.command("edit")
+@click.argument("program_ref", metavar="PROGRAM")
+@program_fields(require_names=False)
+@pass_app
+def program_edit(app: App, program_ref: str, **values: Any) -> None:
+    """Change a program's attributes in place.
+
+    \b
+    Example:
+      gradtrack program edit stanford --priority 1 --fee-waiver planned
+    """
+    from gradtrack.services import programs
+
+    fields = _fields(**values)
+    if not fields.changes():
+        raise click.UsageError("nothing to change: give at least one option")
+    with app.write() as session:
+        found = programs.edit_program(session, programs.find_program(session, program_ref), fields)
+        click.echo(f"Updated program p{found.id} {found.slug}")
+
+
+@program.command("remove")
+@click.argument("program_ref", metavar="PROGRAM")
+@pass_app
+def program_remove(app: App, program_ref: str) -> None:
+    """Remove a program with its intakes, letter requests and materials."""
+    from gradtrack.services import programs
+
+    with app.write() as session:
+        found = programs.find_program(session, program_ref)
+        label = f"p{found.id} {found.slug}"
+        programs.remove_program(session, found)
+    click.echo(f"Removed program {label}")
+
+
+@program.command("mark")
+@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("status", type=STATUSES)
+@click.option("--funded/--unfunded", default=None, help="With 'admitted': the offer's funding.")
+@click.option("--reply-by", type=DATE, help="With 'admitted': the offer's reply-by date.")
+@pass_app
+def program_mark(
+    app: App, program_ref: str, status: str, funded: bool | None, reply_by: date | None
+) -> None:
+    """Change a program's application status (timestamped).
+
+    \b
+    Example:
+      gradtrack program mark stanford admitted --funded --reply-by 2027-04-15
+    """
+    from gradtrack.services import programs
+
+    with app.write() as session:
+        found = programs.find_program(session, program_ref)
+        programs.mark_program(session, found, status, app.clock(), funded=funded, reply_by=reply_by)
+        click.echo(f"Marked p{found.id} {found.slug} {status}")
+
+
+@program.command("target")
+@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("intake_ref", metavar="INTAKE")
+@pass_app
+def program_target(app: App, program_ref: str, intake_ref: str) -> None:
+    """Plan PROGRAM for INTAKE (an intake id like i34, or a term like 'Winter 2028')."""
+    from gradtrack.services import programs
+
+    with app.write() as session:
+        found = programs.find_program(session, program_ref)
+        chosen = programs.find_intake(session, intake_ref, found)
+        programs.set_target(session, found, chosen)
+        click.echo(f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}")
+
+
+# -- intakes ---------------------------------------------------------------------------------
+
+
+@click.group(cls=GTGroup)
+def intake() -> None:
+    """Intakes: concrete chances to apply (fixed deadline, rolling, or per term)."""
+
+
+def intake_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--term", help="Term label, e.g. 'Fall 2027'."),
+        click.option(
+            "--kind", type=click.Choice(["fixed", "rolling", "term"]), help="Intake kind."
+        ),
+        click.option(
+            "--deadline",
+            type=LOCAL_DATETIME,
+            help="Local deadline 'YYYY-MM-DD HH:MM' (no time: 23:59). Rolling: priority date.",
+        ),
+        click.option("--timezone", "zone", type=ZONE, help="IANA zone of the deadline, or AoE."),
+        click.option("--letters-due", type=LOCAL_DATETIME, help="Letters deadline, local."),
+        click.option("--scores-due", type=LOCAL_DATETIME, help="Test scores deadline, local."),
+        click.option("--funding-due", type=LOCAL_DATETIME, help="Funding deadline, local."),
+        click.option("--opens", type=DATE, help="Rolling: opening date."),
+        click.option("--closes", type=LOCAL_DATETIME, help="Rolling: closing date-time, local."),
+        click.option("--target-date", type=DATE, help="Rolling: your own target date."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _intake_fields(clear: tuple[str, ...] = (), **values: Any) -> Any:
+    from gradtrack.services.programs import IntakeFields
+
+    extra: dict[str, datetime | None] = {}
+    for kind in ("letters", "scores", "funding"):
+        if values.get(f"{kind}_due") is not None:
+            extra[kind] = values[f"{kind}_due"]
+        if f"{kind}-due" in clear:
+            extra[kind] = None
+    return IntakeFields(
+        term=values.get("term"),
+        kind=values.get("kind"),
+        zone=values.get("zone"),
+        deadline=values.get("deadline"),
+        opens=values.get("opens"),
+        closes=values.get("closes"),
+        target_date=values.get("target_date"),
+        extra=extra,
+        clear=tuple(c.replace("-", "_") for c in clear if not c.endswith("-due")),
+    )
+
+
+@intake.command("add")
+@click.argument("program_ref", metavar="PROGRAM")
+@intake_options
+@pass_app
+def intake_add(app: App, program_ref: str, **values: Any) -> None:
+    """Add an intake to PROGRAM.
+
+    \b
+    Example:
+      gradtrack intake add stanford --term "Fall 2027" \
+          --deadline "2026-12-01 23:59" --timezone America/Los_Angeles
+    """
+    from gradtrack.services import planning, programs
+
+    if not values.get("term") or not values.get("zone"):
+        raise click.UsageError("an intake needs --term and --timezone")
+    fields = _intake_fields(**values)
+    with app.write() as session:
+        found = programs.find_program(session, program_ref)
+        added = programs.add_intake(session, found, fields)
+        planning.assign_default_target(session, found, app.now())
+        click.echo(f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}")
+
+
+@intake.command("list")
+@click.argument("program_ref", metavar="PROGRAM", required=False)
+@output_options
+@pass_app
+def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
+    """List intakes, of one program or of all."""
+    from gradtrack.services import programs
+    from gradtrack.views import intake_doc
+
+    with app.read() as session:
+        chosen = (
+            [programs.find_program(session, program_ref)]
+            if program_ref
+            else programs.list_programs(session, include_closed=True)
+        )
+        docs = [{**intake_doc(i), "program": p.slug} for p in chosen for i in p.intakes]
+        targets = {p.target_intake_id for p in chosen}
+    rows = [(d["program"], *_intake_row(d, d["id"] if d["id"] in targets else None)) for d in docs]
+    emit(
+        fmt,
+        {"intakes": docs},
+        ("program", "intake", "term", "kind", "deadline", "extra deadlines", ""),
+        rows,
+        empty="No intakes yet: add one with `gradtrack intake add`.",
+    )
+
+
+@intake.command("edit")
+@click.argument("intake_ref", metavar="INTAKE")
+@intake_options
+@click.option(
+    "--clear",
+    multiple=True,
+    type=click.Choice(
+        ["deadline", "opens", "closes", "target-date", "letters-due", "scores-due", "funding-due"]
+    ),
+    help="Remove a date (repeatable).",
+)
+@pass_app
+def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any) -> None:
+    """Edit an intake in place: a moved deadline keeps the intake's identity.
+
+    \b
+    Example:
+      gradtrack intake edit i3 --deadline "2026-12-08 23:59"
+    """
+    from gradtrack.services import programs
+
+    fields = _intake_fields(clear, **values)
+    if not any(v is not None for v in values.values()) and not clear:
+        raise click.UsageError("nothing to change: give at least one option")
+    with app.write() as session:
+        found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
+        click.echo(f"Updated intake i{found.id} {found.term}")
+
+
+@intake.command("remove")
+@click.argument("intake_ref", metavar="INTAKE")
+@pass_app
+def intake_remove(app: App, intake_ref: str) -> None:
+    """Remove an intake."""
+    from gradtrack.services import programs
+
+    with app.write() as session:
+        found = programs.find_intake(session, intake_ref)
+        label = f"i{found.id} {found.term}"
+        programs.remove_intake(session, found)
+    click.echo(f"Removed intake {label}")

@@ -1,0 +1,49 @@
+"""``gradtrack settings show|set``."""
+
+from __future__ import annotations
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.options import json_option
+from gradtrack.cli.output import emit, key_values
+
+KEYS = click.Choice(["timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url"])
+
+
+@click.group(cls=GTGroup)
+def settings() -> None:
+    """Your time zone, working-day policy, holidays, crowding threshold, feed base URL."""
+
+
+@settings.command("show")
+@json_option
+@pass_app
+def settings_show(app: App, fmt: str) -> None:
+    """Show the settings."""
+    values = app.settings.as_dict()
+    if fmt == "json":
+        emit(fmt, values)
+    else:
+        click.echo(key_values(values))
+
+
+@settings.command("set")
+@click.argument("key", type=KEYS)
+@click.argument("value")
+@pass_app
+def settings_set(app: App, key: str, value: str) -> None:
+    """Set KEY to VALUE.
+
+    \b
+    Example:
+      gradtrack settings set timezone America/New_York
+      gradtrack settings set holidays 2026-12-24,2026-12-25
+      gradtrack settings set weekend-policy back
+    """
+    from gradtrack.services.settings import set_setting
+
+    with app.write() as session:
+        stored = set_setting(session, key, value)
+    click.echo(f"{key} = {stored}")

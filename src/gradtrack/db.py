@@ -1,0 +1,278 @@
+"""Engines, connections and the one place the schema is migrated (SPEC §8).
+
+* SQLite: foreign keys on, WAL, busy timeout, set on the raw DBAPI connection at connect time;
+  the driver's own transaction handling is off and every transaction starts with our own
+  ``BEGIN`` — ``BEGIN IMMEDIATE`` for writers (engines made with ``write=True``), a deferred
+  ``BEGIN`` for readers.
+* Migration policy: :func:`ensure_schema` is the only automatic migration.  SQLite databases are
+  brought to head on first use, under the write lock, re-reading the revision inside it.  A
+  PostgreSQL database is never migrated automatically: a command finds the schema behind and
+  says to run ``gradtrack db upgrade``.  A database whose revision this gradtrack does not know
+  (it is newer) may be read but never written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gradtrack.errors import GradtrackError, SchemaMismatch
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+# Every revision this version of gradtrack knows, oldest first.  A test checks that this list
+# matches the Alembic scripts, so the start-up check never needs to import Alembic.
+KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
+HEAD_REVISION = KNOWN_REVISIONS[-1]
+
+# pg_advisory_xact_lock key for migrations ("gradtrak" in ASCII, as a bigint).
+PG_MIGRATION_LOCK = 0x6772616474726B
+
+
+def default_data_dir() -> Path:
+    """``GRADTRACK_DATA_DIR`` (the test seam), else the platform's user data dir."""
+    override = os.environ.get("GRADTRACK_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("gradtrack", appauthor=False))
+
+
+def resolve_url(db: str | None) -> str:
+    """``--db`` wins, then ``GRADTRACK_DB``, then SQLite in the user data dir."""
+    url = db or os.environ.get("GRADTRACK_DB")
+    if url:
+        if "://" not in url:
+            # A bare path is a convenience: treat it as a SQLite file.
+            return f"sqlite:///{Path(url).expanduser().resolve()}"
+        return url
+    return f"sqlite:///{default_data_dir() / 'gradtrack.sqlite3'}"
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; :func:`writer` derives the ``BEGIN IMMEDIATE`` flavour."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        raise GradtrackError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(parsed, pool_pre_ping=False)
+        except Exception as exc:  # missing driver, bad dialect
+            raise GradtrackError(f"cannot use database URL {url!r}: {exc}") from None
+
+    database = parsed.database
+    if database and database != ":memory:" and not parsed.query.get("mode"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Pragmas go to the raw connection, outside any transaction (FIELD-NOTES: SQLite).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # A read-only database cannot switch journal mode; reads still work.
+        with contextlib.suppress(Exception):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("gradtrack_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, whose transactions take the write lock up front on SQLite."""
+    return engine.execution_options(gradtrack_write=True)
+
+
+def read_revision(conn: Connection) -> str | None:
+    """The stored Alembic revision with one cheap query; ``None`` for an empty database."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    revision: str | None
+
+    @property
+    def current(self) -> bool:
+        return self.revision == HEAD_REVISION
+
+    @property
+    def behind(self) -> bool:
+        return self.revision is None or (
+            self.revision in KNOWN_REVISIONS and self.revision != HEAD_REVISION
+        )
+
+    @property
+    def ahead(self) -> bool:
+        return self.revision is not None and self.revision not in KNOWN_REVISIONS
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts: inside the installed package, else the checkout's ``migrations/``."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_migrations"
+    if (packaged / "env.py").exists():
+        return packaged
+    return here.parent.parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade_locked(engine: Engine, target: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade under the write lock, re-reading the revision inside it.
+
+    Returns (revision before, revision after).  On SQLite foreign keys are off on the raw
+    connection around the migration (a batch rebuild must not cascade-delete child rows) and
+    ``PRAGMA foreign_key_check`` must come back empty before the commit.
+    """
+    from sqlalchemy import text
+
+    sqlite = engine.dialect.name == "sqlite"
+    with writer(engine).connect() as conn:
+        raw = conn.connection.dbapi_connection
+        if sqlite:
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+                before = read_revision(conn)
+                state = SchemaState(before)
+                if state.ahead:
+                    raise _newer_schema(before)
+                if target != "head" or not state.current:
+                    from alembic import command
+
+                    command.upgrade(alembic_config(conn), target)
+                if sqlite:
+                    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if bad:
+                        raise GradtrackError(
+                            f"migration left {len(bad)} rows with broken foreign keys "
+                            f"(first: table {bad[0][0]!r}, row {bad[0][1]}); nothing was changed"
+                        )
+                after = read_revision(conn)
+        finally:
+            if sqlite:
+                assert raw is not None
+                raw.execute("PRAGMA foreign_keys = ON")
+    return before, after
+
+
+def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | None]:
+    """``gradtrack db upgrade``: explicit, on any backend."""
+    return _upgrade_locked(engine, target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    from alembic import command
+
+    sqlite = engine.dialect.name == "sqlite"
+    with writer(engine).connect() as conn:
+        raw = conn.connection.dbapi_connection
+        if sqlite:
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                command.downgrade(alembic_config(conn), target)
+        finally:
+            if sqlite:
+                assert raw is not None
+                raw.execute("PRAGMA foreign_keys = ON")
+
+
+def _newer_schema(revision: str | None) -> SchemaMismatch:
+    return SchemaMismatch(
+        f"database schema revision {revision!r} is newer than this gradtrack knows "
+        f"(up to {HEAD_REVISION!r}); upgrade gradtrack before writing to it"
+    )
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    with engine.connect() as conn:
+        return SchemaState(read_revision(conn))
+
+
+def ensure_schema(engine: Engine, *, write: bool) -> None:
+    """The one automatic migration (SPEC §8.1), called once per command on first use."""
+    state = schema_state(engine)
+    if state.current:
+        return
+    if state.ahead:
+        if write:
+            raise _newer_schema(state.revision)
+        return
+    if engine.dialect.name != "sqlite":
+        where = "empty" if state.revision is None else f"at revision {state.revision!r}"
+        raise SchemaMismatch(
+            f"database schema is {where}, this gradtrack needs {HEAD_REVISION!r}: "
+            "run `gradtrack db upgrade`"
+        )
+    _upgrade_locked(engine)
+
+
+def translate_db_error(exc: BaseException, url: str) -> GradtrackError | None:
+    """A database failure a user can cause (locked, read-only, full, not a database)."""
+    from sqlalchemy import exc as sa_exc
+
+    if not isinstance(exc, sa_exc.DBAPIError | sa_exc.OperationalError):
+        return None
+    orig = getattr(exc, "orig", None) or exc
+    reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    shown = safe_url(url)
+    return GradtrackError(f"database {shown}: {reason}")
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+@contextmanager
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        yield conn

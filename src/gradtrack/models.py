@@ -1,0 +1,359 @@
+"""The store: SQLAlchemy 2 typed models (SPEC §2).
+
+Instants are stored as naive UTC in ``DateTime`` columns and come back aware (UTC) through
+:class:`UTCDateTime`, so SQLite and PostgreSQL behave the same (docs/storage.md).  Local
+deadline wall-clock times are stored next to their zone, so a deadline can be shown exactly as
+the program stated it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from gradtrack.timeutil import clock_now
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PROGRAM_STATUSES = (
+    "researching",
+    "preparing",
+    "submitted",
+    "interview",
+    "admitted",
+    "waitlisted",
+    "rejected",
+    "accepted",
+    "declined",
+    "withdrawn",
+)
+DEGREES = ("phd", "ms", "mphil", "other")
+GRE_POLICIES = ("required", "optional", "not-accepted")
+FEE_WAIVER = ("none", "planned", "granted", "denied")
+INTAKE_KINDS = ("fixed", "rolling", "term")
+EXTRA_DEADLINE_KINDS = ("letters", "scores", "funding")
+LETTER_STATUSES = ("planned", "asked", "agreed", "submitted", "declined")
+MATERIAL_KINDS = (
+    "sop",
+    "personal_statement",
+    "research_statement",
+    "cv",
+    "transcripts",
+    "gre_scores",
+    "english_scores",
+    "writing_sample",
+    "fee",
+    "fee_waiver",
+    "custom",
+)
+MATERIAL_STATUSES = ("todo", "draft", "final", "sent")
+
+
+def utcnow() -> datetime:
+    """The clock that stamps rows (``GRADTRACK_NOW`` pins it, SPEC §11.4)."""
+    return clock_now()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    """Every row records when it was created and last changed (the feeds need it)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Program(Timestamped, Base):
+    __tablename__ = "programs"
+    __table_args__ = (UniqueConstraint("slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    institution: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    degree: Mapped[str] = mapped_column(String(10))
+    field: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    verified: Mapped[date | None] = mapped_column(Date())
+    fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    fee_waiver: Mapped[str] = mapped_column(String(10), default="none")
+    fee_paid: Mapped[bool] = mapped_column(Boolean(), default=False)
+    letters_required: Mapped[int] = mapped_column(Integer(), default=3)
+    gre: Mapped[str] = mapped_column(String(20), default="optional")
+    english_test: Mapped[str] = mapped_column(String(100), default="")
+    writing_sample: Mapped[bool] = mapped_column(Boolean(), default=False)
+    priority: Mapped[int | None] = mapped_column(Integer())
+    notes: Mapped[str] = mapped_column(Text(), default="")
+    status: Mapped[str] = mapped_column(String(20), default="researching")
+    offer_funded: Mapped[bool | None] = mapped_column(Boolean())
+    offer_reply_by: Mapped[date | None] = mapped_column(Date())
+    target_intake_id: Mapped[int | None] = mapped_column(
+        ForeignKey("intakes.id", ondelete="SET NULL", use_alter=True)
+    )
+
+    intakes: Mapped[list[Intake]] = relationship(
+        back_populates="program",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        foreign_keys="Intake.program_id",
+        order_by="Intake.id",
+    )
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="program",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="StatusChange.id",
+    )
+    letters: Mapped[list[LetterRequest]] = relationship(
+        back_populates="program", cascade="all, delete-orphan", passive_deletes=True
+    )
+    materials: Mapped[list[Material]] = relationship(
+        back_populates="program", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.institution} — {self.name} ({self.degree.upper()})"
+
+
+class StatusChange(Timestamped, Base):
+    """One timestamped step of a program's application status."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="status_changes")
+
+
+class Intake(Timestamped, Base):
+    """One concrete chance to apply to a program (SPEC §2)."""
+
+    __tablename__ = "intakes"
+    __table_args__ = (UniqueConstraint("program_id", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10), default="fixed")
+    zone: Mapped[str] = mapped_column(String(64))
+    # fixed/term: the deadline; rolling: the priority date (optional).
+    deadline_local: Mapped[datetime | None] = mapped_column(DateTime())
+    deadline_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opens: Mapped[date | None] = mapped_column(Date())
+    closes_local: Mapped[datetime | None] = mapped_column(DateTime())
+    closes_utc: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    target_date: Mapped[date | None] = mapped_column(Date())
+
+    program: Mapped[Program] = relationship(back_populates="intakes", foreign_keys=[program_id])
+    extra_deadlines: Mapped[list[ExtraDeadline]] = relationship(
+        back_populates="intake",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ExtraDeadline.kind",
+    )
+
+
+class ExtraDeadline(Timestamped, Base):
+    """A typed extra deadline of an intake: letters, scores or funding consideration."""
+
+    __tablename__ = "extra_deadlines"
+    __table_args__ = (UniqueConstraint("intake_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    local: Mapped[datetime] = mapped_column(DateTime())
+    at_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    intake: Mapped[Intake] = relationship(back_populates="extra_deadlines")
+
+
+class Recommender(Timestamped, Base):
+    __tablename__ = "recommenders"
+    __table_args__ = (UniqueConstraint("lookup_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lookup_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    relationship_: Mapped[str] = mapped_column("relationship", String(200), default="")
+    zone: Mapped[str] = mapped_column(String(64))
+
+    letters: Mapped[list[LetterRequest]] = relationship(
+        back_populates="recommender", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class LetterRequest(Timestamped, Base):
+    __tablename__ = "letter_requests"
+    __table_args__ = (UniqueConstraint("recommender_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommender_id: Mapped[int] = mapped_column(ForeignKey("recommenders.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    recommender: Mapped[Recommender] = relationship(back_populates="letters")
+    program: Mapped[Program] = relationship(back_populates="letters")
+
+
+class Material(Timestamped, Base):
+    """A document or task; ``program_id`` NULL means shared by every program."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="todo")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text(), default="")
+
+    program: Mapped[Program | None] = relationship(back_populates="materials")
+
+
+class RuleRow(Timestamped, Base):
+    """A milestone rule (SPEC §4.1); seeded with the defaults by a migration."""
+
+    __tablename__ = "rules"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    offsets: Mapped[str] = mapped_column(String(200))
+    anchors: Mapped[str] = mapped_column(String(200))
+    condition: Mapped[str | None] = mapped_column(String(40))
+    enabled: Mapped[bool] = mapped_column(Boolean(), default=True)
+
+
+class Setting(Timestamped, Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text())
+
+
+class DoneMark(Timestamped, Base):
+    """A milestone the user marked done (``gradtrack done ID``)."""
+
+    __tablename__ = "done_marks"
+
+    milestone_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class LevelMove(Timestamped, Base):
+    """A stored move from ``plan --level --apply``."""
+
+    __tablename__ = "level_moves"
+
+    milestone_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    day: Mapped[date] = mapped_column(Date())
+
+
+class PublishedEvent(Timestamped, Base):
+    """What was last published for one event of one feed namespace (SPEC §11.7)."""
+
+    __tablename__ = "published_events"
+
+    namespace: Mapped[str] = mapped_column(String(60), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer(), default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Subscription(Timestamped, Base):
+    """A secret feed URL; only the token's hash is stored."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    recommender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommenders.id", ondelete="CASCADE")
+    )
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PublishTarget(Timestamped, Base):
+    """A file re-exported after every data-changing command (``calendar publish``)."""
+
+    __tablename__ = "publish_targets"
+    __table_args__ = (UniqueConstraint("path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    recommender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommenders.id", ondelete="CASCADE")
+    )
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+
+
+class DataVersion(Base):
+    """One row, bumped by every write transaction: feeds are cached by it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer(), default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,110 @@
+"""Materials: shared documents (one CV) and per-program ones (a tailored SOP) (SPEC §2)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from gradtrack.errors import InvalidValue, NotFound
+from gradtrack.models import MATERIAL_KINDS, MATERIAL_STATUSES, Material, Program
+
+DEFAULT_NAMES = {
+    "sop": "Statement of purpose",
+    "personal_statement": "Personal statement",
+    "research_statement": "Research statement",
+    "cv": "CV",
+    "transcripts": "Transcripts",
+    "gre_scores": "GRE scores",
+    "english_scores": "English test scores",
+    "writing_sample": "Writing sample",
+    "fee": "Application fee",
+    "fee_waiver": "Fee waiver",
+    "custom": "Custom task",
+}
+
+
+def check_kind(kind: str) -> str:
+    if kind not in MATERIAL_KINDS:
+        raise InvalidValue(
+            f"invalid material kind {kind!r} (expected one of {', '.join(MATERIAL_KINDS)})"
+        )
+    return kind
+
+
+def check_status(status: str) -> str:
+    if status not in MATERIAL_STATUSES:
+        raise InvalidValue(
+            f"invalid material status {status!r} (expected one of {', '.join(MATERIAL_STATUSES)})"
+        )
+    return status
+
+
+def find_material(session: Session, ref: str) -> Material:
+    m = re.fullmatch(r"[mM]?(\d{1,9})", ref.strip())
+    found = session.get(Material, int(m[1])) if m else None
+    if found is None:
+        raise NotFound(f"no material {ref!r} (see `gradtrack material list`)")
+    return found
+
+
+def add_material(
+    session: Session, kind: str, name: str | None, program: Program | None, now: datetime
+) -> Material:
+    material = Material(
+        kind=check_kind(kind),
+        name=(name or DEFAULT_NAMES[kind]).strip(),
+        program=program,
+        status="todo",
+        notes="",
+    )
+    if not material.name:
+        raise InvalidValue(f"invalid material name {name!r} (expected a non-empty name)")
+    session.add(material)
+    session.flush()
+    return material
+
+
+def edit_material(
+    session: Session,
+    material: Material,
+    *,
+    name: str | None = None,
+    notes: str | None = None,
+    kind: str | None = None,
+) -> Material:
+    if name is not None:
+        if not name.strip():
+            raise InvalidValue(f"invalid material name {name!r} (expected a non-empty name)")
+        material.name = name.strip()
+    if notes is not None:
+        material.notes = notes
+    if kind is not None:
+        material.kind = check_kind(kind)
+    session.flush()
+    return material
+
+
+def mark_material(session: Session, material: Material, status: str, now: datetime) -> Material:
+    material.status = check_status(status)
+    material.status_changed_at = now
+    session.flush()
+    return material
+
+
+def remove_material(session: Session, material: Material) -> None:
+    session.delete(material)
+    session.flush()
+
+
+def list_materials(session: Session, program: Program | None = None) -> list[Material]:
+    query = (
+        select(Material)
+        .options(selectinload(Material.program))
+        .order_by(Material.program_id.is_not(None), Material.program_id, Material.kind, Material.id)
+    )
+    if program is not None:
+        query = query.where((Material.program_id == program.id) | Material.program_id.is_(None))
+    return list(session.scalars(query))

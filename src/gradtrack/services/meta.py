@@ -1,0 +1,23 @@
+"""The data version: one counter bumped by every write transaction (feeds are cached by it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gradtrack.models import DataVersion
+
+
+def bump_data_version(session: Session, now: datetime) -> None:
+    session.flush()
+    session.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, changed_at=now)
+    )
+
+
+def data_version(session: Session) -> int:
+    return session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0

@@ -1,0 +1,350 @@
+"""Programs and their intakes (SPEC §2, §11.1)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from gradtrack import timeutil
+from gradtrack.errors import Conflict, InvalidValue, NotFound
+from gradtrack.models import (
+    DEGREES,
+    EXTRA_DEADLINE_KINDS,
+    FEE_WAIVER,
+    GRE_POLICIES,
+    INTAKE_KINDS,
+    PROGRAM_STATUSES,
+    ExtraDeadline,
+    Intake,
+    Program,
+    StatusChange,
+)
+
+ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
+CLOSED_STATUSES = ("rejected", "accepted", "declined", "withdrawn")
+
+
+def slugify(*parts: str) -> str:
+    text = " ".join(parts)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "program"
+
+
+def program_slug(institution: str, name: str, degree: str) -> str:
+    return slugify(institution, name, degree)
+
+
+def _ref_id(ref: str, prefix: str) -> int | None:
+    m = re.fullmatch(rf"{prefix}?(\d{{1,9}})", ref.strip(), flags=re.IGNORECASE)
+    return int(m[1]) if m else None
+
+
+def find_program(session: Session, ref: str) -> Program:
+    """A program by id (``7`` or ``p7``), slug, or a unique part of its slug."""
+    ident = _ref_id(ref, "p")
+    if ident is not None:
+        program = session.get(Program, ident)
+        if program is not None:
+            return program
+    wanted = slugify(ref)
+    exact = session.scalar(select(Program).where(Program.slug == wanted))
+    if exact is not None:
+        return exact
+    matches = list(
+        session.scalars(
+            select(Program).where(Program.slug.contains(wanted)).order_by(Program.slug).limit(6)
+        )
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound(f"no program matches {ref!r} (see `gradtrack program list`)")
+    names = ", ".join(p.slug for p in matches[:5])
+    raise NotFound(f"program {ref!r} is ambiguous: it matches {names}")
+
+
+def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
+    query = (
+        select(Program)
+        .options(selectinload(Program.intakes).selectinload(Intake.extra_deadlines))
+        .order_by(Program.priority.is_(None), Program.priority, Program.slug)
+    )
+    if not include_closed:
+        query = query.where(Program.status.in_(ACTIVE_STATUSES))
+    return list(session.scalars(query))
+
+
+@dataclass
+class ProgramFields:
+    """Validated program attributes; ``None`` means "leave as it is" for edits."""
+
+    institution: str | None = None
+    name: str | None = None
+    degree: str | None = None
+    field: str | None = None
+    url: str | None = None
+    source_url: str | None = None
+    verified: date | None = None
+    fee: Decimal | None = None
+    currency: str | None = None
+    fee_waiver: str | None = None
+    fee_paid: bool | None = None
+    letters_required: int | None = None
+    gre: str | None = None
+    english_test: str | None = None
+    writing_sample: bool | None = None
+    priority: int | None = None
+    notes: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    if value not in choices:
+        raise InvalidValue(f"invalid {what} {value!r} (expected one of {', '.join(choices)})")
+    return value
+
+
+def validate_fields(fields: ProgramFields) -> None:
+    if fields.degree is not None:
+        fields.degree = _check_choice(fields.degree.lower(), DEGREES, "degree")
+    if fields.gre is not None:
+        _check_choice(fields.gre, GRE_POLICIES, "GRE policy")
+    if fields.fee_waiver is not None:
+        _check_choice(fields.fee_waiver, FEE_WAIVER, "fee waiver status")
+    if fields.fee is not None and fields.fee < 0:
+        raise InvalidValue(f"invalid fee '{fields.fee}' (expected an amount of 0 or more)")
+    if (
+        fields.currency is not None
+        and fields.currency
+        and not re.fullmatch(r"[A-Z]{3}", fields.currency)
+    ):
+        raise InvalidValue(
+            f"invalid currency {fields.currency!r} (expected a 3-letter ISO code like USD)"
+        )
+    for name in ("institution", "name"):
+        value = getattr(fields, name)
+        if value is not None and not value.strip():
+            raise InvalidValue(f"invalid {name} {value!r} (expected a non-empty name)")
+
+
+def add_program(session: Session, fields: ProgramFields, now: datetime) -> Program:
+    if not (fields.institution and fields.name and fields.degree):
+        raise InvalidValue("a program needs an institution, a name and a degree")
+    validate_fields(fields)
+    assert fields.degree is not None
+    slug = program_slug(fields.institution, fields.name, fields.degree)
+    if session.scalar(select(Program.id).where(Program.slug == slug)) is not None:
+        raise Conflict(f"program {slug!r} already exists (use `gradtrack program edit {slug}`)")
+    program = Program(slug=slug, status="researching", **fields.changes())
+    program.status_changes.append(StatusChange(status="researching", changed_at=now))
+    session.add(program)
+    session.flush()
+    return program
+
+
+def edit_program(session: Session, program: Program, fields: ProgramFields) -> Program:
+    validate_fields(fields)
+    for key, value in fields.changes().items():
+        setattr(program, key, value)
+    slug = program_slug(program.institution, program.name, program.degree)
+    if slug != program.slug:
+        clash = session.scalar(
+            select(Program.id).where(Program.slug == slug, Program.id != program.id)
+        )
+        if clash is not None:
+            raise Conflict(f"program {slug!r} already exists")
+        program.slug = slug
+    session.flush()
+    return program
+
+
+def remove_program(session: Session, program: Program) -> None:
+    program.target_intake_id = None
+    session.flush()
+    session.delete(program)
+    session.flush()
+
+
+def mark_program(
+    session: Session,
+    program: Program,
+    status: str,
+    now: datetime,
+    *,
+    funded: bool | None = None,
+    reply_by: date | None = None,
+) -> Program:
+    """Change a program's application status (timestamped, SPEC §2)."""
+    _check_choice(status, PROGRAM_STATUSES, "status")
+    if status == program.status and funded is None and reply_by is None:
+        raise Conflict(f"program {program.slug!r} is already {status}")
+    if status in ("accepted", "declined") and program.status not in ("admitted", status):
+        raise Conflict(
+            f"cannot mark {program.slug!r} {status}: it is {program.status}, not admitted"
+        )
+    if (funded is not None or reply_by is not None) and status != "admitted":
+        raise InvalidValue(
+            "--funded/--unfunded and --reply-by describe an offer: use them with status 'admitted'"
+        )
+    if status != program.status:
+        program.status = status
+        program.status_changes.append(StatusChange(status=status, changed_at=now))
+    if status == "admitted":
+        program.offer_funded = bool(funded) if funded is not None else program.offer_funded
+        if reply_by is not None:
+            program.offer_reply_by = reply_by
+    session.flush()
+    return program
+
+
+# -- intakes ---------------------------------------------------------------------------------
+
+
+def find_intake(session: Session, ref: str, program: Program | None = None) -> Intake:
+    """An intake by id (``34`` / ``i34``) or, within ``program``, by its term label."""
+    ident = _ref_id(ref, "i")
+    if ident is not None:
+        intake = session.get(Intake, ident)
+        if intake is not None and (program is None or intake.program_id == program.id):
+            return intake
+    if program is not None:
+        intake = session.scalar(
+            select(Intake).where(
+                Intake.program_id == program.id, func.lower(Intake.term) == ref.strip().lower()
+            )
+        )
+        if intake is not None:
+            return intake
+        raise NotFound(f"program {program.slug!r} has no intake {ref!r}")
+    raise NotFound(f"no intake {ref!r} (see `gradtrack intake list`)")
+
+
+@dataclass
+class IntakeFields:
+    """Validated intake attributes (naive local date-times in ``zone``)."""
+
+    term: str | None = None
+    kind: str | None = None
+    zone: str | None = None
+    deadline: datetime | None = None
+    opens: date | None = None
+    closes: datetime | None = None
+    target_date: date | None = None
+    extra: dict[str, datetime | None] | None = None  # kind -> local date-time (None removes)
+    clear: tuple[str, ...] = ()  # field names to set to NULL (edit)
+
+
+TERM_LABEL = re.compile(r"^(Fall|Winter|Spring|Summer) (\d{4})$")
+
+
+def check_term(term: str) -> str:
+    term = " ".join(term.split())
+    m = TERM_LABEL.match(term.title()) if term else None
+    if not m:
+        raise InvalidValue(f"invalid term {term!r} (expected a season and year, e.g. 'Fall 2027')")
+    return f"{m[1]} {m[2]}"
+
+
+def _apply_intake(intake: Intake, fields: IntakeFields) -> None:
+    if fields.term is not None:
+        intake.term = check_term(fields.term)
+    if fields.kind is not None:
+        intake.kind = _check_choice(fields.kind, INTAKE_KINDS, "intake kind")
+    if fields.zone is not None:
+        intake.zone = timeutil.check_zone(fields.zone)
+    for name in fields.clear:
+        if name == "deadline":
+            intake.deadline_local = intake.deadline_utc = None
+        elif name == "closes":
+            intake.closes_local = intake.closes_utc = None
+        elif name in ("opens", "target_date"):
+            setattr(intake, name, None)
+    if fields.deadline is not None:
+        intake.deadline_local = fields.deadline
+    if fields.closes is not None:
+        intake.closes_local = fields.closes
+    if fields.opens is not None:
+        intake.opens = fields.opens
+    if fields.target_date is not None:
+        intake.target_date = fields.target_date
+    # Recompute instants from local time + zone (a zone change moves them too).
+    intake.deadline_utc = (
+        timeutil.local_to_utc(intake.deadline_local, intake.zone) if intake.deadline_local else None
+    )
+    intake.closes_utc = (
+        timeutil.local_to_utc(intake.closes_local, intake.zone) if intake.closes_local else None
+    )
+    existing = {d.kind: d for d in intake.extra_deadlines}
+    for kind, local in (fields.extra or {}).items():
+        _check_choice(kind, EXTRA_DEADLINE_KINDS, "deadline kind")
+        if local is None:
+            if kind in existing:
+                intake.extra_deadlines.remove(existing.pop(kind))
+        elif kind in existing:
+            existing[kind].local = local
+        else:
+            existing[kind] = ExtraDeadline(
+                kind=kind, local=local, at_utc=timeutil.local_to_utc(local, intake.zone)
+            )
+            intake.extra_deadlines.append(existing[kind])
+    for extra in intake.extra_deadlines:
+        extra.at_utc = timeutil.local_to_utc(extra.local, intake.zone)
+    if intake.kind in ("fixed", "term") and intake.deadline_local is None:
+        raise InvalidValue(f"a {intake.kind} intake needs a deadline (--deadline)")
+
+
+def add_intake(session: Session, program: Program, fields: IntakeFields) -> Intake:
+    if fields.term is None or fields.zone is None:
+        raise InvalidValue("an intake needs a term and a time zone")
+    term = check_term(fields.term)
+    clash = session.scalar(
+        select(Intake.id).where(Intake.program_id == program.id, Intake.term == term)
+    )
+    if clash is not None:
+        raise Conflict(f"program {program.slug!r} already has an intake {term!r} (i{clash})")
+    intake = Intake(program=program, term=term, kind=fields.kind or "fixed", zone=fields.zone)
+    _apply_intake(intake, fields)
+    session.add(intake)
+    session.flush()
+    return intake
+
+
+def edit_intake(session: Session, intake: Intake, fields: IntakeFields) -> Intake:
+    """Edit in place: the intake keeps its id, so its milestones keep theirs (SPEC §2)."""
+    if fields.term is not None:
+        term = check_term(fields.term)
+        clash = session.scalar(
+            select(Intake.id).where(
+                Intake.program_id == intake.program_id, Intake.term == term, Intake.id != intake.id
+            )
+        )
+        if clash is not None:
+            raise Conflict(f"program already has an intake {term!r} (i{clash})")
+    _apply_intake(intake, fields)
+    session.flush()
+    return intake
+
+
+def remove_intake(session: Session, intake: Intake) -> None:
+    program = intake.program
+    if program.target_intake_id == intake.id:
+        program.target_intake_id = None
+    session.flush()
+    session.delete(intake)
+    session.flush()
+
+
+def set_target(session: Session, program: Program, intake: Intake) -> None:
+    if intake.program_id != program.id:
+        raise InvalidValue(f"intake i{intake.id} belongs to another program")
+    program.target_intake_id = intake.id
+    session.flush()

@@ -1,0 +1,83 @@
+"""Settings (SPEC §2): the applicant's zone, working-day policy, holidays, crowding, base URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradtrack import timeutil
+from gradtrack.errors import InvalidValue
+from gradtrack.models import Setting
+
+WEEKEND_POLICIES = ("back", "forward", "none")
+SETTING_KEYS = ("timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url")
+
+
+@dataclass(frozen=True)
+class Settings:
+    zone: str
+    weekend_policy: str = "back"
+    holidays: tuple[date, ...] = field(default_factory=tuple)
+    crowding_threshold: int = 6
+    base_url: str = "http://127.0.0.1:8080"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "timezone": self.zone,
+            "weekend-policy": self.weekend_policy,
+            "holidays": ",".join(d.isoformat() for d in self.holidays),
+            "crowding-threshold": str(self.crowding_threshold),
+            "base-url": self.base_url,
+        }
+
+
+def parse_setting(key: str, value: str) -> str:
+    """Validate ``value`` for ``key``; return its canonical stored form."""
+    value = value.strip()
+    if key == "timezone":
+        return timeutil.check_zone(value)
+    if key == "weekend-policy":
+        if value not in WEEKEND_POLICIES:
+            raise InvalidValue(
+                f"invalid weekend policy {value!r} (expected one of {', '.join(WEEKEND_POLICIES)})"
+            )
+        return value
+    if key == "holidays":
+        days = sorted({timeutil.parse_date(part) for part in value.split(",") if part.strip()})
+        return ",".join(d.isoformat() for d in days)
+    if key == "crowding-threshold":
+        if not value.isdigit() or not 1 <= int(value) <= 100:
+            raise InvalidValue(f"invalid crowding threshold {value!r} (expected a number 1-100)")
+        return str(int(value))
+    if key == "base-url":
+        if not value.startswith(("http://", "https://")) or len(value) < 10 or " " in value:
+            raise InvalidValue(
+                f"invalid base URL {value!r} (expected http://host[:port] or https://host/path)"
+            )
+        return value.rstrip("/")
+    raise InvalidValue(f"unknown setting {key!r} (expected one of {', '.join(SETTING_KEYS)})")
+
+
+def load_settings(session: Session) -> Settings:
+    stored = {row.key: row.value for row in session.scalars(select(Setting))}
+    holidays = tuple(timeutil.parse_date(d) for d in stored.get("holidays", "").split(",") if d)
+    return Settings(
+        zone=stored.get("timezone") or timeutil.system_zone_name(),
+        weekend_policy=stored.get("weekend-policy", "back"),
+        holidays=holidays,
+        crowding_threshold=int(stored.get("crowding-threshold", "6")),
+        base_url=stored.get("base-url", "http://127.0.0.1:8080"),
+    )
+
+
+def set_setting(session: Session, key: str, value: str) -> str:
+    canonical = parse_setting(key, value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=canonical))
+    else:
+        row.value = canonical
+    return canonical
