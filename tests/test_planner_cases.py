@@ -1,0 +1,469 @@
+"""Worked planner cases, each checkable by hand (one comment line of arithmetic per case)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+
+from gradtrack.planner import (
+    ExtraDeadline,
+    IntakeIn,
+    LetterIn,
+    MaterialIn,
+    Milestone,
+    OfferIn,
+    Plan,
+    PlanInput,
+    PlanSettings,
+    ProgramIn,
+    RecommenderIn,
+    build_plan,
+    earliest_feasible_intake,
+    level,
+    monday_of,
+    working_days_before,
+)
+from gradtrack.rules import DEFAULT_RULES, Rule
+from gradtrack.timeutil import local_to_utc, start_of_day
+
+NY = "America/New_York"
+
+
+def at(text: str, zone_name: str) -> datetime:
+    """'YYYY-MM-DD HH:MM' local in ``zone_name`` → aware UTC."""
+    return local_to_utc(datetime.fromisoformat(text), zone_name)
+
+
+def intake(iid: int, pid: int, deadline: str | None, zone_name: str = NY, **kw: object) -> IntakeIn:
+    term = str(kw.pop("term", "Fall 2027"))
+    kind = str(kw.pop("kind", "fixed"))
+    instant = at(deadline, zone_name) if deadline else None
+    return IntakeIn(iid, pid, term, kind, instant, zone_name, **kw)  # type: ignore[arg-type]
+
+
+def program(pid: int, *intakes: IntakeIn, status: str = "preparing", **kw: object) -> ProgramIn:
+    return ProgramIn(pid, f"P{pid}", status, intakes=intakes, **kw)  # type: ignore[arg-type]
+
+
+def plan_for(
+    *programs: ProgramIn,
+    today: date,
+    zone_name: str = NY,
+    holidays: frozenset[date] = frozenset(),
+    rules: tuple[Rule, ...] = DEFAULT_RULES,
+    **kw: object,
+) -> tuple[PlanInput, Plan]:
+    inp = PlanInput(
+        PlanSettings(zone_name, holidays=holidays),
+        rules,
+        programs,
+        now=start_of_day(today, zone_name),
+        **kw,  # type: ignore[arg-type]
+    )
+    return inp, build_plan(inp)
+
+
+def by_id(plan: Plan) -> dict[str, Milestone]:
+    return {m.id: m for m in plan.milestones}
+
+
+TODAY = date(2026, 9, 1)
+
+# (deadline local, deadline zone, applicant zone, holidays, milestone id, expected date)
+DATE_CASES = [
+    # SPEC §3.2: 12-15 23:59 LA = 12-16 02:59 NY; 3d before 12-16 = 12-13 Sun → Fri 12-11.
+    ("2026-12-15 23:59", "America/Los_Angeles", NY, (), "submit:i1", date(2026, 12, 11)),
+    # AoE: 12-01 23:59 AoE = 12-02 11:59 UTC = 12-02 06:59 NY; 3d → 11-29 Sun → Fri 11-27.
+    ("2026-12-01 23:59", "AoE", NY, (), "submit:i1", date(2026, 11, 27)),
+    # DST: 03-09 04:30 UTC is 00:30 EDT 03-09 (clocks sprang forward 03-08); 3d → Fri 03-06.
+    ("2026-03-09 04:30", "UTC", NY, (), "submit:i1", date(2026, 3, 6)),
+    # DST: same deadline; 42d before Mon 03-09 = 01-26 (a Monday, EST side of the change).
+    ("2026-03-09 04:30", "UTC", NY, (), "letters.ask:r1:2027", date(2026, 1, 26)),
+    # Leap year: 3d before Fri 2028-03-03 = Tue 2028-02-29.
+    ("2028-03-03 23:59", NY, NY, (), "submit:i1", date(2028, 2, 29)),
+    # Year boundary: 3d before Tue 2027-01-05 = Sat 01-02 → Fri 01-01 is a listed holiday
+    # → Thu 2026-12-31.
+    ("2027-01-05 23:59", NY, NY, (date(2027, 1, 1),), "submit:i1", date(2026, 12, 31)),
+    # 15 working days strictly before Tue 2026-12-01 skipping Thanksgiving (Thu 11-26):
+    # 11-30, 27, 25, 24, 23, 20, 19, 18, 17, 16, 13, 12, 11, 10, 09 → Mon 2026-11-09.
+    (
+        "2026-12-01 23:59",
+        NY,
+        NY,
+        (date(2026, 11, 26),),
+        "transcripts.request:i1",
+        date(2026, 11, 9),
+    ),
+    # Same without the holiday: one day later, Tue 2026-11-10.
+    ("2026-12-01 23:59", NY, NY, (), "transcripts.request:i1", date(2026, 11, 10)),
+    # A west-of-applicant deadline crossing midnight into a new year: 12-31 23:59 LA = 01-01
+    # 02:59 NY; 10d before Fri 2027-01-01 = Tue 2026-12-22 (sop.final).
+    ("2026-12-31 23:59", "America/Los_Angeles", NY, (), "sop.final:m1", date(2026, 12, 22)),
+]
+
+
+@pytest.mark.parametrize(
+    ("local", "zone_name", "applicant", "holidays", "mid", "expected"), DATE_CASES
+)
+def test_worked_dates(
+    local: str,
+    zone_name: str,
+    applicant: str,
+    holidays: tuple[date, ...],
+    mid: str,
+    expected: date,
+) -> None:
+    p = program(1, intake(1, 1, local, zone_name))
+    _, plan = plan_for(
+        p,
+        today=date(2025, 12, 1),
+        zone_name=applicant,
+        holidays=frozenset(holidays),
+        recommenders=(RecommenderIn(1, "Dr. Ada Lovelace", "Europe/London"),),
+        letters=(LetterIn(1, 1, 1, "planned"),),
+        materials=(MaterialIn(1, "sop", "SOP", 1, "todo"),),
+    )
+    got = by_id(plan)[mid]
+    assert got.date == expected
+    assert got.date <= got.anchor_date
+
+
+def test_working_days_before_counts_strictly_before() -> None:
+    settings = PlanSettings(NY)
+    # 1 working day before Mon 2026-11-09 is Fri 11-06; 0 is the anchor itself.
+    assert working_days_before(date(2026, 11, 9), 1, settings) == date(2026, 11, 6)
+    assert working_days_before(date(2026, 11, 9), 0, settings) == date(2026, 11, 9)
+
+
+FOUR = [  # (program id, intake id, deadline): Dec 1 is the earliest
+    (1, 11, "2027-01-15 23:59"),
+    (2, 12, "2026-12-15 23:59"),
+    (3, 13, "2026-12-01 23:59"),
+    (4, 14, "2027-01-05 23:59"),
+]
+
+
+def _four(status: str = "planned", extra: int = 0) -> tuple[PlanInput, Plan]:
+    rows = FOUR + ([(5, 15, "2026-11-20 23:59")] if extra else [])
+    programs = [program(pid, intake(iid, pid, dl)) for pid, iid, dl in rows]
+    letters = [LetterIn(40 + pid, 12, pid, status) for pid, _, _ in FOUR]
+    if extra:
+        letters.append(LetterIn(45, 12, 5, "planned"))
+    return plan_for(
+        *programs,
+        today=TODAY,
+        recommenders=(RecommenderIn(12, "Dr. Ada Lovelace", "Europe/London"),),
+        letters=tuple(letters),
+    )
+
+
+def test_one_recommender_four_programs_one_ask() -> None:
+    # Earliest letters due = deadline Tue 2026-12-01; 42d before = Tue 2026-10-20.
+    _, plan = _four()
+    asks = [m for m in plan.milestones if m.key == "letters.ask"]
+    assert [m.id for m in asks] == ["letters.ask:r12:2027"]
+    ask = asks[0]
+    assert ask.date == date(2026, 10, 20)
+    assert ask.program_ids == (1, 2, 3, 4)
+    assert ask.title == "Ask Dr. Ada Lovelace for letters (P3, P2, P4, P1)"
+    assert ask.anchor == "deadline 2026-12-01 (Fall 2027, P3)"
+    assert ask.why == "letters.ask: 42d before deadline"
+    # Packet 35d before 12-01 = Tue 10-27; one per recommender too.
+    assert [m.date for m in plan.milestones if m.key == "letters.packet"] == [date(2026, 10, 27)]
+    # Reminders stay per letter: 4 letters × 3 offsets.
+    assert len([m for m in plan.milestones if m.key == "letters.remind"]) == 12
+
+
+def test_typed_letters_deadline_is_the_anchor() -> None:
+    # Letters due Fri 2026-11-20 (typed) instead of the 12-15 deadline: 42d before = Fri 10-09.
+    i = IntakeIn(
+        1,
+        1,
+        "Fall 2027",
+        "fixed",
+        at("2026-12-15 23:59", NY),
+        NY,
+        extra=(ExtraDeadline("letters", at("2026-11-20 12:00", NY)),),
+    )
+    _, plan = plan_for(program(1, i), today=TODAY, letters=(LetterIn(1, 3, 1, "planned"),))
+    ask = by_id(plan)["letters.ask:r3:2027"]
+    assert ask.date == date(2026, 10, 9)
+    assert ask.anchor == "letters due 2026-11-20 (Fall 2027, P1)"
+    assert {d.kind for d in plan.deadlines} == {"deadline", "letters"}
+
+
+def test_program_added_after_ask_reopens_it() -> None:
+    _, before = _four(status="asked")
+    assert by_id(before)["letters.ask:r12:2027"].status == "done"
+    # A fifth program (deadline 11-20) with a planned letter: same id, open again, and now
+    # dated 42d before Fri 11-20 = Fri 10-09.
+    _, after = _four(status="asked", extra=1)
+    ask = by_id(after)["letters.ask:r12:2027"]
+    assert ask.status == "upcoming"
+    assert ask.date == date(2026, 10, 9)
+    assert ask.program_ids == (1, 2, 3, 4, 5)
+
+
+def test_shared_cv_anchored_on_earliest_ask() -> None:
+    # Earliest ask Tue 10-20 (see above); cv.ready 7d before = Tue 10-13; one per cycle.
+    rows = FOUR
+    programs = [program(pid, intake(iid, pid, dl)) for pid, iid, dl in rows]
+    _, plan = plan_for(
+        *programs,
+        today=TODAY,
+        letters=(LetterIn(41, 12, 3, "planned"), LetterIn(42, 13, 1, "planned")),
+        materials=(MaterialIn(2, "cv", "CV", None, "draft"),),
+    )
+    cv = [m for m in plan.milestones if m.key == "cv.ready"]
+    assert [(m.id, m.date, m.anchor_ids) for m in cv] == [
+        ("cv.ready:m2:2027", date(2026, 10, 13), ("letters.ask:r12:2027",))
+    ]
+
+
+def test_shared_cv_without_letters_falls_back_to_49_days() -> None:
+    # No asks: 42d before Tue 12-01 = Tue 10-20 (virtual ask), 7d before = Tue 10-13.
+    _, plan = plan_for(
+        program(3, intake(13, 3, "2026-12-01 23:59")),
+        today=TODAY,
+        materials=(MaterialIn(2, "cv", "CV", None, "todo"),),
+    )
+    assert by_id(plan)["cv.ready:m2:2027"].date == date(2026, 10, 13)
+
+
+def test_sop_draft_no_later_than_week_before_packet() -> None:
+    # Letters due Fri 11-06 (typed), deadline Tue 12-15: packet 35d before 11-06 = Fri 10-02;
+    # 7d before = Fri 09-25, earlier than 49d before 12-15 = Tue 10-27, so 09-25 wins.
+    i = IntakeIn(
+        1,
+        1,
+        "Fall 2027",
+        "fixed",
+        at("2026-12-15 23:59", NY),
+        NY,
+        extra=(ExtraDeadline("letters", at("2026-11-06 23:59", NY)),),
+    )
+    _, plan = plan_for(
+        program(1, i),
+        today=TODAY,
+        letters=(LetterIn(1, 3, 1, "planned"),),
+        materials=(MaterialIn(5, "sop", "SOP", 1, "todo"),),
+    )
+    draft = by_id(plan)["sop.draft:m5"]
+    assert draft.date == date(2026, 9, 25)
+    assert draft.anchor_ids == ("letters.packet:r3:2027",)
+    assert draft.why == "sop.draft: 7d before letters.packet"
+
+
+def test_quarter_system_next_intake_named_when_target_infeasible() -> None:
+    # Today Sun 2026-11-15. Fall 2027 deadline Tue 12-01: ask 42d before = 10-20 < today, open
+    # → infeasible. Winter 2028 deadline Wed 2027-09-01: ask 07-21, all ahead → feasible.
+    fall = intake(1, 9, "2026-12-01 23:59", kind="term", term="Fall 2027")
+    winter = intake(2, 9, "2027-09-01 23:59", kind="term", term="Winter 2028")
+    spring = intake(3, 9, "2027-11-01 23:59", kind="term", term="Spring 2028")
+    letters = (LetterIn(1, 3, 9, "planned"),)
+    today = date(2026, 11, 15)
+    targeted = program(9, fall, winter, spring, target_intake_id=1)
+    inp, plan = plan_for(targeted, today=today, letters=letters)
+    assert [(x.program_id, x.intake_id, x.next_feasible_intake_id) for x in plan.infeasible] == [
+        (9, 1, 2)
+    ]
+    # The stored target is still what is planned (SPEC §11.1: it changes only by command).
+    assert by_id(plan)["submit:i1"].intake_ids == (1,)
+    choice = earliest_feasible_intake(targeted, inp)
+    assert (choice.intake_id, choice.feasible) == (2, True)
+    # Without a stored target the planner plans the earliest feasible one and reports nothing.
+    _, untargeted = plan_for(program(9, fall, winter, spring), today=today, letters=letters)
+    assert untargeted.infeasible == ()
+    assert "submit:i2" in by_id(untargeted) and "submit:i1" not in by_id(untargeted)
+
+
+def test_asked_letter_makes_late_intake_feasible() -> None:
+    # Same Fall intake, but the letter is already asked and packet sent (agreed): the ask and
+    # packet are done; reminders 14d before 12-01 = Tue 11-17 ≥ today 11-15; transcripts 15wd
+    # before 12-01 = 11-10 < today and open → still infeasible until marked done.
+    fall = intake(1, 9, "2026-12-01 23:59", kind="term")
+    p = program(9, fall, target_intake_id=1)
+    letters = (LetterIn(1, 3, 9, "agreed"),)
+    _, plan = plan_for(p, today=date(2026, 11, 15), letters=letters)
+    assert len(plan.infeasible) == 1
+    _, plan = plan_for(
+        p, today=date(2026, 11, 15), letters=letters, done=frozenset({"transcripts.request:i1"})
+    )
+    assert plan.infeasible == ()
+
+
+def test_rolling_earliest_completion() -> None:
+    # Today Tue 2026-09-01; rolling, no priority/closing/target date; one letter → the longest
+    # lead is letters.ask 42d: completion 09-01 + 42d = Tue 2026-10-13 (ask falls on 09-01).
+    r = IntakeIn(5, 6, "Fall 2027", "rolling", None, NY)
+    inp, plan = plan_for(program(6, r), today=TODAY, letters=(LetterIn(1, 3, 6, "planned"),))
+    choice = earliest_feasible_intake(inp.programs[0], inp)
+    assert (choice.intake_id, choice.feasible, choice.earliest_completion) == (
+        5,
+        True,
+        date(2026, 10, 13),
+    )
+    ms = by_id(plan)
+    assert ms["letters.ask:r3:2027"].date == TODAY
+    # submit 3d before Tue 10-13 = Sat 10-10 → Fri 10-09.
+    assert ms["submit:i5"].date == date(2026, 10, 9)
+    assert ms["submit:i5"].anchor == "earliest completion 2026-10-13 (Fall 2027, P6)"
+
+
+def test_rolling_completion_not_before_opening() -> None:
+    # Opens Mon 2027-01-04, well after today + 42d: completion is the opening day.
+    r = IntakeIn(5, 6, "Fall 2027", "rolling", None, NY, opens=date(2027, 1, 4))
+    inp, _ = plan_for(program(6, r), today=TODAY, letters=(LetterIn(1, 3, 6, "planned"),))
+    assert earliest_feasible_intake(inp.programs[0], inp).earliest_completion == date(2027, 1, 4)
+
+
+def test_rolling_anchors_on_priority_then_closing_then_target() -> None:
+    # closes Tue 2026-12-01 23:59 → submit Sat 11-28 → Fri 11-27; target date alone likewise.
+    closes = IntakeIn(5, 6, "Fall 2027", "rolling", None, NY, closes=at("2026-12-01 23:59", NY))
+    target = IntakeIn(5, 6, "Fall 2027", "rolling", None, NY, target_date=date(2026, 12, 1))
+    for i, word in ((closes, "closing date"), (target, "target date")):
+        _, plan = plan_for(program(6, i), today=TODAY)
+        submit = by_id(plan)["submit:i5"]
+        assert submit.date == date(2026, 11, 27)
+        assert submit.anchor.startswith(f"{word} 2026-12-01")
+
+
+ONLY_SOP_FINAL = tuple(replace(r, enabled=r.key == "sop.final") for r in DEFAULT_RULES)
+
+
+def test_level_never_later_nor_before_today() -> None:
+    # Only sop.final enabled. Eight programs due Tue 2026-12-15: eight sop.final 10d before
+    # = Sat 12-05 → Fri 12-04. The week of Mon 11-30 holds 8 (> 6); today is Wed 11-25.
+    programs = [program(p, intake(p, p, "2026-12-15 23:59")) for p in range(1, 9)]
+    materials = tuple(MaterialIn(p, "sop", f"SOP {p}", p, "draft") for p in range(1, 9))
+    today = date(2026, 11, 25)
+    inp, plan = plan_for(*programs, today=today, materials=materials, rules=ONLY_SOP_FINAL)
+    assert [(w.monday, w.count) for w in plan.crowded] == [(date(2026, 11, 30), 8)]
+    moves = level(inp, plan)
+    rule_dates = {m.id: m.rule_date for m in plan.milestones}
+    assert moves  # two sop.final move into the week of Mon 11-23, on Fri 11-27
+    assert set(moves.values()) == {date(2026, 11, 27)}
+    for mid, new in moves.items():
+        assert today <= new <= rule_dates[mid]
+    # Applied, the week is no longer crowded, and levelling again proposes the same moves.
+    inp2, plan2 = plan_for(
+        *programs, today=today, materials=materials, moves=moves, rules=ONLY_SOP_FINAL
+    )
+    assert plan2.crowded == ()
+    assert level(inp2, plan2) == moves
+    moved = by_id(plan2)[next(iter(moves))]
+    assert moved.date == date(2026, 11, 27) and moved.rule_date == date(2026, 12, 4)
+
+
+def test_level_cannot_move_before_today() -> None:
+    # Today is Mon 11-30, the crowded week itself: nothing can move earlier.
+    programs = [program(p, intake(p, p, "2026-12-15 23:59")) for p in range(1, 9)]
+    materials = tuple(MaterialIn(p, "sop", f"SOP {p}", p, "draft") for p in range(1, 9))
+    inp, plan = plan_for(
+        *programs, today=date(2026, 11, 30), materials=materials, rules=ONLY_SOP_FINAL
+    )
+    assert plan.crowded
+    assert level(inp, plan) == {}
+
+
+def test_stored_move_out_of_range_is_ignored() -> None:
+    p = program(1, intake(1, 1, "2026-12-15 23:59"))
+    materials = (MaterialIn(5, "sop", "SOP", 1, "todo"),)
+    # sop.final rule date Fri 12-04; a move to 12-10 (later) or 08-01 (before today) is ignored,
+    # and moves never touch submit.
+    moves = {"sop.final:m5": date(2026, 12, 10), "submit:i1": date(2026, 12, 1)}
+    _, plan = plan_for(p, today=TODAY, materials=materials, moves=moves)
+    ms = by_id(plan)
+    assert ms["sop.final:m5"].date == date(2026, 12, 4)
+    assert ms["submit:i1"].date == date(2026, 12, 11)
+    _, plan = plan_for(
+        p, today=TODAY, materials=materials, moves={"sop.final:m5": date(2026, 8, 1)}
+    )
+    assert by_id(plan)["sop.final:m5"].date == date(2026, 12, 4)
+
+
+def test_submitted_program_drops_prep_milestones() -> None:
+    i = intake(1, 1, "2026-12-15 23:59")
+    kw: dict[str, object] = {
+        "letters": (LetterIn(40, 3, 1, "agreed"), LetterIn(41, 4, 1, "submitted")),
+        "materials": (MaterialIn(5, "sop", "SOP", 1, "todo"),),
+    }
+    _, plan = plan_for(program(1, i, status="submitted", wants_scores=True), today=TODAY, **kw)
+    # Only the reminders of the letter still outstanding remain (SPEC §4.6; docs/planner.md).
+    assert [m.id for m in plan.milestones] == [
+        "letters.remind:l40:14d",
+        "letters.remind:l40:7d",
+        "letters.remind:l40:3d",
+    ]
+    assert plan.deadlines == ()
+    for status in ("rejected", "withdrawn", "declined", "accepted", "interview"):
+        _, plan = plan_for(program(1, i, status=status), today=TODAY, **kw)
+        assert plan.milestones == ()
+
+
+def test_conditions_and_disabled_rules() -> None:
+    i = intake(1, 1, "2026-12-15 23:59")
+    _, plan = plan_for(program(1, i), today=TODAY)
+    assert {m.key for m in plan.milestones} == {"submit", "transcripts.request"}
+    _, plan = plan_for(program(1, i, wants_scores=True, fee_waiver="planned"), today=TODAY)
+    assert {m.key for m in plan.milestones} == {
+        "submit",
+        "transcripts.request",
+        "scores.send",
+        "fee.waiver",
+    }
+    rules = tuple(replace(r, enabled=r.key != "submit") for r in DEFAULT_RULES)
+    inp = PlanInput(PlanSettings(NY), rules, (program(1, i),), now=start_of_day(TODAY, NY))
+    assert {m.key for m in build_plan(inp).milestones} == {"transcripts.request"}
+
+
+def test_decision_reply_april_15_rolled() -> None:
+    # Funded Fall 2028 offer without a date: April 15 2028 is a Saturday → Fri 2028-04-14.
+    i = intake(1, 1, "2027-12-15 23:59", term="Fall 2028")
+    p = program(1, i, status="admitted", offer=OfferIn(True, None))
+    _, plan = plan_for(p, today=date(2028, 3, 1))
+    (reply,) = plan.milestones
+    assert (reply.id, reply.date, reply.anchor_date) == (
+        "decision.reply:p1",
+        date(2028, 4, 14),
+        date(2028, 4, 15),
+    )
+    assert not reply.flexible
+    # An unfunded offer without a date has no reply milestone; a dated one uses its date.
+    _, plan = plan_for(program(1, i, status="admitted", offer=OfferIn(False, None)), today=TODAY)
+    assert plan.milestones == ()
+    p = program(1, i, status="admitted", offer=OfferIn(False, date(2028, 5, 1)))
+    _, plan = plan_for(p, today=date(2028, 3, 1))
+    assert [m.date for m in plan.milestones] == [date(2028, 5, 1)]
+
+
+def test_statuses_and_done() -> None:
+    # Deadline Tue 12-15: submit Fri 12-11. Today 12-11 → due; marked done → done.
+    i = intake(1, 1, "2026-12-15 23:59")
+    _, plan = plan_for(program(1, i), today=date(2026, 12, 11))
+    ms = by_id(plan)
+    assert ms["submit:i1"].status == "due"
+    assert ms["transcripts.request:i1"].status == "overdue"
+    _, plan = plan_for(program(1, i), today=date(2026, 12, 11), done=frozenset({"submit:i1"}))
+    assert by_id(plan)["submit:i1"].status == "done"
+
+
+def test_crowded_weeks_count_batched_once() -> None:
+    # One recommender, seven programs due the same day: one ask, one packet (not seven).
+    programs = [program(p, intake(p, p, "2026-12-15 23:59")) for p in range(1, 8)]
+    letters = tuple(LetterIn(p, 3, p, "planned") for p in range(1, 8))
+    _, plan = plan_for(*programs, today=TODAY, letters=letters)
+    ask_week = monday_of(by_id(plan)["letters.ask:r3:2027"].date)
+    assert all(w.monday != ask_week for w in plan.crowded)
+    # The submit week (Mon 12-07) holds 7 submits (Fri 12-11) + 7 reminders 7d before (Tue 12-08)
+    # + 7 reminders 3d before (Sat 12-12 → Fri 12-11) = 21 > 6.
+    assert any(w.monday == date(2026, 12, 7) and w.count == 21 for w in plan.crowded)
+
+
+def test_output_sorted_and_deterministic() -> None:
+    _, a = _four()
+    _, b = _four()
+    assert a == b
+    assert list(a.milestones) == sorted(a.milestones, key=lambda m: (m.date, m.id))
