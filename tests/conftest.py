@@ -1,0 +1,136 @@
+"""Shared fixtures.
+
+Every test gets its own data dir (``GRADTRACK_DATA_DIR``, the test seam) and a clean
+environment.  Database-facing tests take the ``db_url`` fixture: a SQLite file in ``tmp_path``,
+or, when ``GRADTRACK_TEST_BACKEND=postgresql`` (the PostgreSQL lane of ``.ci/run``), a fresh
+PostgreSQL database per test on the server the ``PG*`` variables point at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+BACKEND = os.environ.get("GRADTRACK_TEST_BACKEND", "sqlite")
+PINNED_NOW = "2026-11-28T12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADTRACK_DATA_DIR", str(tmp_path / "data"))
+    for name in ("GRADTRACK_DB", "GRADTRACK_TODAY", "GRADTRACK_NOW", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+
+
+def _pg_admin_url() -> str:
+    return "postgresql+psycopg://"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on the backend under test."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"gt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+psycopg:///{name}"  # host, port, user: libpq's PG* variables
+    try:
+        yield url
+    finally:
+        from sqlalchemy import create_engine as _ce
+
+        _ce(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    """``db_url`` brought to head (PostgreSQL never migrates by itself)."""
+    from gradtrack.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    return db_url
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def gt(migrated_url: str) -> Run:
+    """Run gradtrack in-process against the test database; returns click's Result.
+
+    ``gt("program", "list", today="2026-12-01", env={...})``
+    """
+    from gradtrack.cli import cli
+
+    def run(
+        *args: str,
+        today: str | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> Result:
+        argv = ["--db", migrated_url, *args]
+        if today is not None:
+            argv += ["--today", today]
+        runner = CliRunner()
+        return runner.invoke(
+            cli,
+            argv,
+            env={"GRADTRACK_NOW": PINNED_NOW, **(env or {})},
+            input=input,
+            catch_exceptions=False,
+        )
+
+    return run
+
+
+def dump_database(url: str) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """Every row of every table, in a stable order: compare whole stores, not counts."""
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    out = []
+    with engine.connect() as conn:
+        for table in sorted(meta.tables.values(), key=lambda t: t.name):
+            rows = conn.execute(select(table).order_by(*table.columns)).all()
+            out.append((table.name, [tuple(r) for r in rows]))
+    engine.dispose()
+    return out
+
+
+def gradtrack_subprocess(
+    *args: str, env: dict[str, str] | None = None, cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "gradtrack", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
