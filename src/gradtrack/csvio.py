@@ -249,7 +249,6 @@ class _Row:
         self._cells = cells
         self._positions = positions
         self._problems = problems
-        self.failed = False
 
     def raw(self, column: str) -> str:
         return self._cells.get(column, "")
@@ -263,7 +262,6 @@ class _Row:
         return unneutralise(raw.strip()).strip()
 
     def problem(self, column: str, expected: str) -> None:
-        self.failed = True
         message = f"row {self.number}, column {column}: got {_show(self.raw(column))}, {expected}"
         self._problems.row(self.number, self._positions.get(column, len(ALL_COLUMNS)), message)
 
@@ -812,8 +810,8 @@ def _read_intakes(row: _Row, today: date) -> list[IntakeRecord] | None:
         if deadline is None:
             row.problem(
                 "deadline",
-                f"expected {_DATE_TIME_SHAPE}: a {kind} intake needs a deadline "
-                "(only a rolling one may leave it empty)",
+                f"expected a deadline (a {kind} intake needs one; only a rolling intake may "
+                "leave it empty)",
             )
         if closes is not None:
             row.problem(
@@ -845,10 +843,10 @@ def _read_intakes(row: _Row, today: date) -> list[IntakeRecord] | None:
         )
         return None
     elif not anchor.annual and term.year is None:
+        example = _term_label(term, anchor.on(anchor.dated()))
         row.problem(
             "term",
-            f"expected a term label with its year, like '{term.season} {anchor.year}', "
-            f"for a dated {anchor_column}",
+            f"expected a term label with its year, like {example!r}, for a dated {anchor_column}",
         )
         return None
     else:
@@ -905,6 +903,14 @@ def _dated_intake(
     )
 
 
+def _term_label(term: _Term, anchor: datetime) -> str:
+    """The season's first start after the anchor, e.g. Fall + 2026-12-01 → 'Fall 2027'."""
+    year = anchor.year
+    if datetime(year, SEASON_STARTS[term.season], 1) <= anchor:
+        year += 1
+    return f"{term.season} {year}"
+
+
 def _next_occurrence(moment: _Moment, today: date) -> date:
     """The first date with the moment's month and day on or after today."""
     day = date(today.year, moment.month, moment.day)
@@ -953,14 +959,9 @@ def _annual_intake(
         day = around(column, pick)
         return moments[column].on(day) if day else None
 
-    anchor_at = moments[anchor_column].on(anchor_day)
-    start_month = SEASON_STARTS[term.season]
-    label_year = anchor_day.year
-    if datetime(label_year, start_month, 1) <= anchor_at:
-        label_year += 1
     return IntakeRecord(
         row=row.number,
-        term=f"{term.season} {label_year}",
+        term=_term_label(term, moments[anchor_column].on(anchor_day)),
         kind=kind,
         deadline=at("deadline", nearest),
         zone=zone,

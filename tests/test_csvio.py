@@ -1,0 +1,795 @@
+"""The programs CSV (SPEC §7): every problem reported exactly, annual rows expanded, round trip."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gradtrack.csvio import (
+    ALL_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    IntakeRecord,
+    ProgramRecord,
+    format_programs_csv,
+    neutralise,
+    parse_programs_csv,
+    unneutralise,
+)
+from gradtrack.errors import ImportProblems
+
+FIXTURES = Path(__file__).parent / "fixtures" / "csv"
+TODAY = date(2026, 11, 28)
+AGREE = "(the rows of one program must agree on its program columns)"
+DATE_TIME = (
+    "a date-time YYYY-MM-DD HH:MM or an annual MM-DD HH:MM (the time may be left out: 23:59)"
+)
+URL_SOURCE = "expected an http:// or https:// URL (of the page the row was checked against)"
+
+BASE = {
+    "institution": "MIT",
+    "program": "EECS",
+    "degree": "phd",
+    "field": "CS",
+    "intake": "fixed",
+    "term": "Fall",
+    "deadline": "12-01",
+    "timezone": "America/New_York",
+    "letters_due": "",
+    "fee": "75",
+    "currency": "USD",
+    "letters": "3",
+    "gre": "optional",
+    "english_test": "TOEFL",
+    "url": "https://mit.edu",
+    "source_url": "https://mit.edu/admissions",
+    "verified": "2026-09-01",
+}
+
+
+def csv_bytes(*rows: dict[str, str], columns: tuple[str, ...] | None = None) -> bytes:
+    """A small CSV from rows given as changes to BASE (no quoting: test values have no commas)."""
+    full = [{**BASE, **row} for row in rows]
+    names = columns or tuple(dict.fromkeys(name for row in [BASE, *full] for name in row))
+    lines = [",".join(names)] + [",".join(row.get(name, "") for name in names) for row in full]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def problems_of(data: bytes, today: date = TODAY) -> list[str]:
+    with pytest.raises(ImportProblems) as caught:
+        parse_programs_csv(data, today)
+    return caught.value.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed files: each fixture with its exact problem lines.
+
+MALFORMED = {
+    "empty.csv": [
+        "file: empty (expected a header row naming the columns, then one row per intake)",
+    ],
+    "header_only.csv": [
+        "file: no data rows (expected one row per intake after the header)",
+    ],
+    "latin1.csv": [
+        "file: not UTF-8 (invalid byte 0xE9 at offset 146, line 2; save it as UTF-8, "
+        "e.g. it may be Latin-1)",
+    ],
+    "utf16_bom.csv": [
+        "file: not UTF-8: it looks like UTF-16 (found a UTF-16 byte-order mark); save it as UTF-8",
+    ],
+    "utf16le_no_bom.csv": [
+        "file: not UTF-8: it looks like UTF-16 (found NUL bytes between the characters); "
+        "save it as UTF-8",
+    ],
+    "missing_columns.csv": [
+        "header: missing required column 'gre'",
+        "header: missing required column 'verified'",
+    ],
+    "unknown_and_duplicate.csv": [
+        "header: unknown column 'deadlines' (column 18; did you mean 'deadline'?)",
+        "header: column 'fee' appears twice (columns 10 and 19)",
+        "header: unknown column 'Notes' (column 20; did you mean 'notes'?)",
+    ],
+    "no_header.csv": [
+        "header: the first row ('MIT', 'EECS', 'phd', ...) names no known column (expected a "
+        "header row: institution,program,degree,field,intake,term,deadline,timezone,letters_due,"
+        "fee,currency,letters,gre,english_test,url,source_url,verified)",
+    ],
+    "degree_and_letters.csv": [
+        "row 2, column degree: got 'PhD/MS', expected one of phd, ms, mphil or other",
+        "row 2, column letters: got '12', expected a whole number of letters from 0 to 10",
+        "row 3, column letters: got 'three', expected a whole number of letters from 0 to 10",
+        "row 3, column gre: got 'yes', expected one of required, optional or not-accepted",
+    ],
+    "fees.csv": [
+        "row 2, column fee: got '-5', expected a fee of 0 or more (this one is negative)",
+        "row 3, column currency: got '', expected a 3-letter ISO 4217 currency code like USD "
+        "(a fee is given)",
+        "row 4, column fee: got '80.505', expected an amount with at most 2 decimals",
+        "row 4, column currency: got 'dollars', expected a 3-letter ISO 4217 currency code like "
+        "USD, or nothing",
+    ],
+    "timezones.csv": [
+        "row 2, column timezone: got 'America/New York', expected an IANA time zone like "
+        "'America/New_York', or 'AoE'",
+        "row 3, column timezone: got '', expected an IANA time zone like 'America/New_York', "
+        "or 'AoE'",
+    ],
+    "dst_gap.csv": [
+        "row 2, column deadline: got '2027-03-14 02:30', expected a local time that exists: "
+        "local time 2027-03-14 02:30 does not exist in America/New_York (the clocks skip it at "
+        "a daylight-saving change)",
+        "row 3, column deadline: got '03-14 02:30', expected a local time that exists: "
+        "local time 2027-03-14 02:30 does not exist in America/New_York (the clocks skip it at "
+        "a daylight-saving change)",
+    ],
+    "feb29_annual.csv": [
+        "row 2, column deadline: got '02-29', expected a month-day that occurs every year "
+        "(02-29 does not)",
+    ],
+    "deadline_shapes.csv": [
+        f"row 2, column deadline: got '2026/12/01', expected {DATE_TIME}",
+        "row 3, column deadline: got '12-01 25:00', expected a time from 00:00 to 23:59",
+        "row 4, column deadline: got '2027-02-30', expected a date that exists in the calendar",
+        "row 5, column deadline: got '0227-01-15', expected a year from 1900 to 2999",
+    ],
+    "term_mismatch.csv": [
+        "row 2, column term: got 'Fall 2027', expected a season alone (Fall, Winter, Spring or "
+        "Summer): each occurrence of the annual deadline gets its own year",
+        "row 3, column term: got 'Fall', expected a term label with its year, like 'Fall 2027', "
+        "for a dated deadline",
+        "row 4, column term: got 'Autumn', expected a season (Fall, Winter, Spring or Summer) "
+        "for an annual deadline, or a term label like 'Fall 2027' for a dated one",
+    ],
+    "fixed_without_deadline.csv": [
+        "row 2, column deadline: got '', expected a deadline (a fixed intake needs one; only a "
+        "rolling intake may leave it empty)",
+        "row 3, column closes: got '05-01', expected nothing: only rolling intakes close "
+        "(a term intake closes at its deadline)",
+        "row 4, column intake: got 'sometimes', expected one of fixed, rolling or term",
+    ],
+    "mixed_shapes.csv": [
+        "row 2, column letters_due: got '2026-12-15', expected an annual MM-DD HH:MM like this "
+        "row's deadline",
+        "row 3, column letters_due: got '12-15', expected a dated YYYY-MM-DD HH:MM like this "
+        "row's deadline",
+        "row 3, column opens: got '09-01', expected a dated YYYY-MM-DD like this row's deadline",
+    ],
+    "disagreement.csv": [
+        f"row 3, column fee: got '90', expected '75' as on row 2 {AGREE}",
+        f"row 3, column letters: got '2', expected '3' as on row 2 {AGREE}",
+        f"row 4, column institution: got 'mit', expected 'MIT' as on row 2 {AGREE}",
+    ],
+    "duplicate_term.csv": [
+        "row 4, column term: got 'Fall 2028', expected a term this program does not list yet "
+        "('Fall 2028' is also on row 2)",
+    ],
+    "verified.csv": [
+        "row 2, column verified: got '2027-01-01', expected a date on or before today (2026-11-28)",
+        "row 3, column verified: got 'yesterday', expected a date YYYY-MM-DD, or nothing",
+    ],
+    "urls.csv": [
+        f"row 2, column source_url: got '', {URL_SOURCE}",
+        "row 3, column url: got 'ftp://mit.edu', expected an http:// or https:// URL, or nothing",
+        f"row 3, column source_url: got 'www.mit.edu', {URL_SOURCE}",
+    ],
+    "extra_cells.csv": [
+        "row 2, column 19: got 'oops', expected nothing past the last column of the header "
+        "(17 columns)",
+    ],
+    "unclosed_quote.csv": [
+        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        "file: row 3: a quoted cell is never closed (its opening '\"' runs to the end of the "
+        "file); reading stopped here",
+    ],
+    "optional_values.csv": [
+        "row 2, column fee_waiver: got 'maybe', expected one of none, planned, granted or "
+        "denied (or nothing: none)",
+        "row 2, column priority: got '0', expected a whole number of 1 or more "
+        "(1 = first choice), or nothing",
+        "row 2, column status: got 'applied', expected one of researching, preparing, "
+        "submitted, interview, admitted, waitlisted, rejected, accepted, declined or withdrawn "
+        "(or nothing: researching)",
+        "row 2, column offer_funded: got 'sure', expected yes, no or nothing",
+        "row 2, column offer_reply_by: got 'April 15', expected a date YYYY-MM-DD, or nothing",
+        "row 2, column target: got 'no', expected yes (this intake is the program's target) "
+        "or nothing",
+    ],
+    "rolling_order.csv": [
+        "row 2, column opens: got '2027-02-01', expected a date on or before the deadline "
+        "(2027-01-15)",
+        "row 2, column closes: got '2027-01-10', expected a date on or after the priority date "
+        "(2027-01-15)",
+    ],
+    "two_targets.csv": [
+        "row 4, column target: got 'yes', expected nothing (row 2 already marks this program's "
+        "target intake)",
+    ],
+    "long_value.csv": [
+        "row 2, column gre: got 'required-for-applicants-who-did-not-study-in-an-english-spea…', "
+        "expected one of required, optional or not-accepted",
+    ],
+    "row_numbers.csv": [
+        "row 6, column letters: got '11', expected a whole number of letters from 0 to 10",
+    ],
+    "formula_prefix.csv": [
+        'row 2, column fee: got "\'-5", expected a fee of 0 or more (this one is negative)',
+        'row 2, column letters: got "\'=1+2", expected a whole number of letters from 0 to 10',
+    ],
+}
+
+
+def test_every_fixture_is_in_the_table() -> None:
+    assert sorted(p.name for p in FIXTURES.glob("*.csv")) == sorted(MALFORMED)
+    assert len(MALFORMED) >= 20
+
+
+@pytest.mark.parametrize(("name", "expected"), MALFORMED.items(), ids=list(MALFORMED))
+def test_malformed_fixture_reports_every_problem_exactly(name: str, expected: list[str]) -> None:
+    assert problems_of((FIXTURES / name).read_bytes()) == expected
+
+
+def test_problems_message_joins_the_lines() -> None:
+    with pytest.raises(ImportProblems) as caught:
+        parse_programs_csv((FIXTURES / "fees.csv").read_bytes(), TODAY)
+    assert str(caught.value) == "\n".join(MALFORMED["fees.csv"])
+
+
+def test_problems_come_in_row_then_column_order() -> None:
+    # Columns out of the usual order: problems follow the file's columns, left to right.
+    columns = (
+        "letters",
+        "institution",
+        *[c for c in REQUIRED_COLUMNS if c not in ("letters", "institution")],
+    )
+    data = csv_bytes({"letters": "x", "institution": ""}, {"gre": "maybe"}, columns=columns)
+    assert problems_of(data) == [
+        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        "row 2, column institution: got '', expected the institution's name",
+        "row 3, column gre: got 'maybe', expected one of required, optional or not-accepted",
+    ]
+
+
+def test_a_row_with_a_bad_key_still_has_its_intake_checked() -> None:
+    assert problems_of(csv_bytes({"degree": "", "deadline": "13-01"})) == [
+        "row 2, column degree: got '', expected one of phd, ms, mphil or other",
+        "row 2, column deadline: got '13-01', expected a date that exists in the calendar",
+    ]
+
+
+def test_an_annual_gap_in_the_second_occurrence_only_is_reported() -> None:
+    # 2028-03-12 is the second Sunday of March 2028; 2027-03-12 is a Friday.
+    assert problems_of(csv_bytes({"term": "Fall", "deadline": "03-12 02:15"})) == [
+        "row 2, column deadline: got '03-12 02:15', expected a local time that exists: local "
+        "time 2028-03-12 02:15 does not exist in America/New_York (the clocks skip it at a "
+        "daylight-saving change)",
+    ]
+
+
+def test_rolling_annual_row_needs_something_to_repeat() -> None:
+    assert problems_of(csv_bytes({"intake": "rolling", "deadline": ""})) == [
+        "row 2, column term: got 'Fall', expected a term label like 'Fall 2027' (an annual row "
+        "needs a deadline or a closing date to repeat)",
+    ]
+
+
+def test_non_utf8_windows_1252_is_named() -> None:
+    good = csv_bytes({})
+    data = good + "\u201cquoted\u201d".encode("cp1252")
+    assert problems_of(data) == [
+        f"file: not UTF-8 (invalid byte 0x93 at offset {len(good)}, line 3; save it as "
+        "UTF-8, e.g. it may be Windows-1252)",
+    ]
+
+
+def test_utf32_is_named() -> None:
+    assert problems_of(csv_bytes({}).decode().encode("utf-32")) == [
+        "file: not UTF-8: it looks like UTF-32 (found a UTF-32 byte-order mark); save it as UTF-8",
+    ]
+
+
+def test_nul_byte_in_utf8_text() -> None:
+    good = csv_bytes({})
+    data = good + b"x\x00y\n"
+    assert problems_of(data) == [
+        f"file: found a NUL byte at offset {len(good) + 1} (expected a CSV text file, "
+        "not binary data)",
+    ]
+
+
+def test_only_blank_lines_is_empty() -> None:
+    assert problems_of(b"\n\r\n  \n") == MALFORMED["empty.csv"]
+    assert problems_of(b"\xef\xbb\xbf") == MALFORMED["empty.csv"]
+
+
+def test_text_after_a_closing_quote() -> None:
+    data = csv_bytes({}) + b'MIT,"EECS"x\n'
+    assert problems_of(data) == [
+        "file: row 3: text follows the closing '\"' of a quoted cell (write a '\"' inside a "
+        "quoted cell as '\"\"'); reading stopped here",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Good files
+
+
+def only(data: bytes, today: date = TODAY) -> ProgramRecord:
+    programs = parse_programs_csv(data, today)
+    assert len(programs) == 1
+    return programs[0]
+
+
+@pytest.mark.parametrize(
+    ("deadline", "season", "today", "expected"),
+    [
+        # Dec deadline for Fall: the Fall after it is next year's.
+        (
+            "12-01",
+            "Fall",
+            date(2026, 11, 28),
+            [("2026-12-01 23:59", "Fall 2027"), ("2027-12-01 23:59", "Fall 2028")],
+        ),
+        # The occurrence on today itself counts.
+        (
+            "12-01",
+            "Fall",
+            date(2026, 12, 1),
+            [("2026-12-01 23:59", "Fall 2027"), ("2027-12-01 23:59", "Fall 2028")],
+        ),
+        (
+            "12-01",
+            "Fall",
+            date(2026, 12, 2),
+            [("2027-12-01 23:59", "Fall 2028"), ("2028-12-01 23:59", "Fall 2029")],
+        ),
+        # Jan deadline for Fall: the same year's Fall.
+        (
+            "01-15 12:00",
+            "Fall",
+            date(2026, 11, 28),
+            [("2027-01-15 12:00", "Fall 2027"), ("2028-01-15 12:00", "Fall 2028")],
+        ),
+        (
+            "01-15",
+            "Fall",
+            date(2027, 1, 16),
+            [("2028-01-15 23:59", "Fall 2028"), ("2029-01-15 23:59", "Fall 2029")],
+        ),
+        # Dec/Jan boundary.
+        (
+            "12-31 23:59",
+            "Winter",
+            date(2026, 12, 31),
+            [("2026-12-31 23:59", "Winter 2027"), ("2027-12-31 23:59", "Winter 2028")],
+        ),
+        (
+            "01-01 00:00",
+            "Winter",
+            date(2026, 12, 31),
+            [("2027-01-01 00:00", "Winter 2028"), ("2028-01-01 00:00", "Winter 2029")],
+        ),
+        (
+            "01-01",
+            "Spring",
+            date(2026, 12, 31),
+            [("2027-01-01 23:59", "Spring 2027"), ("2028-01-01 23:59", "Spring 2028")],
+        ),
+        # A deadline on the season's first day is after its start: the next one.
+        (
+            "09-01",
+            "Fall",
+            date(2026, 8, 1),
+            [("2026-09-01 23:59", "Fall 2027"), ("2027-09-01 23:59", "Fall 2028")],
+        ),
+        (
+            "08-31",
+            "Fall",
+            date(2026, 8, 1),
+            [("2026-08-31 23:59", "Fall 2026"), ("2027-08-31 23:59", "Fall 2027")],
+        ),
+        (
+            "05-01",
+            "Summer",
+            date(2026, 11, 28),
+            [("2027-05-01 23:59", "Summer 2027"), ("2028-05-01 23:59", "Summer 2028")],
+        ),
+        # 02-28 in a leap year's cycle stays 02-28.
+        (
+            "02-28",
+            "Spring",
+            date(2027, 3, 1),
+            [("2028-02-28 23:59", "Spring 2028"), ("2029-02-28 23:59", "Spring 2029")],
+        ),
+    ],
+)
+def test_annual_deadline_expands_to_next_two_occurrences(
+    deadline: str, season: str, today: date, expected: list[tuple[str, str]]
+) -> None:
+    program = only(csv_bytes({"deadline": deadline, "term": season, "verified": ""}), today)
+    got = [(f"{i.deadline:%Y-%m-%d %H:%M}", i.term) for i in program.intakes]
+    assert got == expected
+
+
+def test_dated_row_gives_one_intake_with_defaults() -> None:
+    program = only(csv_bytes({"deadline": "2026-12-15", "term": "fall 2027", "degree": "PhD"}))
+    assert program == ProgramRecord(
+        institution="MIT",
+        program="EECS",
+        degree="phd",
+        field="CS",
+        url="https://mit.edu",
+        source_url="https://mit.edu/admissions",
+        verified=date(2026, 9, 1),
+        fee=Decimal("75"),
+        currency="USD",
+        letters=3,
+        gre="optional",
+        english_test="TOEFL",
+        intakes=[
+            IntakeRecord(
+                row=2,
+                term="Fall 2027",
+                kind="fixed",
+                deadline=datetime(2026, 12, 15, 23, 59),
+                zone="America/New_York",
+            )
+        ],
+    )
+    assert program.fee_waiver == "none"
+    assert program.status == "researching"
+    assert program.intakes[0].row == 2
+
+
+def test_aoe_in_any_case_is_accepted_and_spelled_aoe() -> None:
+    program = only(
+        csv_bytes({"timezone": "aoe", "deadline": "2026-12-15 12:00", "term": "Fall 2027"})
+    )
+    assert program.intakes[0].zone == "AoE"
+    assert program.intakes[0].deadline == datetime(2026, 12, 15, 12, 0)
+
+
+def test_ambiguous_dst_overlap_time_is_accepted() -> None:
+    data = csv_bytes({"deadline": "2026-11-01 01:30", "term": "Fall 2027", "verified": ""})
+    program = only(data, date(2026, 10, 1))
+    assert program.intakes[0].deadline == datetime(2026, 11, 1, 1, 30)
+
+
+def test_bom_crlf_and_header_spaces_are_accepted() -> None:
+    plain = csv_bytes({})
+    text = plain.decode()
+    header, rest = text.split("\n", 1)
+    spaced = " , ".join(header.split(",")) + " ,,\r\n" + rest.replace("\n", "\r\n")
+    assert parse_programs_csv(b"\xef\xbb\xbf" + spaced.encode(), TODAY) == parse_programs_csv(
+        plain, TODAY
+    )
+
+
+def test_quoted_cells_blank_lines_and_row_numbers() -> None:
+    header = ",".join([*BASE, "notes"])
+    values = ",".join(BASE.values())
+    text = (
+        f"{header}\n\n"
+        f'{values},"a note, with a comma\nand a second line"\n'
+        "\n ,  , \n"  # a blank line and a row of empty cells are both skipped
+        f"{values.replace('EECS', 'Math')},\n"
+    )
+    programs = parse_programs_csv(text.encode(), TODAY)
+    assert [p.program for p in programs] == ["EECS", "Math"]
+    assert programs[0].notes == "a note, with a comma\nand a second line"
+    assert [i.row for i in programs[0].intakes] == [3, 3]
+    assert [i.row for i in programs[1].intakes] == [7, 7]
+
+
+def test_values_are_stripped_but_notes_kept_exactly() -> None:
+    program = only(csv_bytes({"institution": "  MIT ", "fee": " 75.50 ", "notes": "  two  "}))
+    assert program.institution == "MIT"
+    assert program.fee == Decimal("75.50")
+    assert program.notes == "  two  "
+
+
+def test_rows_of_one_program_may_be_apart_and_keep_the_first_spelling() -> None:
+    data = csv_bytes(
+        {},
+        {"institution": "Yale", "program": "CS"},
+        {"intake": "term", "term": "Spring", "deadline": "10-01", "fee": "75.00"},
+    )
+    programs = parse_programs_csv(data, TODAY)
+    assert [(p.institution, len(p.intakes)) for p in programs] == [("MIT", 4), ("Yale", 2)]
+    assert programs[0].fee == Decimal("75")
+    assert [i.term for i in programs[0].intakes] == [
+        "Fall 2027",
+        "Fall 2028",
+        "Spring 2028",
+        "Spring 2029",
+    ]
+
+
+def test_key_ignores_case_and_spaces() -> None:
+    program = only(csv_bytes({"institution": "ETH Zürich", "program": "Data Science"}))
+    assert program.key == ("eth zürich", "data science", "phd")
+
+
+def test_annual_extra_deadlines_are_placed_around_their_deadline() -> None:
+    data = csv_bytes(
+        {
+            "deadline": "01-15 17:00",
+            "letters_due": "01-22",  # a week after the deadline: the same cycle
+            "scores_due": "12-20 12:00",  # before the deadline, across New Year
+            "funding_due": "11-01",
+            "opens": "09-01",
+            "target": "yes",
+        }
+    )
+    first, second = only(data).intakes
+    assert first == IntakeRecord(
+        row=2,
+        term="Fall 2027",
+        kind="fixed",
+        deadline=datetime(2027, 1, 15, 17, 0),
+        zone="America/New_York",
+        letters_due=datetime(2027, 1, 22, 23, 59),
+        scores_due=datetime(2026, 12, 20, 12, 0),
+        funding_due=datetime(2026, 11, 1, 23, 59),
+        opens=date(2026, 9, 1),
+        target=True,
+    )
+    assert second.deadline == datetime(2028, 1, 15, 17, 0)
+    assert second.scores_due == datetime(2027, 12, 20, 12, 0)
+    assert second.opens == date(2027, 9, 1)
+    assert second.target is False
+
+
+def test_rolling_annual_row_with_opens_priority_and_closes() -> None:
+    data = csv_bytes(
+        {"intake": "rolling", "deadline": "01-15", "opens": "08-01", "closes": "06-30"}
+    )
+    first, second = only(data).intakes
+    assert (first.opens, first.deadline, first.closes, first.term) == (
+        date(2026, 8, 1),
+        datetime(2027, 1, 15, 23, 59),
+        datetime(2027, 6, 30, 23, 59),
+        "Fall 2027",
+    )
+    assert second.closes == datetime(2028, 6, 30, 23, 59)
+
+
+def test_rolling_annual_row_without_priority_date_repeats_its_closing_date() -> None:
+    data = csv_bytes({"intake": "rolling", "deadline": "", "opens": "09-01", "closes": "03-31"})
+    first, second = only(data).intakes
+    assert (first.opens, first.deadline, first.closes, first.term) == (
+        date(2026, 9, 1),
+        None,
+        datetime(2027, 3, 31, 23, 59),
+        "Fall 2027",
+    )
+    assert second.closes == datetime(2028, 3, 31, 23, 59)
+
+
+def test_rolling_dated_row_may_have_no_dates() -> None:
+    program = only(csv_bytes({"intake": "rolling", "deadline": "", "term": "Spring 2027"}))
+    assert [(i.kind, i.term, i.deadline) for i in program.intakes] == [
+        ("rolling", "Spring 2027", None)
+    ]
+
+
+def test_target_marks_one_dated_intake() -> None:
+    data = csv_bytes(
+        {"deadline": "2026-12-01", "term": "Fall 2027"},
+        {"deadline": "2027-12-01", "term": "Fall 2028", "target": "YES"},
+    )
+    assert [i.target for i in only(data).intakes] == [False, True]
+
+
+def test_optional_columns_parse() -> None:
+    data = csv_bytes(
+        {
+            "fee_waiver": "Planned",
+            "priority": "2",
+            "status": "Admitted",
+            "offer_funded": "yes",
+            "offer_reply_by": "2027-04-15",
+            "currency": "eur",
+            "fee": "0",
+        }
+    )
+    program = only(data)
+    assert (program.fee_waiver, program.priority, program.status) == ("planned", 2, "admitted")
+    assert (program.offer_funded, program.offer_reply_by) == (True, date(2027, 4, 15))
+    assert (program.fee, program.currency) == (Decimal("0"), "EUR")
+
+
+def test_formula_prefix_is_removed_on_import() -> None:
+    program = only(csv_bytes({"english_test": "'=IELTS", "field": "'hello", "program": "'@SUM"}))
+    assert (program.english_test, program.field, program.program) == ("=IELTS", "'hello", "@SUM")
+
+
+# --------------------------------------------------------------------------------------------
+# Export and the round trip
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("-5", "'-5"),
+        ("+1", "'+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'=x", "''=x"),
+        ("'hello", "'hello"),
+        ("hello", "hello"),
+        ("", ""),
+        ("a=b", "a=b"),
+    ],
+)
+def test_neutralise_and_back(value: str, written: str) -> None:
+    assert neutralise(value) == written
+    assert unneutralise(written) == value
+
+
+def rich_programs() -> list[ProgramRecord]:
+    ny = "America/New_York"
+    return [
+        ProgramRecord(
+            institution='=HYPERLINK("http://evil","MIT")',
+            program="EECS",
+            degree="phd",
+            field="@SUM(A1:A2)",
+            url="https://gradapply.mit.edu",
+            source_url="https://www.eecs.mit.edu/admissions",
+            verified=date(2026, 9, 1),
+            fee=Decimal("75.50"),
+            currency="USD",
+            letters=3,
+            gre="optional",
+            english_test="-5",
+            fee_waiver="planned",
+            priority=1,
+            status="admitted",
+            notes='funding, maybe\nsee "page"\r\nsecond line  ',
+            offer_funded=True,
+            offer_reply_by=date(2027, 4, 15),
+            intakes=[
+                IntakeRecord(
+                    row=2,
+                    term="Fall 2027",
+                    kind="fixed",
+                    deadline=datetime(2026, 12, 1, 23, 59),
+                    zone=ny,
+                    letters_due=datetime(2026, 12, 15, 12, 0),
+                    scores_due=datetime(2026, 11, 20, 23, 59),
+                    funding_due=datetime(2026, 11, 15, 17, 0),
+                    opens=date(2026, 9, 1),
+                    target=True,
+                ),
+                IntakeRecord(
+                    row=3,
+                    term="Fall 2028",
+                    kind="fixed",
+                    deadline=datetime(2027, 12, 1, 23, 59),
+                    zone=ny,
+                ),
+            ],
+        ),
+        ProgramRecord(
+            institution="Université de Montréal",
+            program="Informatique",
+            degree="ms",
+            field="",
+            url="",
+            source_url="http://diro.umontreal.ca",
+            verified=None,
+            fee=None,
+            currency="",
+            letters=0,
+            gre="not-accepted",
+            english_test="",
+            status="withdrawn",
+            notes="'=not a formula",
+            offer_funded=False,
+            intakes=[
+                IntakeRecord(
+                    row=4,
+                    term="Winter 2027",
+                    kind="rolling",
+                    deadline=None,
+                    zone="America/Toronto",
+                    opens=date(2026, 6, 1),
+                    closes=datetime(2026, 11, 1, 23, 59),
+                ),
+                IntakeRecord(
+                    row=5,
+                    term="Summer 2027",
+                    kind="rolling",
+                    deadline=datetime(2027, 1, 15, 23, 59),
+                    zone="AoE",
+                    opens=date(2026, 10, 1),
+                    closes=datetime(2027, 3, 1, 0, 0),
+                ),
+                IntakeRecord(
+                    row=6,
+                    term="Spring 2027",
+                    kind="term",
+                    deadline=datetime(2026, 12, 20, 9, 30),
+                    zone="Asia/Kolkata",
+                ),
+            ],
+        ),
+    ]
+
+
+def test_round_trip_of_rich_records() -> None:
+    programs = rich_programs()
+    written = format_programs_csv(programs)
+    again = parse_programs_csv(written, TODAY)
+    assert again == programs
+    assert format_programs_csv(again) == written
+
+
+def test_round_trip_from_annual_rows_is_stable() -> None:
+    data = csv_bytes(
+        {"letters_due": "12-15", "target": "yes"},
+        {
+            "program": "Math",
+            "intake": "rolling",
+            "deadline": "01-15",
+            "opens": "09-01",
+            "closes": "04-30",
+        },
+    )
+    first = parse_programs_csv(data, TODAY)
+    written = format_programs_csv(first)
+    assert parse_programs_csv(written, TODAY) == first
+    assert format_programs_csv(parse_programs_csv(written, TODAY)) == written
+
+
+def test_export_bytes_exactly() -> None:
+    program = ProgramRecord(
+        institution="MIT",
+        program="EECS",
+        degree="phd",
+        field="CS",
+        url="",
+        source_url="https://mit.edu",
+        verified=None,
+        fee=Decimal("1E+2"),
+        currency="USD",
+        letters=2,
+        gre="required",
+        english_test="-",
+        notes="a, b",
+        intakes=[
+            IntakeRecord(
+                row=2,
+                term="Fall 2027",
+                kind="fixed",
+                deadline=datetime(2026, 12, 1, 23, 59),
+                zone="AoE",
+                target=True,
+            )
+        ],
+    )
+    assert format_programs_csv([program]).decode() == (
+        ",".join(ALL_COLUMNS) + "\n"
+        "MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
+        'https://mit.edu,,,,,,none,,researching,"a, b",,,yes\n'
+    )
+
+
+def test_export_header_lists_required_then_optional_columns() -> None:
+    assert ALL_COLUMNS == REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    written = format_programs_csv([])
+    assert written == (",".join(ALL_COLUMNS) + "\n").encode()
+
+
+def test_export_refuses_a_program_without_intakes() -> None:
+    program = rich_programs()[0]
+    program.intakes = []
+    with pytest.raises(ValueError, match="no intakes"):
+        format_programs_csv([program])
