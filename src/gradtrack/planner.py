@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
+from typing import NamedTuple
 
 from gradtrack.errors import InvalidValue
 from gradtrack.rules import (
@@ -391,20 +392,20 @@ def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> dat
     for _ in range(_MAX_COMPLETION_STEPS):
         t = _target(program, intake, ctx, completion=c)
         assert t is not None
-        first = _first_open_date(_schedule([t], ctx, apply_moves=False, full=False))
+        first = _schedule([t], ctx, apply_moves=False, full=False).first_open
         if first is None or first >= ctx.today:
             return c
         c += ctx.today - first
     return None
 
 
-def _first_open_date(milestones: Iterable[Milestone]) -> date | None:
-    dates = [m.rule_date for m in milestones if m.status != "done"]
-    return min(dates) if dates else None
-
-
 # --------------------------------------------------------------------------------------------
 # Scheduling
+
+
+@lru_cache(maxsize=128)
+def _pairs(rule: Rule) -> tuple[tuple[Offset, str], ...]:
+    return rule.pairs()
 
 
 def _date_rule(
@@ -435,6 +436,13 @@ def _min_anchor(targets: Sequence[_Target], name: str) -> _Anchor | None:
     return best
 
 
+class _Rec(NamedTuple):
+    """What other milestones need of a scheduled one: its id and rule date."""
+
+    id: str
+    rule_date: date
+
+
 class _Builder:
     """Collects milestones for one schedule (a whole plan, or one intake's own schedule)."""
 
@@ -443,6 +451,7 @@ class _Builder:
         self.apply_moves = apply_moves
         self.full = full
         self.out: list[Milestone] = []
+        self.first_open: date | None = None  # earliest rule date of a not-done milestone
 
     def add(
         self,
@@ -457,9 +466,13 @@ class _Builder:
         done: bool,
         rule_date: date | None = None,
         why: str | None = None,
-    ) -> Milestone:
+    ) -> _Rec:
         ctx = self.ctx
         rdate = dated.date if rule_date is None else rule_date
+        if not done and (self.first_open is None or rdate < self.first_open):
+            self.first_open = rdate
+        if not self.full:
+            return _Rec(mid, rdate)
         flexible = key not in NOT_FLEXIBLE
         final = rdate
         if self.apply_moves and flexible:
@@ -474,33 +487,31 @@ class _Builder:
             status = "due"
         else:
             status = "upcoming"
-        program_ids = tuple(sorted({t.program.id for t in targets}))
-        intake_ids = tuple(sorted({t.intake.id for t in targets}))
-        if self.full:
-            text = title()
-            reason = why if why is not None else _why(key, dated, rdate, final)
-            anchor = dated.anchor.label
+        if len(targets) == 1:
+            program_ids: tuple[int, ...] = (targets[0].program.id,)
+            intake_ids: tuple[int, ...] = (targets[0].intake.id,)
         else:
-            text = reason = anchor = ""
+            program_ids = tuple(sorted({t.program.id for t in targets}))
+            intake_ids = tuple(sorted({t.intake.id for t in targets}))
         m = Milestone(
             id=mid,
             key=key,
-            title=text,
+            title=title(),
             date=final,
             rule_date=rdate,
-            anchor=anchor,
+            anchor=dated.anchor.label,
             anchor_date=dated.anchor.date,
             subject=subject,
             subject_id=subject_id,
             program_ids=program_ids,
             intake_ids=intake_ids,
             status=status,
-            why=reason,
+            why=why if why is not None else _why(key, dated, rdate, final),
             flexible=flexible,
             anchor_ids=dated.anchor.ids,
         )
         self.out.append(m)
-        return m
+        return _Rec(mid, rdate)
 
 
 def _why(key: str, dated: _Dated, rule_date: date, final: date) -> str:
@@ -522,9 +533,7 @@ def _batch_title(pattern: str, name: str, targets: Sequence[_Target]) -> str:
     return pattern.format(name=name, programs=", ".join(t.program.name for t in targets))
 
 
-def _schedule(
-    targets: Sequence[_Target], ctx: _Ctx, *, apply_moves: bool, full: bool
-) -> list[Milestone]:
+def _schedule(targets: Sequence[_Target], ctx: _Ctx, *, apply_moves: bool, full: bool) -> _Builder:
     """Every milestone for pre-submission ``targets``, batched across them.
 
     ``full=False`` skips the human texts (feasibility checks only need dates and states).
@@ -534,7 +543,7 @@ def _schedule(
         _program_milestones(b, t)
     asks, packets = _letter_milestones(b, targets)
     _material_milestones(b, targets, asks, packets)
-    return b.out
+    return b
 
 
 def _program_milestones(b: _Builder, t: _Target) -> None:
@@ -550,7 +559,7 @@ def _program_milestones(b: _Builder, t: _Target) -> None:
         rule = ctx.rule(key)
         if rule is None or not _program_condition(rule.condition, p):
             continue
-        dated = _date_rule(rule.pairs(), t.anchors.get, ctx)
+        dated = _date_rule(_pairs(rule), t.anchors.get, ctx)
         if dated is None:
             continue
         mid = f"{key}:i{i.id}"
@@ -585,7 +594,7 @@ def _recommender_name(ctx: _Ctx, rid: int) -> str:
 
 def _letter_milestones(
     b: _Builder, targets: Sequence[_Target]
-) -> tuple[dict[int, list[Milestone]], dict[int, list[Milestone]]]:
+) -> tuple[dict[int, list[_Rec]], dict[int, list[_Rec]]]:
     """Batched asks and packets (recommender × cycle) and per-letter reminders.
 
     Returns the asks and packets each program takes part in, for milestone anchors.
@@ -596,8 +605,8 @@ def _letter_milestones(
         for letter in ctx.letters.get(t.program.id, ()):
             if letter.status != "declined":
                 batches[(letter.recommender_id, t.cycle)].append((letter, t))
-    asks: dict[int, list[Milestone]] = defaultdict(list)
-    packets: dict[int, list[Milestone]] = defaultdict(list)
+    asks: dict[int, list[_Rec]] = defaultdict(list)
+    packets: dict[int, list[_Rec]] = defaultdict(list)
     specs = (
         ("letters.ask", LETTER_ASKED, asks, "Ask {name} for letters ({programs})"),
         ("letters.packet", LETTER_AGREED, packets, "Send {name} the letter packet ({programs})"),
@@ -609,7 +618,7 @@ def _letter_milestones(
             rule = ctx.rule(key)
             if rule is None:
                 continue
-            dated = _date_rule(rule.pairs(), partial(_min_anchor, bt), ctx)
+            dated = _date_rule(_pairs(rule), partial(_min_anchor, bt), ctx)
             if dated is None:
                 continue
             name = _recommender_name(ctx, rid)
@@ -639,7 +648,7 @@ def _reminders(b: _Builder, t: _Target) -> None:
     occurrences: list[tuple[str, Sequence[tuple[Offset, str]]]] = (
         [(f":{o}", [(o, a) for a in rule.anchors]) for o in rule.offsets]
         if rule.each_offset
-        else [("", rule.pairs())]
+        else [("", _pairs(rule))]
     )
     for letter in ctx.letters.get(t.program.id, ()):
         if letter.status in ("declined", "submitted"):
@@ -668,8 +677,8 @@ def _reminders(b: _Builder, t: _Target) -> None:
 def _material_milestones(
     b: _Builder,
     targets: Sequence[_Target],
-    asks: Mapping[int, list[Milestone]],
-    packets: Mapping[int, list[Milestone]],
+    asks: Mapping[int, list[_Rec]],
+    packets: Mapping[int, list[_Rec]],
 ) -> None:
     ctx = b.ctx
     by_milestone = {"letters.ask": asks, "letters.packet": packets}
@@ -717,7 +726,7 @@ def _material_date(
     ctx: _Ctx,
     rule: Rule,
     scope: Sequence[_Target],
-    by_milestone: Mapping[str, Mapping[int, list[Milestone]]],
+    by_milestone: Mapping[str, Mapping[int, list[_Rec]]],
 ) -> _Dated | None:
     """A material rule's date over ``scope``; milestone anchors use the earliest such milestone.
 
@@ -730,7 +739,7 @@ def _material_date(
         if not name.startswith(MILESTONE_ANCHOR_PREFIX):
             return _min_anchor(scope, name)
         key = name[len(MILESTONE_ANCHOR_PREFIX) :]
-        best: Milestone | None = None
+        best: _Rec | None = None
         for t in scope:
             for m in by_milestone.get(key, {}).get(t.program.id, ()):
                 if best is None or (m.rule_date, m.id) < (best.rule_date, best.id):
@@ -739,7 +748,7 @@ def _material_date(
             return None
         return _Anchor(best.rule_date, f"{key} {best.rule_date} ({best.id})", key, 0, (best.id,))
 
-    dated = _date_rule(rule.pairs(), lookup, ctx)
+    dated = _date_rule(_pairs(rule), lookup, ctx)
     if dated is not None:
         return dated
 
@@ -750,12 +759,12 @@ def _material_date(
         anchor_rule = ctx.rules.get(key)
         if anchor_rule is None:
             return None
-        inner = _date_rule(anchor_rule.pairs(), lambda n: _min_anchor(scope, n), ctx)
+        inner = _date_rule(_pairs(anchor_rule), lambda n: _min_anchor(scope, n), ctx)
         if inner is None:
             return None
         return _Anchor(inner.date, f"{key} (not scheduled) {inner.date}", key)
 
-    return _date_rule(rule.pairs(), virtual, ctx)
+    return _date_rule(_pairs(rule), virtual, ctx)
 
 
 def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) -> None:
@@ -799,7 +808,7 @@ def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) ->
 
 
 def _feasible(t: _Target, ctx: _Ctx) -> bool:
-    first = _first_open_date(_schedule([t], ctx, apply_moves=False, full=False))
+    first = _schedule([t], ctx, apply_moves=False, full=False).first_open
     return first is None or first >= ctx.today
 
 
@@ -839,11 +848,15 @@ def earliest_feasible_intakes(inp: PlanInput) -> tuple[IntakeChoice, ...]:
     return tuple(_choice(p, ctx) for p in sorted(inp.programs, key=lambda p: p.id) if p.intakes)
 
 
-def _planned_intake(program: ProgramIn, ctx: _Ctx) -> tuple[IntakeIn | None, Infeasible | None]:
+def _planned_intake(
+    program: ProgramIn, ctx: _Ctx, *, check_stored: bool = True
+) -> tuple[IntakeIn | None, Infeasible | None]:
     """The intake to plan for a pre-submission program, and an Infeasible record if it is."""
     by_id = {i.id: i for i in program.intakes}
     stored = by_id.get(program.target_intake_id) if program.target_intake_id is not None else None
     if stored is not None:
+        if not check_stored:
+            return stored, None
         t = _target(program, stored, ctx)
         if t is None or _feasible(t, ctx):
             return stored, None
@@ -891,7 +904,7 @@ def build_plan(inp: PlanInput) -> Plan:
     b = _Builder(ctx, apply_moves=True, full=True)
     for program in sorted(inp.programs, key=lambda p: p.id):
         if program.status in PRE_SUBMISSION:
-            intake, problem = _planned_intake(program, ctx)
+            intake, problem = _planned_intake(program, ctx, check_stored=False)
             if problem is not None:
                 infeasible.append(problem)
             t = _target(program, intake, ctx) if intake is not None else None
@@ -905,7 +918,10 @@ def build_plan(inp: PlanInput) -> Plan:
                     _reminders(b, t)
             if program.status == "admitted":
                 _decision_reply(b, program, intake)
-    milestones = _schedule(targets, ctx, apply_moves=True, full=True) + b.out
+    planned = _schedule(targets, ctx, apply_moves=True, full=True).out
+    infeasible += _infeasible_targets(targets, planned, ctx)
+    infeasible.sort(key=lambda x: x.program_id)
+    milestones = planned + b.out
     milestones.sort(key=lambda m: (m.date, m.id))
     return Plan(
         today=ctx.today,
@@ -914,6 +930,32 @@ def build_plan(inp: PlanInput) -> Plan:
         crowded=crowded_weeks(milestones, inp.settings.crowding_threshold),
         infeasible=tuple(infeasible),
     )
+
+
+def _infeasible_targets(
+    targets: Sequence[_Target], planned: Sequence[Milestone], ctx: _Ctx
+) -> list[Infeasible]:
+    """Stored targets that are no longer feasible (SPEC §11.1, §11.2).
+
+    Batching only moves dates earlier and closes a batch later than its members, so when every
+    open batched milestone of a program is still ahead its own schedule is too; only the
+    others need their own (unbatched) schedule.
+    """
+    first: dict[int, date] = {}
+    for m in planned:
+        if m.status != "done":
+            for pid in m.program_ids:
+                if pid not in first or m.rule_date < first[pid]:
+                    first[pid] = m.rule_date
+    out = []
+    for t in targets:
+        p = t.program
+        if p.target_intake_id != t.intake.id or first.get(p.id, ctx.today) >= ctx.today:
+            continue
+        if not _feasible(t, ctx):
+            nxt = _choice(p, ctx, exclude=t.intake.id)
+            out.append(Infeasible(p.id, t.intake.id, nxt.intake_id))
+    return out
 
 
 def _deadlines(targets: Sequence[_Target], ctx: _Ctx) -> tuple[DeadlineOut, ...]:
@@ -934,9 +976,13 @@ def _deadlines(targets: Sequence[_Target], ctx: _Ctx) -> tuple[DeadlineOut, ...]
 def crowded_weeks(milestones: Iterable[Milestone], threshold: int) -> tuple[CrowdedWeek, ...]:
     """Monday–Sunday weeks with more than ``threshold`` not-done milestones (SPEC §11.5)."""
     weeks: dict[date, list[str]] = defaultdict(list)
+    mondays: dict[date, date] = {}
     for m in milestones:
         if m.status != "done":
-            weeks[monday_of(m.date)].append(m.id)
+            monday = mondays.get(m.date)
+            if monday is None:
+                monday = mondays[m.date] = monday_of(m.date)
+            weeks[monday].append(m.id)
     return tuple(
         CrowdedWeek(monday, len(ids), tuple(sorted(ids)))
         for monday, ids in sorted(weeks.items())
