@@ -72,6 +72,14 @@ MATERIAL_KINDS = (
 MATERIAL_STATUSES = ("todo", "draft", "final", "sent")
 
 
+DEGREE_LABELS = {"phd": "PhD", "ms": "MS", "mphil": "MPhil", "other": "other"}
+
+
+def display_name(institution: str, name: str, degree: str) -> str:
+    """``Institution — Program (PhD)``: how people read a program."""
+    return f"{institution} — {name} ({DEGREE_LABELS.get(degree, degree)})"
+
+
 def utcnow() -> datetime:
     """The clock that stamps rows (``GRADTRACK_NOW`` pins it, SPEC §11.4)."""
     return clock_now()
@@ -162,7 +170,7 @@ class Program(Timestamped, Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.institution} — {self.name} ({self.degree.upper()})"
+        return display_name(self.institution, self.name, self.degree)
 
 
 class StatusChange(Timestamped, Base):

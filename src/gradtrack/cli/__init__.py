@@ -14,7 +14,9 @@ from gradtrack.cli.base import GTGroup
 from gradtrack.cli.db import db
 from gradtrack.cli.materials import material
 from gradtrack.cli.people import letter, recommender
+from gradtrack.cli.plan import done, plan, undo
 from gradtrack.cli.programs import intake, program
+from gradtrack.cli.rules import rules
 from gradtrack.cli.settings import settings
 
 
@@ -43,7 +45,19 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.call_on_close(app.close)
 
 
-for command in (program, intake, recommender, letter, material, settings, db):
+for command in (
+    program,
+    intake,
+    recommender,
+    letter,
+    material,
+    rules,
+    plan,
+    done,
+    undo,
+    settings,
+    db,
+):
     cli.add_command(command)
 
 

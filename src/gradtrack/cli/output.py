@@ -66,4 +66,4 @@ def emit(
 
 def key_values(pairs: Mapping[str, Any]) -> str:
     width = max((len(k) for k in pairs), default=0)
-    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in pairs.items())
+    return "\n".join(f"{k.ljust(width)}  {_cell(v)}".rstrip() for k, v in pairs.items())

@@ -456,3 +456,89 @@ def intake_remove(app: App, intake_ref: str) -> None:
         label = f"i{found.id} {found.term}"
         programs.remove_intake(session, found)
     click.echo(f"Removed intake {label}")
+
+
+@program.command("import")
+@click.argument("path", metavar="FILE.csv", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--update", "update_existing", is_flag=True, help="Update programs already stored.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@pass_app
+def program_import(app: App, path: str, update_existing: bool, dry_run: bool) -> None:
+    """Import programs from a CSV file (docs/csv-format.md): all rows or none.
+
+    \b
+    Example:
+      gradtrack program import data/programs.csv
+    """
+    import sys
+
+    from gradtrack.csvio import parse_programs_csv
+    from gradtrack.services import csvstore
+
+    data = click.open_file(path, "rb").read() if path == "-" else _read_bytes(path)
+    progress = _progress if sys.stderr.isatty() else None
+    records = parse_programs_csv(data, app.today())  # outside the write lock
+    intakes = sum(len(r.intakes) for r in records)
+    if dry_run:
+        with app.read() as session:
+            existing = csvstore.check_against_store(
+                session, records, update_existing=update_existing
+            )
+        click.echo(
+            f"Dry run: {path} is valid: {len(records) - len(existing)} new and "
+            f"{len(existing)} existing programs, {intakes} intakes; nothing written"
+        )
+        return
+    with app.write() as session:
+        summary = csvstore.import_programs(
+            session, records, app.clock(), update_existing=update_existing, progress=progress
+        )
+    click.echo(
+        f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
+        f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated"
+    )
+
+
+def _read_bytes(path: str) -> bytes:
+    from pathlib import Path
+
+    from gradtrack.errors import GradtrackError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise GradtrackError(f"cannot read {path!r}: {exc.strerror}") from None
+
+
+def _progress(message: str) -> None:
+    click.echo(f"gradtrack: {message}…", err=True)
+
+
+@program.command("export")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: stdout)."
+)
+@pass_app
+def program_export(app: App, output: str | None) -> None:
+    """Export every program as CSV (the import format; formula-like cells neutralised).
+
+    \b
+    Example:
+      gradtrack program export -o programs.csv
+    """
+    from pathlib import Path
+
+    from gradtrack.csvio import format_programs_csv
+    from gradtrack.services import csvstore
+
+    with app.read() as session:
+        records, skipped = csvstore.export_records(session)
+    data = format_programs_csv(records)
+    for slug in skipped:
+        click.echo(f"gradtrack: skipped {slug}: it has no intake, so no row", err=True)
+    if output:
+        from gradtrack.fsutil import atomic_write
+
+        atomic_write(Path(output), data)
+    else:
+        click.get_binary_stream("stdout").write(data)

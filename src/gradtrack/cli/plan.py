@@ -1,0 +1,262 @@
+"""``gradtrack plan``, ``gradtrack done`` and ``gradtrack undo``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.options import DATE, WITHIN, output_options
+from gradtrack.cli.output import emit
+
+if TYPE_CHECKING:
+    from gradtrack.planner import Plan
+
+
+def milestone_doc(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "key": m.key,
+        "title": m.title,
+        "date": m.date.isoformat(),
+        "rule_date": m.rule_date.isoformat(),
+        "status": m.status,
+        "subject": {"kind": m.subject, "id": m.subject_id},
+        "program_ids": list(m.program_ids),
+        "intake_ids": list(m.intake_ids),
+        "anchor": {"label": m.anchor, "date": m.anchor_date.isoformat()},
+        "why": m.why,
+        "flexible": m.flexible,
+    }
+
+
+def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
+    from gradtrack.views import iso_utc
+
+    return {
+        "today": plan.today.isoformat(),
+        "timezone": zone,
+        "milestones": [milestone_doc(m) for m in milestones],
+        "deadlines": [
+            {
+                "program_id": d.program_id,
+                "intake_id": d.intake_id,
+                "kind": d.kind,
+                "instant": iso_utc(d.instant),
+                "zone": d.zone,
+                "local_date": d.local_date.isoformat(),
+            }
+            for d in plan.deadlines
+        ],
+        "crowded_weeks": [
+            {
+                "monday": w.monday.isoformat(),
+                "count": w.count,
+                "milestone_ids": list(w.milestone_ids),
+            }
+            for w in plan.crowded
+        ],
+        "infeasible": [
+            {
+                "program_id": i.program_id,
+                "intake_id": i.intake_id,
+                "next_feasible_intake_id": i.next_feasible_intake_id,
+            }
+            for i in plan.infeasible
+        ],
+    }
+
+
+@click.command(cls=GTCommand)
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option("--from", "start", type=DATE, help="First date shown.")
+@click.option("--to", "end", type=DATE, help="Last date shown.")
+@click.option("--within", type=WITHIN, help="Only today through today + N days (e.g. 30d).")
+@click.option("--all", "show_done", is_flag=True, help="Include done milestones.")
+@click.option("--earliest", is_flag=True, help="For every program, its earliest feasible intake.")
+@click.option(
+    "--level", is_flag=True, help="Preview moving flexible milestones out of crowded weeks."
+)
+@click.option("--apply", "apply_level", is_flag=True, help="With --level: store the moves.")
+@output_options
+@pass_app
+def plan(
+    app: App,
+    program_ref: str | None,
+    start: date | None,
+    end: date | None,
+    within: int | None,
+    show_done: bool,
+    earliest: bool,
+    level: bool,
+    apply_level: bool,
+    fmt: str,
+) -> None:
+    """Show the backward plan: every milestone, dated in your time zone.
+
+    \b
+    Examples:
+      gradtrack plan --within 30d
+      gradtrack plan --program stanford --json
+      gradtrack plan --earliest
+      gradtrack plan --level --apply
+    """
+    from datetime import timedelta
+
+    from gradtrack.services import planning, programs
+
+    if apply_level and not level:
+        raise click.UsageError("--apply only goes with --level")
+    if earliest:
+        _earliest(app, fmt)
+        return
+    with app.read() as session:
+        only = programs.find_program(session, program_ref).id if program_ref else None
+        built = planning.build(session, app.now(), app.settings)
+    if level:
+        _level(app, built, apply_level, fmt)
+        return
+    if within is not None:
+        start, end = built.today, built.today + timedelta(days=within)
+    shown = [
+        m
+        for m in built.milestones
+        if (show_done or m.status != "done")
+        and (only is None or only in m.program_ids)
+        and (start is None or m.date >= start)
+        and (end is None or m.date <= end)
+    ]
+    rows = [(m.date.isoformat(), m.status, m.id, m.title) for m in shown]
+    emit(
+        fmt,
+        plan_doc(built, app.zone, shown),
+        ("date", "status", "milestone", "what"),
+        rows,
+        empty="Nothing planned: add programs and intakes, or widen --from/--to.",
+    )
+    if fmt == "table":
+        for week in built.crowded:
+            click.echo(
+                f"Crowded: week of {week.monday} has {week.count} open milestones "
+                f"(threshold {app.settings.crowding_threshold}; try `gradtrack plan --level`)"
+            )
+        for item in built.infeasible:
+            nxt = (
+                f"next feasible: i{item.next_feasible_intake_id}"
+                if item.next_feasible_intake_id
+                else "no later intake is feasible"
+            )
+            click.echo(f"Infeasible: target intake i{item.intake_id} of p{item.program_id} ({nxt})")
+
+
+def _earliest(app: App, fmt: str) -> None:
+    from gradtrack import planner
+    from gradtrack.services import planning
+
+    with app.read() as session:
+        inp = planning.plan_input(session, app.now(), app.settings)
+        choices = planner.earliest_feasible_intakes(inp)
+    names = {p.id: p.name for p in inp.programs}
+    terms = {i.id: i.term for p in inp.programs for i in p.intakes}
+    docs = [
+        {
+            "program_id": c.program_id,
+            "program": names[c.program_id],
+            "intake_id": c.intake_id,
+            "term": terms.get(c.intake_id) if c.intake_id else None,
+            "feasible": c.feasible,
+            "earliest_completion": c.earliest_completion.isoformat()
+            if c.earliest_completion
+            else None,
+        }
+        for c in choices
+    ]
+    docs.sort(key=lambda d: (not d["feasible"], d["earliest_completion"] or "9999", d["program"]))
+    rows = [
+        (
+            d["program"],
+            f"i{d['intake_id']} {d['term']}" if d["intake_id"] else "none feasible",
+            d["earliest_completion"],
+        )
+        for d in docs
+    ]
+    emit(
+        fmt,
+        {"earliest": docs},
+        ("program", "earliest feasible intake", "complete by"),
+        rows,
+        empty="No programs with intakes yet.",
+    )
+
+
+def _level(app: App, built: Plan, apply_level: bool, fmt: str) -> None:
+    from gradtrack import planner
+    from gradtrack.services import planning
+
+    with app.read() as session:
+        inp = planning.plan_input(session, app.now(), app.settings)
+    moves = planner.level(inp, built)
+    by_id = {m.id: m for m in built.milestones}
+    docs = [
+        {
+            "id": mid,
+            "title": by_id[mid].title,
+            "from": by_id[mid].rule_date.isoformat(),
+            "to": day.isoformat(),
+        }
+        for mid, day in sorted(moves.items(), key=lambda kv: (kv[1], kv[0]))
+    ]
+    if apply_level:
+        with app.write() as session:
+            planning.store_moves(session, moves)
+    rows = [(d["from"], d["to"], d["id"], d["title"]) for d in docs]
+    emit(
+        fmt,
+        {"moves": docs, "applied": apply_level},
+        ("from", "to", "milestone", "what"),
+        rows,
+        empty="No week is crowded: nothing to move.",
+    )
+    if fmt == "table" and apply_level:
+        click.echo(f"Stored {len(docs)} move(s).")
+    elif fmt == "table" and docs:
+        click.echo("Preview only: add --apply to store these moves.")
+
+
+@click.command(cls=GTCommand)
+@click.argument("milestone_id", metavar="MILESTONE")
+@pass_app
+def done(app: App, milestone_id: str) -> None:
+    """Mark a milestone done (its id from `gradtrack plan`).
+
+    Letter milestones move their letters on (ask → asked, packet → agreed).
+
+    \b
+    Example:
+      gradtrack done submit:i3
+    """
+    from gradtrack.services import planning
+
+    with app.write() as session:
+        built = planning.build(session, app.now(), app.settings)
+        click.echo(planning.mark_done(session, built, milestone_id, app.clock()))
+
+
+@click.command(cls=GTCommand)
+@click.argument("milestone_id", metavar="MILESTONE")
+@pass_app
+def undo(app: App, milestone_id: str) -> None:
+    """Reopen a milestone marked done.
+
+    \b
+    Example:
+      gradtrack undo submit:i3
+    """
+    from gradtrack.services import planning
+
+    with app.write() as session:
+        built = planning.build(session, app.now(), app.settings)
+        click.echo(planning.undo_done(session, built, milestone_id, app.clock()))
