@@ -134,3 +134,11 @@ def gradtrack_subprocess(
 
 def strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that take a database fixture run on every backend: mark them ``db``."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if {"db_url", "migrated_url", "gt"} & set(names):
+            item.add_marker(pytest.mark.db)
