@@ -119,3 +119,7 @@ def test_with_offsets_checks_count() -> None:
         with_offsets(default_rule("sop.draft"), parse_offsets("5d,2d,1d"))
     with pytest.raises(InvalidValue, match=r"'decision\.reply' takes no offsets"):
         with_offsets(default_rule("decision.reply"), parse_offsets("5d"))
+
+
+def test_with_no_offsets_for_decision_reply_is_the_rule() -> None:
+    assert with_offsets(default_rule("decision.reply"), ()) == default_rule("decision.reply")

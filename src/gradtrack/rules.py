@@ -204,6 +204,8 @@ def with_offsets(rule: Rule, offsets: tuple[Offset, ...]) -> Rule:
     of them) or one per anchor; other rules take one offset unless they repeat per offset.
     """
     text = format_offsets(offsets)
+    if not rule.anchors and not offsets:
+        return rule
     if not rule.anchors:
         raise InvalidValue(f"rule {rule.key!r} takes no offsets (got {text!r})")
     if not offsets:
