@@ -96,8 +96,9 @@ def add_recommender(session: Session, fields: RecommenderFields, default_zone: s
 
 
 def edit_recommender(session: Session, rec: Recommender, fields: RecommenderFields) -> Recommender:
-    _apply(rec, fields)
-    _check_unique(session, rec)
+    with session.no_autoflush:  # check the new name before the UNIQUE index sees it
+        _apply(rec, fields)
+        _check_unique(session, rec)
     session.flush()
     return rec
 
