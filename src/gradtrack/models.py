@@ -365,3 +365,17 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer(), default=0)
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeedState(Timestamped, Base):
+    """One feed namespace as last published: its body's hash and its Last-Modified.
+
+    ``last_modified`` moves (from the clock) only when the body's bytes change, and never
+    backwards, so HTTP validators and file exports agree on when a feed last changed.
+    """
+
+    __tablename__ = "feed_states"
+
+    namespace: Mapped[str] = mapped_column(String(60), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime())
