@@ -1356,26 +1356,35 @@ def run_on(url: str, *args: str) -> Result:
 
 
 def test_db_current_history_upgrade_at_head(gt: Run, migrated_url: str) -> None:
-    from gradtrack.db import safe_url
+    from alembic.script import ScriptDirectory
 
-    ok(gt("db", "current"), "0002 (head)\n")
-    ok(
-        gt("db", "history"),
-        "0002  seed the default milestone rules (SPEC §4.1)\n0001  initial schema\n",
+    from gradtrack.db import HEAD_REVISION, alembic_config, safe_url
+
+    ok(gt("db", "current"), f"{HEAD_REVISION} (head)\n")
+    history = gt("db", "history")
+    script = ScriptDirectory.from_config(alembic_config())
+    ok(history, "".join(f"{rev.revision}  {rev.doc}\n" for rev in script.walk_revisions()))
+    assert history.stdout.startswith(f"{HEAD_REVISION}  ")
+    assert history.stdout.endswith(
+        "0002  seed the default milestone rules (SPEC §4.1)\n0001  initial schema\n"
     )
-    ok(gt("db", "upgrade"), f"{safe_url(migrated_url)} is already at 0002\n")
+    ok(gt("db", "upgrade"), f"{safe_url(migrated_url)} is already at {HEAD_REVISION}\n")
 
 
 def test_db_commands_on_an_empty_database(db_url: str) -> None:
-    from gradtrack.db import safe_url
+    from gradtrack.db import HEAD_REVISION, safe_url
 
+    shown = safe_url(db_url)
     # `db current` never migrates: the database stays empty.
     ok(run_on(db_url, "db", "current"), "empty (not created yet)\n")
     ok(run_on(db_url, "db", "current"), "empty (not created yet)\n")
-    ok(run_on(db_url, "db", "upgrade", "0001"), f"Upgraded {safe_url(db_url)} from empty to 0001\n")
-    ok(run_on(db_url, "db", "current"), "0001 (behind: head is 0002; run `gradtrack db upgrade`)\n")
-    ok(run_on(db_url, "db", "upgrade"), f"Upgraded {safe_url(db_url)} from 0001 to 0002\n")
-    ok(run_on(db_url, "db", "current"), "0002 (head)\n")
+    ok(run_on(db_url, "db", "upgrade", "0001"), f"Upgraded {shown} from empty to 0001\n")
+    ok(
+        run_on(db_url, "db", "current"),
+        f"0001 (behind: head is {HEAD_REVISION}; run `gradtrack db upgrade`)\n",
+    )
+    ok(run_on(db_url, "db", "upgrade"), f"Upgraded {shown} from 0001 to {HEAD_REVISION}\n")
+    ok(run_on(db_url, "db", "current"), f"{HEAD_REVISION} (head)\n")
 
 
 def test_today_option_is_checked(gt: Run) -> None:
