@@ -1020,17 +1020,27 @@ def format_programs_csv(programs: Sequence[ProgramRecord]) -> bytes:
     order of ``REQUIRED_COLUMNS + OPTIONAL_COLUMNS``, ``\\n`` line ends, UTF-8 without BOM.
     A program without intakes cannot be written (there is no row for it): ValueError.
     """
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ALL_COLUMNS)
+    lines = [_csv_line(ALL_COLUMNS)]
     for program in programs:
         if not program.intakes:
             raise ValueError(f"program {program.key} has no intakes to write as rows")
         shared = _program_cells(program)
         for intake in program.intakes:
             cells = {**shared, **_intake_cells(intake)}
-            writer.writerow([neutralise(cells[column]) for column in ALL_COLUMNS])
-    return out.getvalue().encode("utf-8")
+            lines.append(_csv_line([neutralise(cells[column]) for column in ALL_COLUMNS]))
+    return "".join(lines).encode("utf-8")
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """One CSV record ending in ``\n``.
+
+    The csv module quotes a cell only for the characters of its own line terminator, so a lone
+    ``\r`` in a cell would go out bare with ``lineterminator="\n"`` and split the row when
+    read back.  Writing with ``\r\n`` quotes both; the terminator is then swapped.
+    """
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2] + "\n"
 
 
 def _date_time_text(value: datetime | None) -> str:
