@@ -90,10 +90,11 @@ class App:
     def write(self) -> Iterator[Session]:
         """One write transaction (``BEGIN IMMEDIATE`` on SQLite): all of it or nothing."""
         self.ensure_schema(write=True)
-        from gradtrack.services.meta import bump_data_version
+        from gradtrack.services.meta import bump_data_version, lock_writers
 
         with self._writers() as session:
             with session.begin():
+                lock_writers(session)
                 yield session
                 bump_data_version(session, self.clock())
             self.settings_cache_clear()

@@ -10,6 +10,17 @@ from sqlalchemy.orm import Session
 from gradtrack.models import DataVersion
 
 
+def lock_writers(session: Session) -> None:
+    """Serialise writers on PostgreSQL, as ``BEGIN IMMEDIATE`` does on SQLite.
+
+    The first statement of every write transaction locks the one data-version row, so a
+    command's reads and writes can never interleave with another writer's (no lost updates in
+    any read-modify-write) and the bump at the end cannot deadlock.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(DataVersion.version).where(DataVersion.id == 1).with_for_update())
+
+
 def bump_data_version(session: Session, now: datetime) -> None:
     session.flush()
     session.execute(
