@@ -793,3 +793,22 @@ def test_export_refuses_a_program_without_intakes() -> None:
     program.intakes = []
     with pytest.raises(ValueError, match="no intakes"):
         format_programs_csv([program])
+
+
+def test_cells_under_trailing_unnamed_header_cells_must_be_empty() -> None:
+    header = ",".join(BASE) + ",,"
+    good = ",".join(BASE.values())
+    assert len(parse_programs_csv(f"{header}\n{good},,\n".encode(), TODAY)) == 1
+    assert problems_of(f"{header}\n{good},x,\n".encode()) == [
+        "row 2, column 18: got 'x', expected nothing past the last column of the header "
+        "(17 columns)",
+    ]
+
+
+def test_lone_carriage_returns_in_cells_survive_the_round_trip() -> None:
+    program = rich_programs()[1]
+    program.english_test = "0\r0"
+    program.notes = "a\rb\r"
+    written = format_programs_csv([program])
+    assert b'"0\r0"' in written
+    assert parse_programs_csv(written, TODAY) == [program]

@@ -593,7 +593,7 @@ def _read(text: str, today: date, problems: _Problems) -> list[ProgramRecord]:
     if problems:
         return []
     names = sorted(positions, key=positions.__getitem__)
-    width = len(first[1])
+    width = len(names)  # trailing unnamed header cells are no columns
     reader = _ProgramReader(today)
     for number, cells in records:
         row = _Row(number, dict(zip(names, cells, strict=False)), positions, problems)
