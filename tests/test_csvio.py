@@ -812,3 +812,13 @@ def test_lone_carriage_returns_in_cells_survive_the_round_trip() -> None:
     written = format_programs_csv([program])
     assert b'"0\r0"' in written
     assert parse_programs_csv(written, TODAY) == [program]
+
+
+def test_a_bad_cell_is_reported_once() -> None:
+    data = csv_bytes({"closes": "soon", "deadline": "someday", "timezone": "Nowhere"})
+    assert problems_of(data) == [
+        f"row 2, column deadline: got 'someday', expected {DATE_TIME}",
+        "row 2, column timezone: got 'Nowhere', expected an IANA time zone like "
+        "'America/New_York', or 'AoE'",
+        f"row 2, column closes: got 'soon', expected {DATE_TIME}",
+    ]

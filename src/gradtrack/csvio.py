@@ -216,8 +216,8 @@ class _Invalid:
     """The result of parsing a cell that had a problem (already reported)."""
 
 
-INVALID = _Invalid()
-T = TypeVar("T")
+_INVALID = _Invalid()
+_T = TypeVar("_T")
 
 
 class _Problems:
@@ -265,12 +265,12 @@ class _Row:
         message = f"row {self.number}, column {column}: got {_show(self.raw(column))}, {expected}"
         self._problems.row(self.number, self._positions.get(column, len(ALL_COLUMNS)), message)
 
-    def parse(self, column: str, parser: Callable[[str], T]) -> T | _Invalid:
+    def parse(self, column: str, parser: Callable[[str], _T]) -> _T | _Invalid:
         try:
             return parser(self.text(column))
         except _Bad as bad:
             self.problem(column, bad.expected)
-            return INVALID
+            return _INVALID
 
 
 # --------------------------------------------------------------------------------------------
@@ -761,7 +761,7 @@ def _program_record(values: dict[str, object]) -> ProgramRecord:
         assert isinstance(value, str)
         return value
 
-    def optional(column: str, kind: type[T]) -> T | None:
+    def optional(column: str, kind: type[_T]) -> _T | None:
         value = values[column]
         assert value is None or isinstance(value, kind)
         return value
@@ -806,14 +806,14 @@ def _read_intakes(row: _Row, today: date) -> list[IntakeRecord] | None:
     if isinstance(kind, _Invalid):
         return None
     deadline, closes = moments["deadline"], moments["closes"]
-    if kind != "rolling" and (deadline is None or closes is not None):
+    if kind != "rolling" and (deadline is None or isinstance(closes, _Moment)):
         if deadline is None:
             row.problem(
                 "deadline",
                 f"expected a deadline (a {kind} intake needs one; only a rolling intake may "
                 "leave it empty)",
             )
-        if closes is not None:
+        if isinstance(closes, _Moment):
             row.problem(
                 "closes",
                 f"expected nothing: only rolling intakes close (a {kind} intake closes at its "
@@ -1091,8 +1091,13 @@ def _intake_cells(intake: IntakeRecord) -> dict[str, str]:
 
 __all__ = [
     "ALL_COLUMNS",
+    "DEGREES",
+    "FEE_WAIVERS",
+    "GRE_POLICIES",
+    "INTAKE_KINDS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "STATUSES",
     "IntakeRecord",
     "ProgramRecord",
     "format_programs_csv",
