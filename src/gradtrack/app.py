@@ -15,8 +15,6 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from gradtrack import timeutil
-
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
@@ -122,14 +120,20 @@ class App:
 
     def now(self) -> datetime:
         """The current instant (SPEC §11.4): ``--today`` / env pins it."""
-        return timeutil.resolve_now(self.zone, self._today, self.environ)
+        from gradtrack.timeutil import resolve_now
+
+        return resolve_now(self.zone, self._today, self.environ)
 
     def today(self) -> date:
-        return timeutil.local_date(self.now(), self.zone)
+        from gradtrack.timeutil import local_date
+
+        return local_date(self.now(), self.zone)
 
     def clock(self) -> datetime:
         """The instant that stamps changes (``GRADTRACK_NOW`` pins it)."""
-        return timeutil.clock_now(self.environ)
+        from gradtrack.timeutil import clock_now
+
+        return clock_now(self.environ)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -6,16 +6,18 @@ bad typed input is a usage error (exit 2) with click's usual ``Error:`` line (SP
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gradtrack import timeutil
 from gradtrack.errors import InvalidValue
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+# Parsers import what they need when they run: this module is loaded for `--help`.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,27 +41,35 @@ class DateType(_DomainType):
     name = "YYYY-MM-DD"
 
     def parse(self, value: str) -> date:
-        return timeutil.parse_date(value)
+        from gradtrack.timeutil import parse_date
+
+        return parse_date(value)
 
 
 class LocalDateTimeType(_DomainType):
     name = "YYYY-MM-DD[ HH:MM]"
 
     def parse(self, value: str) -> datetime:
-        return timeutil.parse_local_datetime(value)
+        from gradtrack.timeutil import parse_local_datetime
+
+        return parse_local_datetime(value)
 
 
 class ZoneType(_DomainType):
     name = "ZONE"
 
     def parse(self, value: str) -> str:
-        return timeutil.check_zone(value)
+        from gradtrack.timeutil import check_zone
+
+        return check_zone(value)
 
 
 class MoneyType(_DomainType):
     name = "AMOUNT"
 
     def parse(self, value: str) -> Decimal:
+        from decimal import Decimal, InvalidOperation
+
         try:
             amount = Decimal(value.strip())
         except InvalidOperation:
@@ -78,10 +88,11 @@ class WithinType(_DomainType):
     """``14d`` or ``2w``: a window of days from today."""
 
     name = "DAYS"
-    _pattern = re.compile(r"^(\d{1,4})([dw]?)$")
 
     def parse(self, value: str) -> int:
-        m = self._pattern.match(value.strip())
+        import re
+
+        m = re.match(r"^(\d{1,4})([dw]?)$", value.strip())
         if not m:
             raise InvalidValue(
                 f"invalid window {value!r} (expected days like 14d, or weeks like 2w)"
@@ -94,6 +105,8 @@ class BoundedInt(_DomainType):
         self.low, self.high, self.name = low, high, name
 
     def parse(self, value: str) -> int:
+        import re
+
         text = value.strip()
         if not re.fullmatch(r"\d{1,6}", text) or not self.low <= int(text) <= self.high:
             raise InvalidValue(f"invalid number {value!r} (expected {self.low} to {self.high})")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,10 +31,15 @@ def _cell(value: Any) -> str:
 
 
 def to_json(document: Any) -> str:
+    import json
+
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
 
 
 def to_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    import csv
+    import io
+
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(headers)
