@@ -1,0 +1,345 @@
+"""``gradtrack status``, ``gradtrack digest`` and ``gradtrack letter packet`` (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.options import WITHIN, json_option
+from gradtrack.cli.output import emit, key_values, table
+from gradtrack.cli.people import letter
+
+if TYPE_CHECKING:
+    from gradtrack.planner import Milestone
+    from gradtrack.services.report import (
+        Countdown,
+        Packet,
+        PacketEntry,
+        ProgramLine,
+        StatusReport,
+        Timed,
+    )
+
+OVERDUE_EXIT = 3  # digest: something is overdue (1 and 2 are click's errors)
+INDENT = "  "
+DEADLINE_WORDS = {
+    "deadline": "deadline",
+    "closes": "closes",
+    "letters": "letters due",
+    "scores": "scores due",
+    "funding": "funding due",
+}
+
+Paint = Callable[..., str]
+
+
+def use_colour(stream: TextIO, environ: Any = os.environ) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    return bool(stream.isatty()) and not environ.get("NO_COLOR")
+
+
+def _plain(text: str, **_: Any) -> str:
+    return text
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def left_text(c: Countdown | None) -> str | None:
+    if c is None:
+        return None
+    if c.passed:
+        return "passed"
+    if c.hours is not None:
+        return "under 1 hour" if c.hours == 0 else f"{c.hours} hour{'s' * (c.hours != 1)}"
+    return f"{c.days} day{'s' * (c.days != 1)}"
+
+
+def _stated(t: Timed) -> str:
+    return f"{t.stated:%Y-%m-%d %H:%M} {t.zone}"
+
+
+def _aligned(rows: list[tuple[str, str]], indent: str) -> list[str]:
+    width = max((len(a) for a, _ in rows), default=0)
+    return [f"{indent}{a.ljust(width)}  {b}".rstrip() for a, b in rows]
+
+
+def _milestone_row(m: Milestone) -> tuple[str, str]:
+    return m.id, m.title
+
+
+def _flags(line: ProgramLine) -> str:
+    flags = []
+    if line.verified is None:
+        flags.append("unverified")
+    if line.infeasible:
+        nxt = (
+            f"next feasible: {line.next_feasible_term} (i{line.next_feasible_intake_id})"
+            if line.next_feasible_intake_id is not None
+            else "no later intake is feasible"
+        )
+        flags.append(f"infeasible target ({nxt})")
+    return ", ".join(flags)
+
+
+def _program_row(line: ProgramLine) -> tuple[Any, ...]:
+    shown = line.reply_by if line.reply_by is not None else line.deadline
+    if shown is None:
+        deadline = None
+    elif shown.kind == "reply_by":
+        deadline = f"reply by {shown.stated:%Y-%m-%d}"
+    elif shown.kind == "closes":
+        deadline = f"closes {_stated(shown)}"
+    else:
+        deadline = _stated(shown)
+    return (
+        line.name,
+        line.term,
+        deadline,
+        left_text(shown.countdown if shown else None),
+        f"{line.letters_submitted}/{line.letters_required}",
+        f"{line.materials_done}/{line.materials_needed}",
+        line.fee_state,
+        line.status,
+        _flags(line),
+    )
+
+
+def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
+    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md)."""
+    paint: Paint = click.style if colour else _plain
+    out: list[str] = []
+    if report.overdue:
+        out.append(paint(f"Overdue ({len(report.overdue)})", fg="red", bold=True))
+        late = [(f"{m.date}  {m.id}", m.title) for m in report.overdue]
+        out += [paint(text, fg="red") for text in _aligned(late, INDENT)]
+    else:
+        out.append("Overdue: nothing.")
+    out.append("")
+    window = f"Due {report.today} to {report.last_day}"
+    if report.due:
+        out.append(paint(window, bold=True))
+        rows: list[tuple[str, str]] = []
+        days: list[tuple[int, str]] = []
+        for day in report.due:
+            days.append((len(rows), f"{day.day:%a %Y-%m-%d}"))
+            rows += [_milestone_row(m) for m in day.milestones]
+            rows += [
+                (
+                    f"{DEADLINE_WORDS[x.timed.kind]} {x.timed.yours:%H:%M}",
+                    f"{x.program}, {x.term} ({_stated(x.timed)})",
+                )
+                for x in day.deadlines
+            ]
+        lines = _aligned(rows, INDENT * 2)
+        starts = dict(days)
+        for i, text in enumerate(lines):
+            if i in starts:
+                out.append(INDENT + starts[i])
+            out.append(text)
+    else:
+        out.append(f"{window}: nothing.")
+    out.append("")
+    if report.programs:
+        out.append(paint("Programs", bold=True))
+        headers = (
+            "program",
+            "intake",
+            "deadline",
+            "left",
+            "letters",
+            "materials",
+            "fee",
+            "status",
+            "flags",
+        )
+        rendered = table(headers, [_program_row(line) for line in report.programs])
+        out += [INDENT + text for text in rendered.splitlines()]
+    else:
+        out.append("Programs: none active.")
+    for week in report.crowded:
+        out.append("")
+        out.append(
+            paint(
+                f"Crowded: week of {week.monday} has {week.count} open milestones "
+                f"(more than {report.crowding_threshold}; try `gradtrack plan --level`)",
+                fg="yellow",
+            )
+        )
+    return out
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _report(app: App, within: int, program_ref: str | None = None) -> StatusReport:
+    from gradtrack.services import report
+
+    with app.read() as session:
+        return report.status_report(
+            session, app.now(), app.settings, within=within, program_ref=program_ref
+        )
+
+
+@click.command(cls=GTCommand)
+@click.option(
+    "--within",
+    type=WITHIN,
+    default="14d",
+    show_default=True,
+    help="The window: today through today + N days.",
+)
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@json_option
+@pass_app
+def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
+    """What is overdue, what is due soon, and where every active program stands.
+
+    Overdue milestones first; then what is due today through today + N days, by day; then one
+    line per active program: its target intake's deadline and the time left (days, or hours
+    inside 48 hours, in your time zone), letters submitted/required, materials done/needed,
+    fee, status and flags (unverified data, an infeasible target). Crowded weeks are flagged.
+
+    \b
+    Examples:
+      gradtrack status
+      gradtrack status --within 30d --program stanford
+      gradtrack status --json
+    """
+    from gradtrack.services.report import status_document
+
+    built = _report(app, within, program_ref)
+    if fmt == "json":
+        emit(fmt, status_document(built))
+        return
+    colour = use_colour(sys.stdout)
+    click.echo("\n".join(status_lines(built, colour)), color=colour)
+
+
+@click.command(cls=GTCommand)
+@click.option(
+    "--within",
+    type=WITHIN,
+    default="14d",
+    show_default=True,
+    help="The window: today through today + N days.",
+)
+@json_option
+@click.pass_context
+def digest(ctx: click.Context, within: int, fmt: str) -> None:
+    """The status summary as plain text, for a cron job or an e-mail.
+
+    Exit status: 0 when nothing is overdue; 3 when something is overdue (the summary is
+    printed either way); 1 and 2 are errors, as for every command.
+
+    \b
+    Example (crontab: mail the digest every Monday, and alert when something is overdue):
+      0 7 * * 1  gradtrack digest | mail -s "applications" me@example.org
+      gradtrack digest > /dev/null || notify-send "gradtrack: something is overdue"
+    """
+    from gradtrack.services.report import status_document
+
+    app = ctx.find_object(App)
+    assert app is not None
+    built = _report(app, within)
+    code = OVERDUE_EXIT if built.overdue else 0
+    if fmt == "json":
+        emit(fmt, {**status_document(built), "exit_status": code})
+    else:
+        click.echo(
+            f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "
+            f"{len(built.overdue)} overdue, {built.due_count} due by {built.last_day}"
+        )
+        click.echo()
+        click.echo("\n".join(status_lines(built)), color=False)
+    ctx.exit(code)
+
+
+# -- letter packet ---------------------------------------------------------------------------
+
+
+def _due_text(entry: PacketEntry, zone: str) -> str:
+    if entry.due is None:
+        return "not set yet (the applicant will tell you)"
+    stated = f"{entry.stated:%Y-%m-%d %H:%M} {entry.stated_zone}"
+    return f"{entry.due:%a %Y-%m-%d %H:%M} {zone} (the program states {stated})"
+
+
+def _how_text(url: str) -> str:
+    if url:
+        return f"the program will e-mail you a link; its page: {url}"
+    return "the program will e-mail you a link"
+
+
+def _letter_text(entry: PacketEntry) -> str:
+    if entry.letter_status == "submitted":
+        when = f" on {entry.submitted_on:%a %Y-%m-%d}" if entry.submitted_on else ""
+        return f"submitted{when}, thank you"
+    return "not submitted yet"
+
+
+def packet_fields(entry: PacketEntry, zone: str) -> dict[str, str]:
+    return {
+        "Please submit by": f"{entry.soft_due:%a %Y-%m-%d}" if entry.soft_due else "-",
+        "Due": _due_text(entry, zone),
+        "How to submit": _how_text(entry.url),
+        "Your letter": _letter_text(entry),
+    }
+
+
+def packet_text(found: Packet, fmt: str) -> str:
+    """The packet as Markdown (``md``) or plain text: only this recommender's letters."""
+    title = f"Letters of recommendation: {found.recommender}"
+    intro = (
+        f"Times are in your time zone, {found.zone}. "
+        "'Please submit by' leaves two weeks before the real deadline."
+    )
+    if not found.entries:
+        intro = "Nothing to write for now."
+    md = fmt == "md"
+    parts = [f"# {title}" if md else title, "", intro]
+    for entry in found.entries:
+        heading = f"{entry.program}, {entry.term}" if entry.term else entry.program
+        parts += ["", f"## {heading}" if md else heading]
+        fields = packet_fields(entry, found.zone)
+        if md:
+            parts += ["", *(f"- **{k}:** {v}" for k, v in fields.items())]
+        else:
+            parts += [INDENT + text for text in key_values(fields).splitlines()]
+    return "\n".join(parts)
+
+
+@letter.command("packet")
+@click.argument("ref", metavar="RECOMMENDER")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "text"]),
+    default="md",
+    show_default=True,
+    help="Markdown or plain text.",
+)
+@pass_app
+def letter_packet(app: App, ref: str, fmt: str) -> None:
+    """A summary to send RECOMMENDER: their programs, due dates in their time zone.
+
+    For each program they write for (declined letters left out): the soft due date (14 days
+    before the letters are due), the real due date and time converted into the recommender's
+    time zone, how to submit, and whether their letter is in. Nothing else of yours: no other
+    programs, priorities, fees, notes or recommenders.
+
+    \b
+    Example:
+      gradtrack letter packet "Ada Lovelace" --format text > ada.txt
+    """
+    from gradtrack.services import report
+
+    with app.read() as session:
+        found = report.packet(session, app.now(), app.settings, ref)
+    click.echo(packet_text(found, fmt))

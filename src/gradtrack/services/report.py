@@ -1,0 +1,491 @@
+"""Status summaries, the digest and the recommender packet (SPEC §5, §11.4).
+
+:func:`status_report` turns the store and the plan into plain data (no click, no text);
+:func:`status_document` is its stable ``--json`` form (docs/status.md).  :func:`packet` is what
+one recommender may see: their programs, due dates in their zone, how to submit — nothing else
+of the applicant's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradtrack import planner
+from gradtrack.models import Intake, LetterRequest, Material, Program, display_name
+from gradtrack.rules import DAYS, Offset
+from gradtrack.services import people, planning, programs
+from gradtrack.services.settings import Settings
+from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
+from gradtrack.views import iso_utc
+
+HOURS_WINDOW = timedelta(hours=48)
+MATERIAL_DONE = frozenset({"final", "sent", "submitted"})
+SOFT_DUE = Offset(14, DAYS)  # SPEC §4.1: the letters.remind date recommenders are given
+
+
+# -- plain data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Time left (SPEC §11.4): days by local date in the applicant's zone; hours inside 48 h."""
+
+    days: int
+    hours: int | None
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A deadline instant as the program states it, in the applicant's zone, and time left."""
+
+    kind: str  # deadline | closes | letters | scores | funding | reply_by
+    instant: datetime
+    zone: str  # the zone it is stated in
+    stated: datetime  # wall-clock time in ``zone``
+    yours: datetime  # wall-clock time in the applicant's zone
+    countdown: Countdown
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    program_id: int
+    program: str
+    intake_id: int
+    term: str
+    timed: Timed
+
+
+@dataclass(frozen=True)
+class DueDay:
+    day: date
+    milestones: tuple[planner.Milestone, ...]
+    deadlines: tuple[DeadlineItem, ...]
+
+
+@dataclass(frozen=True)
+class ProgramLine:
+    id: int
+    slug: str
+    name: str
+    status: str
+    intake_id: int | None
+    term: str | None
+    intake_kind: str | None
+    deadline: Timed | None
+    offer_funded: bool | None
+    reply_by: Timed | None
+    letters_submitted: int
+    letters_requested: int
+    letters_required: int
+    materials_done: int
+    materials_needed: int
+    fee_state: str  # paid | waived | none | unpaid
+    fee: Decimal | None
+    currency: str
+    verified: date | None
+    infeasible: bool
+    next_feasible_intake_id: int | None
+    next_feasible_term: str | None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    today: date
+    now: datetime
+    zone: str
+    within: int
+    last_day: date
+    program_id: int | None
+    overdue: tuple[planner.Milestone, ...]
+    due: tuple[DueDay, ...]
+    programs: tuple[ProgramLine, ...]
+    crowded: tuple[planner.CrowdedWeek, ...]
+    crowding_threshold: int
+
+    @property
+    def due_count(self) -> int:
+        return sum(len(d.milestones) + len(d.deadlines) for d in self.due)
+
+
+# -- time left -------------------------------------------------------------------------------
+
+
+def countdown(instant: datetime, now: datetime, zone: str) -> Countdown:
+    """SPEC §11.4: days = the deadline's local date minus today; inside 48 hours, whole hours."""
+    left = instant - now
+    days = (local_date(instant, zone) - local_date(now, zone)).days
+    passed = left <= timedelta(0)
+    hours = left // timedelta(hours=1) if not passed and left < HOURS_WINDOW else None
+    return Countdown(days, hours, passed)
+
+
+def timed(kind: str, instant: datetime, stated_zone: str, now: datetime, zone: str) -> Timed:
+    return Timed(
+        kind=kind,
+        instant=instant,
+        zone=stated_zone,
+        stated=utc_to_local(instant, stated_zone),
+        yours=utc_to_local(instant, zone),
+        countdown=countdown(instant, now, zone),
+    )
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """A date-only deadline means 23:59 on that date (SPEC §3.1), here in the applicant's zone."""
+    return local_to_utc(datetime.combine(day, END_OF_DAY), zone)
+
+
+# -- the status summary ----------------------------------------------------------------------
+
+
+def planned_intakes(plan: planner.Plan, session: Session) -> dict[int, int]:
+    """program id → the intake its summary describes: the stored target, else the planned one."""
+    found: dict[int, int] = {}
+    for m in plan.milestones:
+        if len(m.program_ids) == 1 and len(m.intake_ids) == 1:
+            found.setdefault(m.program_ids[0], m.intake_ids[0])
+    for d in plan.deadlines:
+        found[d.program_id] = d.intake_id
+    for i in plan.infeasible:
+        found[i.program_id] = i.intake_id
+    for pid, target in session.execute(select(Program.id, Program.target_intake_id)):
+        if target is not None:
+            found[pid] = target
+    return found
+
+
+def status_report(
+    session: Session,
+    now: datetime,
+    settings: Settings,
+    *,
+    within: int = 14,
+    program_ref: str | None = None,
+) -> StatusReport:
+    """Overdue milestones, what is due today through today + ``within``, one line per program.
+
+    With ``program_ref`` everything is narrowed to that program (shown whatever its status);
+    otherwise the program lines are the active programs (``program list``'s order).
+    """
+    plan = planning.build(session, now, settings)
+    zone = settings.zone
+    today = plan.today
+    last_day = today + timedelta(days=within)
+    only = programs.find_program(session, program_ref) if program_ref else None
+    chosen = [only] if only is not None else programs.list_programs(session, include_closed=False)
+    names = {p.id: p.display_name for p in chosen}
+
+    def wanted(program_ids: tuple[int, ...]) -> bool:
+        return only is None or only.id in program_ids
+
+    open_ms = [m for m in plan.milestones if m.status != "done" and wanted(m.program_ids)]
+    overdue = tuple(m for m in open_ms if m.status == "overdue")
+    by_day: dict[date, list[planner.Milestone]] = defaultdict(list)
+    for m in open_ms:
+        if today <= m.date <= last_day:
+            by_day[m.date].append(m)
+    terms = {i.id: i.term for p in chosen for i in p.intakes}
+    deadlines_by_day: dict[date, list[DeadlineItem]] = defaultdict(list)
+    for d in plan.deadlines:
+        if d.program_id not in names or not today <= d.local_date <= last_day:
+            continue
+        item = timed(d.kind, d.instant, d.zone, now, zone)
+        if not item.countdown.passed:
+            deadlines_by_day[d.local_date].append(
+                DeadlineItem(
+                    d.program_id, names[d.program_id], d.intake_id, terms[d.intake_id], item
+                )
+            )
+    due = tuple(
+        DueDay(day, tuple(by_day.get(day, ())), tuple(deadlines_by_day.get(day, ())))
+        for day in sorted(set(by_day) | set(deadlines_by_day))
+    )
+    lines = _program_lines(session, plan, chosen, now, zone)
+    return StatusReport(
+        today=today,
+        now=now,
+        zone=zone,
+        within=within,
+        last_day=last_day,
+        program_id=only.id if only is not None else None,
+        overdue=overdue,
+        due=due,
+        programs=lines,
+        crowded=plan.crowded,
+        crowding_threshold=settings.crowding_threshold,
+    )
+
+
+def _fee_state(p: Program) -> str:
+    if p.fee_paid:
+        return "paid"
+    if p.fee_waiver == "granted":
+        return "waived"
+    if p.fee is not None and p.fee == 0:
+        return "none"
+    return "unpaid"
+
+
+def _program_lines(
+    session: Session, plan: planner.Plan, chosen: list[Program], now: datetime, zone: str
+) -> tuple[ProgramLine, ...]:
+    letters: dict[int, list[str]] = defaultdict(list)
+    for pid, status in session.execute(select(LetterRequest.program_id, LetterRequest.status)):
+        letters[pid].append(status)
+    materials: dict[int | None, list[str]] = defaultdict(list)
+    for mat_pid, status in session.execute(select(Material.program_id, Material.status)):
+        materials[mat_pid].append(status)
+    shared = materials.get(None, [])
+    intake_of = planned_intakes(plan, session)
+    infeasible = {i.program_id: i for i in plan.infeasible}
+    replies = {m.subject_id: m.anchor_date for m in plan.milestones if m.key == "decision.reply"}
+    lines = []
+    for p in chosen:
+        intakes = {i.id: i for i in p.intakes}
+        intake = intakes.get(intake_of.get(p.id, -1))
+        deadline = _intake_deadline(intake, now, zone) if intake is not None else None
+        reply = replies.get(p.id)
+        problem = infeasible.get(p.id)
+        nxt = problem.next_feasible_intake_id if problem else None
+        statuses = letters.get(p.id, [])
+        own = materials.get(p.id, []) + shared
+        lines.append(
+            ProgramLine(
+                id=p.id,
+                slug=p.slug,
+                name=p.display_name,
+                status=p.status,
+                intake_id=intake.id if intake else None,
+                term=intake.term if intake else None,
+                intake_kind=intake.kind if intake else None,
+                deadline=deadline,
+                offer_funded=p.offer_funded if p.status == "admitted" else None,
+                reply_by=timed("reply_by", end_of_day(reply, zone), zone, now, zone)
+                if reply is not None and p.status == "admitted"
+                else None,
+                letters_submitted=sum(s == "submitted" for s in statuses),
+                letters_requested=sum(s != "declined" for s in statuses),
+                letters_required=p.letters_required,
+                materials_done=sum(s in MATERIAL_DONE for s in own),
+                materials_needed=len(own),
+                fee_state=_fee_state(p),
+                fee=p.fee,
+                currency=p.currency,
+                verified=p.verified,
+                infeasible=problem is not None,
+                next_feasible_intake_id=nxt,
+                next_feasible_term=intakes[nxt].term if nxt in intakes else None,
+            )
+        )
+    return tuple(lines)
+
+
+def _intake_deadline(intake: Intake, now: datetime, zone: str) -> Timed | None:
+    if intake.deadline_utc is not None:
+        return timed("deadline", intake.deadline_utc, intake.zone, now, zone)
+    if intake.closes_utc is not None:
+        return timed("closes", intake.closes_utc, intake.zone, now, zone)
+    return None
+
+
+# -- the --json document ---------------------------------------------------------------------
+
+
+def _hm(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def countdown_document(c: Countdown) -> dict[str, Any]:
+    return {"days": c.days, "hours": c.hours, "passed": c.passed}
+
+
+def timed_document(t: Timed) -> dict[str, Any]:
+    return {
+        "kind": t.kind,
+        "instant": iso_utc(t.instant),
+        "stated": {"local": _hm(t.stated), "zone": t.zone},
+        "yours": _hm(t.yours),
+        "countdown": countdown_document(t.countdown),
+    }
+
+
+def milestone_document(m: planner.Milestone) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "key": m.key,
+        "title": m.title,
+        "date": m.date.isoformat(),
+        "status": m.status,
+        "program_ids": list(m.program_ids),
+    }
+
+
+def program_document(line: ProgramLine) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "slug": line.slug,
+        "name": line.name,
+        "status": line.status,
+        "intake": None
+        if line.intake_id is None
+        else {"id": line.intake_id, "term": line.term, "kind": line.intake_kind},
+        "deadline": timed_document(line.deadline) if line.deadline else None,
+        "offer": None
+        if line.status != "admitted"
+        else {
+            "funded": bool(line.offer_funded),
+            "reply_by": timed_document(line.reply_by) if line.reply_by else None,
+        },
+        "letters": {
+            "submitted": line.letters_submitted,
+            "requested": line.letters_requested,
+            "required": line.letters_required,
+        },
+        "materials": {"done": line.materials_done, "needed": line.materials_needed},
+        "fee": {
+            "state": line.fee_state,
+            "amount": None if line.fee is None else f"{line.fee:.2f}",
+            "currency": line.currency or None,
+        },
+        "verified": line.verified.isoformat() if line.verified else None,
+        "infeasible": None
+        if not line.infeasible
+        else {
+            "next_feasible_intake": None
+            if line.next_feasible_intake_id is None
+            else {"id": line.next_feasible_intake_id, "term": line.next_feasible_term}
+        },
+    }
+
+
+def status_document(report: StatusReport) -> dict[str, Any]:
+    """The ``status --json`` document (docs/status.md); ``digest --json`` adds ``exit_status``."""
+    return {
+        "today": report.today.isoformat(),
+        "now": iso_utc(report.now),
+        "timezone": report.zone,
+        "window": {
+            "from": report.today.isoformat(),
+            "to": report.last_day.isoformat(),
+            "days": report.within,
+        },
+        "program_id": report.program_id,
+        "overdue": [milestone_document(m) for m in report.overdue],
+        "due": [
+            {
+                "date": d.day.isoformat(),
+                "milestones": [milestone_document(m) for m in d.milestones],
+                "deadlines": [
+                    {
+                        "program_id": x.program_id,
+                        "program": x.program,
+                        "intake_id": x.intake_id,
+                        "term": x.term,
+                        **timed_document(x.timed),
+                    }
+                    for x in d.deadlines
+                ],
+            }
+            for d in report.due
+        ],
+        "programs": [program_document(line) for line in report.programs],
+        "crowded_weeks": [
+            {
+                "monday": w.monday.isoformat(),
+                "count": w.count,
+                "threshold": report.crowding_threshold,
+                "milestone_ids": list(w.milestone_ids),
+            }
+            for w in report.crowded
+        ],
+    }
+
+
+# -- the recommender packet ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PacketEntry:
+    program: str
+    term: str | None
+    url: str
+    due_kind: str | None  # "letters" (the intake's letters deadline) or "deadline"
+    due: datetime | None  # in the recommender's zone
+    stated: datetime | None  # as the program states it, in ``stated_zone``
+    stated_zone: str | None
+    soft_due: date | None
+    letter_status: str
+    submitted_on: date | None  # in the recommender's zone
+
+
+@dataclass(frozen=True)
+class Packet:
+    recommender: str
+    zone: str
+    entries: tuple[PacketEntry, ...]
+
+
+def packet(session: Session, now: datetime, settings: Settings, recommender_ref: str) -> Packet:
+    """What one recommender is sent (SPEC §5.3): only their own, not-declined letters.
+
+    Programs no longer active (rejected, withdrawn, declined, accepted) are left out: there is
+    nothing left to write for them.
+    """
+    rec = people.find_recommender(session, recommender_ref)
+    letters = [
+        x
+        for x in people.list_letters(session, rec)
+        if x.status != "declined" and x.program.status in programs.ACTIVE_STATUSES
+    ]
+    intake_of: dict[int, int] = {}
+    if any(x.program.target_intake_id is None for x in letters):
+        intake_of = planned_intakes(planning.build(session, now, settings), session)
+    rules = planning.plan_settings(settings)
+    entries = []
+    for x in letters:
+        p = x.program
+        iid = p.target_intake_id if p.target_intake_id is not None else intake_of.get(p.id)
+        intake = next((i for i in p.intakes if i.id == iid), None)
+        kind, instant = _letters_due(intake)
+        entries.append(
+            PacketEntry(
+                program=display_name(p.institution, p.name, p.degree),
+                term=intake.term if intake else None,
+                url=p.url,
+                due_kind=kind,
+                due=utc_to_local(instant, rec.zone) if instant else None,
+                stated=utc_to_local(instant, intake.zone) if instant and intake else None,
+                stated_zone=intake.zone if intake else None,
+                soft_due=planner.offset_before(local_date(instant, settings.zone), SOFT_DUE, rules)
+                if instant
+                else None,
+                letter_status=x.status,
+                submitted_on=local_date(x.submitted_at, rec.zone)
+                if x.status == "submitted" and x.submitted_at
+                else None,
+            )
+        )
+    entries.sort(key=lambda e: (e.due is None, e.due.timestamp() if e.due else 0.0, e.program))
+    return Packet(rec.name, rec.zone, tuple(entries))
+
+
+def _letters_due(intake: Intake | None) -> tuple[str | None, datetime | None]:
+    """The intake's letters deadline if it has one, else its deadline (or closing date)."""
+    if intake is None:
+        return None, None
+    for extra in intake.extra_deadlines:
+        if extra.kind == "letters":
+            return "letters", extra.at_utc
+    if intake.deadline_utc is not None:
+        return "deadline", intake.deadline_utc
+    if intake.closes_utc is not None:
+        return "deadline", intake.closes_utc
+    return None, None

@@ -1,0 +1,602 @@
+# ruff: noqa: E501  (whole expected outputs are wider than code)
+"""``gradtrack status``: whole outputs for one scenario seen on several days (SPEC §5.1, §11.4).
+
+The scenario (built through the CLI on 2026-09-01, applicant in America/New_York):
+
+* Alpha — a PhD with a 2026-12-01 23:59 AoE deadline (= 2026-12-02 06:59 New York), fee paid;
+* Bay — a PhD due 2026-12-15 23:59 America/Los_Angeles (= 2026-12-16 02:59 New York), letters
+  due 2026-12-08 17:00 Los Angeles, a fee waiver planned, no ``verified`` date;
+* Coast — a quarter-system MS with Fall 2027 / Winter 2028 / Spring 2028 term intakes;
+* Ada (Europe/London) and Grace (Asia/Tokyo) writing letters; a shared CV (final) and
+  transcripts (sent), SOPs final / draft / todo; crowding threshold 4.
+
+Countdowns checked by hand: on 2026-10-01, Alpha is 2026-12-02 − 2026-10-01 = 62 days; on
+2026-11-30 it is 54 h 59 min away (outside 48 h), so 2 days; on 2026-12-01 (00:00 New York =
+05:00 UTC) it is 30 h 59 min away: 30 hours; on 2026-12-03 it has passed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from conftest import Run
+from gradtrack.cli.status import use_colour
+
+SETUP: list[tuple[str, ...]] = [
+    ("settings", "set", "timezone", "America/New_York"),
+    ("settings", "set", "crowding-threshold", "4"),
+    (
+        "program",
+        "add",
+        "Alpha University",
+        "Computer Science",
+        "--degree",
+        "phd",
+        "--fee",
+        "90",
+        "--currency",
+        "USD",
+        "--fee-paid",
+        "--letters",
+        "2",
+        "--url",
+        "https://apply.alpha.example/grad",
+        "--verified",
+        "2026-08-15",
+    ),
+    (
+        "intake",
+        "add",
+        "alpha",
+        "--term",
+        "Fall 2027",
+        "--deadline",
+        "2026-12-01 23:59",
+        "--timezone",
+        "AoE",
+    ),
+    (
+        "program",
+        "add",
+        "Bay University",
+        "EECS",
+        "--degree",
+        "phd",
+        "--fee",
+        "120",
+        "--currency",
+        "USD",
+        "--fee-waiver",
+        "planned",
+        "--letters",
+        "2",
+        "--priority",
+        "1",
+        "--notes",
+        "secret note",
+    ),
+    (
+        "intake",
+        "add",
+        "bay",
+        "--term",
+        "Fall 2027",
+        "--deadline",
+        "2026-12-15",
+        "--timezone",
+        "America/Los_Angeles",
+        "--letters-due",
+        "2026-12-08 17:00",
+    ),
+    (
+        "program",
+        "add",
+        "Coast Tech",
+        "Data Science",
+        "--degree",
+        "ms",
+        "--fee",
+        "0",
+        "--letters",
+        "1",
+        "--verified",
+        "2026-08-20",
+    ),
+    (
+        "intake",
+        "add",
+        "coast",
+        "--term",
+        "Fall 2027",
+        "--kind",
+        "term",
+        "--deadline",
+        "2027-01-10",
+        "--timezone",
+        "America/Los_Angeles",
+    ),
+    (
+        "intake",
+        "add",
+        "coast",
+        "--term",
+        "Winter 2028",
+        "--kind",
+        "term",
+        "--deadline",
+        "2027-06-01",
+        "--timezone",
+        "America/Los_Angeles",
+    ),
+    (
+        "intake",
+        "add",
+        "coast",
+        "--term",
+        "Spring 2028",
+        "--kind",
+        "term",
+        "--deadline",
+        "2027-10-01",
+        "--timezone",
+        "America/Los_Angeles",
+    ),
+    ("program", "mark", "alpha", "preparing"),
+    ("program", "mark", "bay", "preparing"),
+    ("recommender", "add", "Ada Lovelace", "--timezone", "Europe/London"),
+    ("recommender", "add", "Grace Hopper", "--timezone", "Asia/Tokyo"),
+    ("letter", "request", "Ada", "alpha", "bay"),
+    ("letter", "request", "Grace", "alpha", "bay", "coast"),
+    ("letter", "mark", "Ada", "alpha", "submitted"),
+    ("letter", "mark", "Ada", "bay", "agreed"),
+    ("letter", "mark", "Grace", "alpha", "agreed"),
+    ("letter", "mark", "Grace", "bay", "agreed"),
+    ("letter", "mark", "Grace", "coast", "agreed"),
+    ("material", "add", "cv"),
+    ("material", "add", "transcripts"),
+    ("material", "add", "sop", "--program", "alpha"),
+    ("material", "add", "sop", "--program", "bay"),
+    ("material", "add", "sop", "--program", "coast"),
+    ("material", "mark", "m1", "final"),
+    ("material", "mark", "m2", "sent"),
+    ("material", "mark", "m3", "final"),
+    ("material", "mark", "m4", "draft"),
+    ("done", "transcripts.request:i1"),
+    ("done", "transcripts.request:i2"),
+    ("done", "fee.waiver:i2"),
+    ("done", "letters.remind:l3:14d"),
+    ("done", "letters.remind:l3:7d"),
+    ("done", "letters.remind:l2:14d"),
+    ("done", "letters.remind:l4:14d"),
+]
+
+
+def build_scenario(gt: Run) -> None:
+    """The scenario above, entered through the CLI as of 2026-09-01."""
+    for args in SETUP:
+        result = gt(*args, today="2026-09-01")
+        assert result.exit_code == 0, (args, result.output)
+
+
+FAR_AHEAD = """\
+Overdue: nothing.
+
+Due 2026-10-01 to 2026-10-15: nothing.
+
+Programs
+  program                                    intake     deadline                              left      letters  materials  fee     status       flags
+  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  76 days   0/2      2/3        unpaid  preparing    unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  62 days   1/2      3/3        paid    preparing
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  102 days  0/1      2/3        none    researching
+
+Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+"""
+
+INSIDE_48H = """\
+Overdue (3)
+  2026-10-21  sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS))
+  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+  2026-11-27  submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
+
+Due 2026-12-01 to 2026-12-15
+  Tue 2026-12-01
+    letters.remind:l2:7d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
+    letters.remind:l4:7d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+  Wed 2026-12-02
+    deadline 06:59        Alpha University — Computer Science (PhD), Fall 2027 (2026-12-01 23:59 AoE)
+  Fri 2026-12-04
+    letters.remind:l2:3d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
+    letters.remind:l4:3d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+    sop.final:m4          Finalize Statement of purpose (Bay University — EECS (PhD))
+  Tue 2026-12-08
+    letters due 20:00     Bay University — EECS (PhD), Fall 2027 (2026-12-08 17:00 America/Los_Angeles)
+  Fri 2026-12-11
+    submit:i2             Submit application: Bay University — EECS (PhD) (Fall 2027)
+
+Programs
+  program                                    intake     deadline                              left      letters  materials  fee     status       flags
+  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  15 days   0/2      2/3        unpaid  preparing    unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    infeasible target (no later intake is feasible)
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  infeasible target (next feasible: Winter 2028 (i4))
+
+Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+"""
+
+AFTER_DEADLINE = """\
+Overdue (5)
+  2026-10-21  sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS))
+  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+  2026-11-27  submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
+  2026-12-01  letters.remind:l2:7d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
+  2026-12-01  letters.remind:l4:7d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+
+Due 2026-12-03 to 2026-12-17
+  Fri 2026-12-04
+    letters.remind:l2:3d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
+    letters.remind:l4:3d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+    sop.final:m4          Finalize Statement of purpose (Bay University — EECS (PhD))
+  Tue 2026-12-08
+    letters due 20:00     Bay University — EECS (PhD), Fall 2027 (2026-12-08 17:00 America/Los_Angeles)
+  Fri 2026-12-11
+    submit:i2             Submit application: Bay University — EECS (PhD) (Fall 2027)
+  Wed 2026-12-16
+    deadline 02:59        Bay University — EECS (PhD), Fall 2027 (2026-12-15 23:59 America/Los_Angeles)
+
+Programs
+  program                                    intake     deadline                              left     letters  materials  fee     status       flags
+  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified, infeasible target (no later intake is feasible)
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible target (no later intake is feasible)
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  infeasible target (next feasible: Winter 2028 (i4))
+
+Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+"""
+
+ONE_PROGRAM = """\
+Overdue (1)
+  2026-10-21  sop.draft:m5  Draft Statement of purpose (Coast Tech — Data Science (MS))
+
+Due 2026-11-30 to 2026-12-07: nothing.
+
+Programs
+  program                         intake     deadline                              left     letters  materials  fee   status       flags
+  Coast Tech — Data Science (MS)  Fall 2027  2027-01-10 23:59 America/Los_Angeles  42 days  0/1      2/3        none  researching  infeasible target (next feasible: Winter 2028 (i4))
+
+Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+"""
+
+
+def test_status_on_four_days(gt: Run) -> None:
+    """One store, seen far ahead, two days out, inside 48 hours, and after a deadline."""
+    build_scenario(gt)
+    far = gt("status", today="2026-10-01")
+    assert (far.exit_code, far.output) == (0, FAR_AHEAD)
+    # 2026-11-30 00:00 New York → 2026-12-02 06:59: 54 h 59 min, outside 48 h: still days.
+    two_days = gt("status", today="2026-11-30")
+    assert "2026-12-01 23:59 AoE                  2 days   1/2" in two_days.output
+    inside = gt("status", today="2026-12-01")
+    assert (inside.exit_code, inside.output) == (0, INSIDE_48H)
+    after = gt("status", today="2026-12-03")
+    assert (after.exit_code, after.output) == (0, AFTER_DEADLINE)
+    one = gt("status", "--program", "coast", "--within", "1w", today="2026-11-30")
+    assert (one.exit_code, one.output) == (0, ONE_PROGRAM)
+    assert "\x1b[" not in inside.output  # CliRunner is not a terminal: no colour
+
+
+LIFECYCLE = """\
+Overdue (1)
+  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+
+Due 2026-12-01 to 2026-12-15: nothing.
+
+Programs
+  program                                    intake     deadline              left      letters  materials  fee     status     flags
+  Bay University — EECS (PhD)                Fall 2027  reply by 2027-04-15   135 days  0/2      2/3        unpaid  admitted   unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE  30 hours  1/2      3/3        paid    submitted
+"""
+
+REPLY_SOON = """\
+Overdue (1)
+  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+
+Due 2027-04-14 to 2027-04-28
+  Thu 2027-04-15
+    decision.reply:p2  Reply to Bay University — EECS (PhD)'s offer
+
+Programs
+  program                                    intake     deadline              left      letters  materials  fee     status     flags
+  Bay University — EECS (PhD)                Fall 2027  reply by 2027-04-15   47 hours  0/2      2/3        unpaid  admitted   unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE  passed    1/2      3/3        paid    submitted
+"""
+
+
+def test_status_follows_the_program_lifecycle(gt: Run) -> None:
+    """Submitted drops preparation; admitted shows the reply-by; withdrawn leaves the list."""
+    build_scenario(gt)
+    for args in (
+        ("program", "mark", "alpha", "submitted"),
+        ("program", "mark", "bay", "admitted", "--funded"),  # Fall 2027: April 15, 2027
+        ("program", "mark", "coast", "withdrawn"),
+    ):
+        assert gt(*args, today="2026-12-01").exit_code == 0
+    assert gt("status", today="2026-12-01").output == LIFECYCLE
+    # 2027-04-14 00:00 to 2027-04-15 23:59 New York: 47 h 59 min.
+    assert gt("status", today="2027-04-14").output == REPLY_SOON
+    assert "coast-tech-data-science-ms" in gt("program", "list", "--all").output
+    # An explicit reply-by date: 23:59 that day in your zone (2027-02-28 00:00 → 47 h 59 min).
+    gt("program", "mark", "bay", "admitted", "--unfunded", "--reply-by", "2027-03-01")
+    doc = json.loads(gt("status", "--json", "--program", "bay", today="2027-02-28").output)
+    assert doc["programs"][0]["offer"] == {
+        "funded": False,
+        "reply_by": {
+            "kind": "reply_by",
+            "instant": "2027-03-02T04:59:00Z",
+            "stated": {"local": "2027-03-01 23:59", "zone": "America/New_York"},
+            "yours": "2027-03-01 23:59",
+            "countdown": {"days": 1, "hours": 47, "passed": False},
+        },
+    }
+
+
+STATUS_JSON = {
+    "today": "2026-12-01",
+    "now": "2026-12-01T05:00:00Z",
+    "timezone": "America/New_York",
+    "window": {"from": "2026-12-01", "to": "2026-12-15", "days": 14},
+    "program_id": None,
+    "overdue": [
+        {
+            "id": "sop.draft:m5",
+            "key": "sop.draft",
+            "title": "Draft Statement of purpose (Coast Tech — Data Science (MS))",
+            "date": "2026-10-21",
+            "status": "overdue",
+            "program_ids": [3],
+        },
+        {
+            "id": "letters.remind:l3:3d",
+            "key": "letters.remind",
+            "title": "Remind Grace Hopper: letter for Alpha University — Computer Science "
+            "(PhD) due 2026-12-02",
+            "date": "2026-11-27",
+            "status": "overdue",
+            "program_ids": [1],
+        },
+        {
+            "id": "submit:i1",
+            "key": "submit",
+            "title": "Submit application: Alpha University — Computer Science (PhD) (Fall 2027)",
+            "date": "2026-11-27",
+            "status": "overdue",
+            "program_ids": [1],
+        },
+    ],
+    "due": [
+        {
+            "date": "2026-12-01",
+            "milestones": [
+                {
+                    "id": "letters.remind:l2:7d",
+                    "key": "letters.remind",
+                    "title": "Remind Ada Lovelace: letter for Bay University — EECS "
+                    "(PhD) due 2026-12-08",
+                    "date": "2026-12-01",
+                    "status": "due",
+                    "program_ids": [2],
+                },
+                {
+                    "id": "letters.remind:l4:7d",
+                    "key": "letters.remind",
+                    "title": "Remind Grace Hopper: letter for Bay University — EECS "
+                    "(PhD) due 2026-12-08",
+                    "date": "2026-12-01",
+                    "status": "due",
+                    "program_ids": [2],
+                },
+            ],
+            "deadlines": [],
+        },
+        {
+            "date": "2026-12-02",
+            "milestones": [],
+            "deadlines": [
+                {
+                    "program_id": 1,
+                    "program": "Alpha University — Computer Science (PhD)",
+                    "intake_id": 1,
+                    "term": "Fall 2027",
+                    "kind": "deadline",
+                    "instant": "2026-12-02T11:59:00Z",
+                    "stated": {"local": "2026-12-01 23:59", "zone": "AoE"},
+                    "yours": "2026-12-02 06:59",
+                    "countdown": {"days": 1, "hours": 30, "passed": False},
+                }
+            ],
+        },
+        {
+            "date": "2026-12-04",
+            "milestones": [
+                {
+                    "id": "letters.remind:l2:3d",
+                    "key": "letters.remind",
+                    "title": "Remind Ada Lovelace: letter for Bay University — EECS "
+                    "(PhD) due 2026-12-08",
+                    "date": "2026-12-04",
+                    "status": "upcoming",
+                    "program_ids": [2],
+                },
+                {
+                    "id": "letters.remind:l4:3d",
+                    "key": "letters.remind",
+                    "title": "Remind Grace Hopper: letter for Bay University — EECS "
+                    "(PhD) due 2026-12-08",
+                    "date": "2026-12-04",
+                    "status": "upcoming",
+                    "program_ids": [2],
+                },
+                {
+                    "id": "sop.final:m4",
+                    "key": "sop.final",
+                    "title": "Finalize Statement of purpose (Bay University — EECS (PhD))",
+                    "date": "2026-12-04",
+                    "status": "upcoming",
+                    "program_ids": [2],
+                },
+            ],
+            "deadlines": [],
+        },
+        {
+            "date": "2026-12-08",
+            "milestones": [],
+            "deadlines": [
+                {
+                    "program_id": 2,
+                    "program": "Bay University — EECS (PhD)",
+                    "intake_id": 2,
+                    "term": "Fall 2027",
+                    "kind": "letters",
+                    "instant": "2026-12-09T01:00:00Z",
+                    "stated": {"local": "2026-12-08 17:00", "zone": "America/Los_Angeles"},
+                    "yours": "2026-12-08 20:00",
+                    "countdown": {"days": 7, "hours": None, "passed": False},
+                }
+            ],
+        },
+        {
+            "date": "2026-12-11",
+            "milestones": [
+                {
+                    "id": "submit:i2",
+                    "key": "submit",
+                    "title": "Submit application: Bay University — EECS (PhD) (Fall 2027)",
+                    "date": "2026-12-11",
+                    "status": "upcoming",
+                    "program_ids": [2],
+                }
+            ],
+            "deadlines": [],
+        },
+    ],
+    "programs": [
+        {
+            "id": 2,
+            "slug": "bay-university-eecs-phd",
+            "name": "Bay University — EECS (PhD)",
+            "status": "preparing",
+            "intake": {"id": 2, "term": "Fall 2027", "kind": "fixed"},
+            "deadline": {
+                "kind": "deadline",
+                "instant": "2026-12-16T07:59:00Z",
+                "stated": {"local": "2026-12-15 23:59", "zone": "America/Los_Angeles"},
+                "yours": "2026-12-16 02:59",
+                "countdown": {"days": 15, "hours": None, "passed": False},
+            },
+            "offer": None,
+            "letters": {"submitted": 0, "requested": 2, "required": 2},
+            "materials": {"done": 2, "needed": 3},
+            "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
+            "verified": None,
+            "infeasible": None,
+        },
+        {
+            "id": 1,
+            "slug": "alpha-university-computer-science-phd",
+            "name": "Alpha University — Computer Science (PhD)",
+            "status": "preparing",
+            "intake": {"id": 1, "term": "Fall 2027", "kind": "fixed"},
+            "deadline": {
+                "kind": "deadline",
+                "instant": "2026-12-02T11:59:00Z",
+                "stated": {"local": "2026-12-01 23:59", "zone": "AoE"},
+                "yours": "2026-12-02 06:59",
+                "countdown": {"days": 1, "hours": 30, "passed": False},
+            },
+            "offer": None,
+            "letters": {"submitted": 1, "requested": 2, "required": 2},
+            "materials": {"done": 3, "needed": 3},
+            "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
+            "verified": "2026-08-15",
+            "infeasible": {"next_feasible_intake": None},
+        },
+        {
+            "id": 3,
+            "slug": "coast-tech-data-science-ms",
+            "name": "Coast Tech — Data Science (MS)",
+            "status": "researching",
+            "intake": {"id": 3, "term": "Fall 2027", "kind": "term"},
+            "deadline": {
+                "kind": "deadline",
+                "instant": "2027-01-11T07:59:00Z",
+                "stated": {"local": "2027-01-10 23:59", "zone": "America/Los_Angeles"},
+                "yours": "2027-01-11 02:59",
+                "countdown": {"days": 41, "hours": None, "passed": False},
+            },
+            "offer": None,
+            "letters": {"submitted": 0, "requested": 1, "required": 1},
+            "materials": {"done": 2, "needed": 3},
+            "fee": {"state": "none", "amount": "0.00", "currency": None},
+            "verified": "2026-08-20",
+            "infeasible": {"next_feasible_intake": {"id": 4, "term": "Winter 2028"}},
+        },
+    ],
+    "crowded_weeks": [
+        {
+            "monday": "2026-11-30",
+            "count": 5,
+            "threshold": 4,
+            "milestone_ids": [
+                "letters.remind:l2:3d",
+                "letters.remind:l2:7d",
+                "letters.remind:l4:3d",
+                "letters.remind:l4:7d",
+                "sop.final:m4",
+            ],
+        }
+    ],
+}
+
+
+def test_status_json_whole(gt: Run) -> None:
+    build_scenario(gt)
+    result = gt("status", "--json", today="2026-12-01")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == STATUS_JSON
+
+
+EMPTY = """\
+Overdue: nothing.
+
+Due 2026-12-01 to 2026-12-15: nothing.
+
+Programs: none active.
+"""
+
+
+def test_status_of_an_empty_store(gt: Run) -> None:
+    gt("settings", "set", "timezone", "America/New_York")
+    result = gt("status", today="2026-12-01")
+    assert result.exit_code == 0
+    assert result.output == EMPTY
+
+
+def test_status_bad_window_is_a_usage_error(gt: Run) -> None:
+    result = gt("status", "--within", "soon")
+    assert result.exit_code == 2
+    assert "invalid window 'soon'" in result.output
+
+
+def test_status_unknown_program_is_a_domain_error(gt: Run) -> None:
+    result = gt("status", "--program", "nowhere")
+    assert result.exit_code == 1
+    assert "no program matches 'nowhere'" in result.output
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_without_no_color() -> None:
+    assert use_colour(_Tty(), {}) is True
+    assert use_colour(_Tty(), {"NO_COLOR": "1"}) is False
+    assert use_colour(io.StringIO(), {}) is False
