@@ -11,6 +11,7 @@ import click
 from gradtrack import __version__
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup
+from gradtrack.cli.calendar import calendar, republish_feeds
 from gradtrack.cli.db import db
 from gradtrack.cli.materials import material
 from gradtrack.cli.people import letter, recommender
@@ -42,6 +43,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
       gradtrack plan --within 30d
     """
     app = App(db=db_url)
+    app.on_commit(republish_feeds)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -58,6 +60,7 @@ for command in (
     digest,
     done,
     undo,
+    calendar,
     settings,
     db,
 ):

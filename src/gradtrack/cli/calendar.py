@@ -1,0 +1,242 @@
+"""``gradtrack calendar export|publish|unpublish|subscribe|subscriptions|revoke|serve``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gradtrack.app import App
+from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.options import BoundedInt, json_option
+from gradtrack.cli.output import emit
+
+
+@click.group(cls=GTGroup)
+def calendar() -> None:
+    """Calendar feeds: export a file, keep one published, subscribe by URL, serve."""
+
+
+def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--recommender",
+        "recommender_ref",
+        metavar="RECOMMENDER",
+        help="Only this recommender's letters (no other data of yours).",
+    )(func)
+    return click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")(
+        func
+    )
+
+
+def republish_feeds(app: App) -> None:
+    """After-commit hook: re-export every published file; failures go to stderr.
+
+    The change is already committed, so a feed that cannot be written is reported and the
+    command still succeeds.
+    """
+    from gradtrack.services.calendar import republish
+
+    for path, reason in republish(app):
+        click.echo(f"gradtrack: could not update feed {path}: {reason}", err=True)
+
+
+@calendar.command("export")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write FILE atomically, only when its bytes change (default: stdout).",
+)
+@scope_options
+@click.option(
+    "--alarms", is_flag=True, help="Add a reminder to each event (many clients drop them)."
+)
+@pass_app
+def calendar_export(
+    app: App,
+    output: str | None,
+    program_ref: str | None,
+    recommender_ref: str | None,
+    alarms: bool,
+) -> None:
+    """Write an iCalendar feed of deadlines and milestones.
+
+    The same database gives the same bytes on any day.
+
+    \b
+    Examples:
+      gradtrack calendar export -o ~/Sync/applications.ics
+      gradtrack calendar export --recommender "Ada Lovelace" -o ada.ics
+    """
+    from gradtrack.services import calendar as service
+
+    with app.read() as session:
+        scope = service.resolve_scope(session, program_ref, recommender_ref)
+    body = service.publish(app, scope, alarms=alarms).body
+    if output is None or output == "-":
+        click.echo(body, nl=False)  # bytes go to the binary stream untouched
+        return
+    changed = service.write_feed(Path(output), body)
+    click.echo(f"wrote {output}" if changed else f"unchanged {output}", err=True)
+
+
+@calendar.command("publish")
+@click.argument("path", metavar="PATH", type=click.Path(dir_okay=False))
+@scope_options
+@pass_app
+def calendar_publish(
+    app: App, path: str, program_ref: str | None, recommender_ref: str | None
+) -> None:
+    """Keep a feed file at PATH, rewritten after every change.
+
+    Every command that changes data re-exports it, so a calendar subscribed to the file (in a
+    synced folder, say) follows along.
+
+    \b
+    Example:
+      gradtrack calendar publish ~/Dropbox/applications.ics
+    """
+    from gradtrack.services import calendar as service
+
+    with app.write() as session:
+        scope = service.resolve_scope(session, program_ref, recommender_ref)
+        target = service.add_target(session, Path(path), scope)
+        what = service.describe_scope(session, scope)
+        click.echo(f"Publishing the {what} feed to {target.path}")
+
+
+@calendar.command("unpublish")
+@click.argument("path", metavar="PATH", type=click.Path(dir_okay=False))
+@pass_app
+def calendar_unpublish(app: App, path: str) -> None:
+    """Stop rewriting the feed file at PATH (the file is left as it is)."""
+    from gradtrack.services import calendar as service
+
+    with app.write() as session:
+        absolute = service.remove_target(session, Path(path))
+    click.echo(f"Stopped publishing {absolute}")
+
+
+@calendar.command("subscribe")
+@scope_options
+@click.option("--label", default="", help="A note for yourself, e.g. 'phone' or 'Ada'.")
+@pass_app
+def calendar_subscribe(
+    app: App, program_ref: str | None, recommender_ref: str | None, label: str
+) -> None:
+    """Create a secret subscription URL for `gradtrack calendar serve`.
+
+    The URL is built from the base-url setting and shown only now; the store keeps only a
+    hash of its token.
+
+    \b
+    Example:
+      gradtrack settings set base-url https://cal.example.org
+      gradtrack calendar subscribe --recommender "Ada Lovelace" --label Ada
+    """
+    from gradtrack.services import calendar as service
+
+    with app.write() as session:
+        scope = service.resolve_scope(session, program_ref, recommender_ref)
+        sub, token = service.subscribe(session, scope, label)
+        what = service.describe_scope(session, scope)
+    url, webcal = service.feed_urls(app.settings.base_url, token)
+    click.echo(f"Subscription s{sub.id} to the {what} feed:")
+    click.echo(url)
+    click.echo(webcal)
+    click.echo(
+        "Keep these URLs secret: they are shown only once. "
+        f"End the subscription with `gradtrack calendar revoke s{sub.id}`.",
+        err=True,
+    )
+
+
+@calendar.command("subscriptions")
+@json_option
+@pass_app
+def calendar_subscriptions(app: App, fmt: str) -> None:
+    """List subscriptions (never their tokens)."""
+    from gradtrack.services import calendar as service
+    from gradtrack.views import iso_utc
+
+    with app.read() as session:
+        views = service.list_subscriptions(session)
+    docs = [
+        {
+            "id": v.id,
+            "feed": {"kind": v.scope.kind, "id": v.scope.ident, "name": v.subject},
+            "label": v.label,
+            "created": iso_utc(v.created),
+            "revoked": iso_utc(v.revoked),
+        }
+        for v in views
+    ]
+    rows = [
+        (
+            f"s{v.id}",
+            " ".join(p for p in (v.scope.kind, _ref(v.scope.kind, v.scope.ident), v.subject) if p),
+            v.label or None,
+            iso_utc(v.created),
+            iso_utc(v.revoked),
+        )
+        for v in views
+    ]
+    emit(
+        fmt,
+        {"subscriptions": docs},
+        ("id", "feed", "label", "created", "revoked"),
+        rows,
+        empty="No subscriptions yet: create one with `gradtrack calendar subscribe`.",
+    )
+
+
+def _ref(kind: str, ident: int | None) -> str:
+    return "" if ident is None else f"{kind[0]}{ident}"
+
+
+@calendar.command("revoke")
+@click.argument("ref", metavar="SUBSCRIPTION")
+@pass_app
+def calendar_revoke(app: App, ref: str) -> None:
+    """End a subscription: its URL answers 404 from now on.
+
+    \b
+    Example:
+      gradtrack calendar revoke s2
+    """
+    from gradtrack.services import calendar as service
+
+    with app.write() as session:
+        sub = service.revoke(session, ref, app.clock())
+    click.echo(f"Revoked subscription s{sub.id}")
+
+
+@calendar.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; keep loopback behind a TLS reverse proxy.",
+)
+@click.option("--port", type=BoundedInt(0, 65535, "PORT"), default=8080, show_default=True)
+@pass_app
+def calendar_serve(app: App, host: str, port: int) -> None:
+    """Serve subscription feeds at /feeds/<token>.ics until interrupted.
+
+    \b
+    Example:
+      gradtrack calendar serve --port 8080
+    """
+    from gradtrack import server
+    from gradtrack.errors import GradtrackError
+    from gradtrack.services.calendar import FeedLookup
+
+    app.ensure_schema(write=False)
+    try:
+        server.serve(server.make_app(FeedLookup(app)), host=host, port=port)
+    except OSError as exc:
+        raise GradtrackError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

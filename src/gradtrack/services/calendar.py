@@ -1,0 +1,662 @@
+"""Calendar feeds from the store (SPEC §6, §11.7): events, published state, files, URLs.
+
+:func:`feed_content` turns the plan into :class:`gradtrack.feeds.FeedEvent` values for one
+feed (applicant, one program, one recommender).  :func:`publish` reconciles them with the
+stored published state, renders outside the write lock, and stores what changed in one short
+write transaction that re-reads the state under the lock.  Export, ``calendar publish`` files
+and ``calendar serve`` all go through :func:`publish`, so they agree on every SEQUENCE, stamp
+and Last-Modified.  Decisions are in docs/calendar.md.
+
+A feed depends only on stored data, never on today: the plan is built as of
+:data:`FEED_EPOCH` (a fixed instant long past, so every stored levelling move applies and no
+status is today-relative), only stored target intakes are used, and statuses never reach a
+feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gradtrack import feeds, planner
+from gradtrack.errors import Conflict, GradtrackError, InvalidValue, NotFound
+from gradtrack.models import (
+    DataVersion,
+    FeedState,
+    Program,
+    PublishedEvent,
+    PublishTarget,
+    Recommender,
+    Subscription,
+)
+from gradtrack.rules import DAYS, Offset
+from gradtrack.services import planning
+from gradtrack.services.meta import data_version
+from gradtrack.services.settings import load_settings
+from gradtrack.timeutil import AOE, as_utc, format_local, local_date
+
+if TYPE_CHECKING:
+    from gradtrack.app import App
+    from gradtrack.server import FeedBody
+
+# The plan behind every feed is built "as of" this instant, whatever today is: statuses are
+# not used, a stored levelling move applies whenever it is allowed by its rule, and nothing
+# else in the plan of a stored target depends on today.
+FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+# The "soft" due date recommenders are given (SPEC §4.1, letters.remind 14d).
+SOFT_DUE_DAYS = 14
+# Programs whose letters still matter to a recommender.
+LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted"})
+FEED_FILE_MODE = 0o644
+
+_DEADLINE_LABELS = {
+    # planner kind: (key prefix, label)
+    "deadline": ("deadline", "Deadline"),
+    "closes": ("closes", "Applications close"),
+    "letters": ("letters-due", "Letters due"),
+    "scores": ("scores-due", "Test scores due"),
+    "funding": ("funding-due", "Funding deadline"),
+}
+
+
+# -- scopes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """Which feed: the applicant's, one program's or one recommender's."""
+
+    kind: str  # "applicant" | "program" | "recommender"
+    ident: int | None = None
+
+    @property
+    def namespace(self) -> str:
+        """The feed's UID namespace (``applicant``, ``program:7``, ``recommender:3``)."""
+        return self.kind if self.ident is None else f"{self.kind}:{self.ident}"
+
+
+APPLICANT = FeedScope("applicant")
+
+
+def scope_of(program_id: int | None, recommender_id: int | None) -> FeedScope:
+    """The scope stored on a subscription or publish target."""
+    if recommender_id is not None:
+        return FeedScope("recommender", recommender_id)
+    if program_id is not None:
+        return FeedScope("program", program_id)
+    return APPLICANT
+
+
+def resolve_scope(
+    session: Session, program_ref: str | None, recommender_ref: str | None
+) -> FeedScope:
+    """``--program P`` / ``--recommender R`` (at most one) → a scope."""
+    from gradtrack.services.people import find_recommender
+    from gradtrack.services.programs import find_program
+
+    if program_ref and recommender_ref:
+        raise InvalidValue("give --program or --recommender, not both")
+    if program_ref:
+        return FeedScope("program", find_program(session, program_ref).id)
+    if recommender_ref:
+        return FeedScope("recommender", find_recommender(session, recommender_ref).id)
+    return APPLICANT
+
+
+def describe_scope(session: Session, scope: FeedScope) -> str:
+    """``applicant``, ``program p3 stanford-...`` or ``recommender r1 Ada Lovelace``."""
+    if scope.kind == "program":
+        program = session.get(Program, scope.ident)
+        return f"program p{scope.ident} {program.slug}" if program else f"program p{scope.ident}"
+    if scope.kind == "recommender":
+        rec = session.get(Recommender, scope.ident)
+        return f"recommender r{scope.ident} {rec.name}" if rec else f"recommender r{scope.ident}"
+    return "applicant"
+
+
+# -- feed content ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedContent:
+    """A feed's calendar name, description and events."""
+
+    name: str
+    description: str
+    events: tuple[feeds.FeedEvent, ...]
+
+
+def _stored_target(program: planner.ProgramIn) -> planner.IntakeIn | None:
+    for intake in program.intakes:
+        if intake.id == program.target_intake_id:
+            return intake
+    return None
+
+
+def _today_independent(program: planner.ProgramIn) -> bool:
+    """Whether the planner plans ``program`` the same on every day.
+
+    A program with intakes needs a stored target (otherwise the planner picks the earliest
+    feasible intake as of today), and a rolling target needs a date of its own (otherwise it
+    is anchored on the earliest completion from today).
+    """
+    if not program.intakes:
+        return True
+    intake = _stored_target(program)
+    if intake is None:
+        return False
+    if intake.kind != "rolling":
+        return True
+    return any(v is not None for v in (intake.deadline, intake.closes, intake.target_date))
+
+
+def feed_plan(session: Session) -> tuple[planner.PlanInput, planner.Plan]:
+    """The plan every feed is cut from: stored targets only, as of :data:`FEED_EPOCH`."""
+    settings = load_settings(session)
+    inp = planning.plan_input(session, FEED_EPOCH, settings)
+    inp = replace(inp, programs=tuple(p for p in inp.programs if _today_independent(p)))
+    return inp, planner.build_plan(inp)
+
+
+def _deadline_event(
+    d: planner.DeadlineOut, program: planner.ProgramIn, intake: planner.IntakeIn, url: str
+) -> feeds.FeedEvent:
+    prefix, label = _DEADLINE_LABELS[d.kind]
+    if d.kind == "deadline" and intake.kind == "rolling":
+        label = "Priority date"
+    local = format_local(d.instant, d.zone)
+    if d.zone == AOE:
+        local += " (anywhere on earth, UTC-12)"
+    return feeds.FeedEvent(
+        key=f"{prefix}:i{d.intake_id}",
+        summary=f"{label}: {program.name} ({intake.term})",
+        description=f"{label}: {local}",
+        instant=d.instant,
+        categories=("deadline",),
+        url=url or None,
+    )
+
+
+def _milestone_event(m: planner.Milestone) -> feeds.FeedEvent:
+    return feeds.FeedEvent(
+        key=m.id,
+        summary=m.title,
+        description=f"{m.why}\nAnchor: {m.anchor}",
+        day=m.date,
+        categories=("milestone",),
+    )
+
+
+def _letter_due(intake: planner.IntakeIn) -> datetime | None:
+    """When a letter is due: the intake's letters deadline, else its deadline (or closing)."""
+    letters = [e.instant for e in intake.extra if e.kind == "letters"]
+    if letters:
+        return min(letters)
+    return intake.deadline or intake.closes
+
+
+def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterator[feeds.FeedEvent]:
+    """A recommender's letters: the soft due date (all-day) and the real due instant.
+
+    Only the program's name and term, the due times and the recommender's own zone: nothing
+    else of the applicant's plan.
+    """
+    programs = {p.id: p for p in inp.programs}
+    for letter in sorted(inp.letters, key=lambda x: x.id):
+        if letter.recommender_id != rec.id or letter.status == "declined":
+            continue
+        program = programs.get(letter.program_id)
+        if program is None or program.status not in LETTER_PROGRAM_STATUSES:
+            continue
+        intake = _stored_target(program)
+        due = _letter_due(intake) if intake is not None else None
+        if intake is None or due is None:
+            continue
+        where = f"{program.name} ({intake.term})"
+        yours = format_local(due, rec.zone)
+        soft = planner.offset_before(
+            local_date(due, rec.zone), Offset(SOFT_DUE_DAYS, DAYS), inp.settings
+        )
+        yield feeds.FeedEvent(
+            key=f"letter-due:l{letter.id}",
+            summary=f"Letter due: {program.name}",
+            description=(
+                f"Recommendation letter for {where} due {format_local(due, intake.zone)}"
+                f" ({yours} in your time zone)"
+            ),
+            instant=due,
+            categories=("letter",),
+        )
+        yield feeds.FeedEvent(
+            key=f"letter-soft-due:l{letter.id}",
+            summary=f"Letter suggested date: {program.name}",
+            description=(
+                f"Suggested date for the recommendation letter for {where}, "
+                f"{SOFT_DUE_DAYS} days before it is due ({yours})"
+            ),
+            day=soft,
+            categories=("letter",),
+        )
+
+
+def feed_content(session: Session, scope: FeedScope) -> FeedContent:
+    """The events of one feed, from stored data only (never today or the clock)."""
+    if scope.kind == "recommender":
+        rec_row = session.get(Recommender, scope.ident)
+        if rec_row is None:
+            raise NotFound(f"no recommender r{scope.ident}")
+        inp, _ = feed_plan(session)
+        rec = next(r for r in inp.recommenders if r.id == rec_row.id)
+        return FeedContent(
+            f"Recommendation letters: {rec_row.name}",
+            "Due dates of the recommendation letters you are writing (gradtrack)",
+            tuple(_letter_events(inp, rec)),
+        )
+    only: int | None = None
+    name, description = "gradtrack: applications", "Deadlines and milestones (gradtrack)"
+    if scope.kind == "program":
+        program_row = session.get(Program, scope.ident)
+        if program_row is None:
+            raise NotFound(f"no program p{scope.ident}")
+        only = program_row.id
+        name = f"gradtrack: {program_row.display_name}"
+        description = f"Deadlines and milestones for {program_row.display_name} (gradtrack)"
+    inp, plan = feed_plan(session)
+    programs = {p.id: p for p in inp.programs}
+    intakes = {i.id: i for p in inp.programs for i in p.intakes}
+    urls = {pid: url for pid, url in session.execute(select(Program.id, Program.url))}
+    events = [
+        _deadline_event(d, programs[d.program_id], intakes[d.intake_id], urls.get(d.program_id, ""))
+        for d in plan.deadlines
+        if only is None or d.program_id == only
+    ]
+    events += [
+        _milestone_event(m)
+        for m in plan.milestones
+        if m.status != "done" and (only is None or only in m.program_ids)
+    ]
+    return FeedContent(name, description, tuple(events))
+
+
+# -- published state -------------------------------------------------------------------------
+
+# A dropped event keeps its row with an empty content hash (a tombstone), so the highest
+# SEQUENCE ever published for its UID survives: if it comes back it continues from there.
+_TOMBSTONE = ""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """One namespace's published state as read from the store."""
+
+    states: dict[str, feeds.PublishedState]  # by UID; tombstones included
+    body_hash: str | None
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    content: FeedContent
+    states: dict[str, feeds.PublishedState]
+    body: bytes
+    body_hash: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class Published:
+    """A feed as published: its bytes, its Last-Modified and the data version it shows."""
+
+    body: bytes
+    last_modified: datetime
+    version: int
+
+
+def _load_stored(session: Session, namespace: str) -> _Stored:
+    states = {
+        feeds.event_uid(namespace, key): feeds.PublishedState(digest, seq, as_utc(at))
+        for key, digest, seq, at in session.execute(
+            select(
+                PublishedEvent.key,
+                PublishedEvent.content_hash,
+                PublishedEvent.sequence,
+                PublishedEvent.changed_at,
+            ).where(PublishedEvent.namespace == namespace)
+        )
+    }
+    feed = session.get(FeedState, namespace)
+    if feed is None:
+        return _Stored(states, None, None)
+    return _Stored(states, feed.body_hash, as_utc(feed.last_modified))
+
+
+def _render(content: FeedContent, namespace: str, stored: _Stored, now: datetime) -> _Rendered:
+    states = feeds.reconcile(namespace, content.events, stored.states, now)
+    body = feeds.render_calendar(
+        content.name, namespace, content.events, states, description=content.description
+    )
+    body_hash = hashlib.sha256(body).hexdigest()
+    stamp = as_utc(now).replace(microsecond=0)
+    if stored.last_modified is None:
+        last_modified = stamp
+    elif stored.body_hash == body_hash:
+        last_modified = stored.last_modified
+    else:
+        last_modified = max(stored.last_modified, stamp)  # never backwards
+    return _Rendered(content, states, body, body_hash, last_modified)
+
+
+def _dirty(rendered: _Rendered, stored: _Stored) -> bool:
+    """Whether storing ``rendered`` would change anything."""
+    if rendered.body_hash != stored.body_hash or rendered.last_modified != stored.last_modified:
+        return True
+    if any(state is not stored.states.get(uid) for uid, state in rendered.states.items()):
+        return True
+    return any(
+        uid not in rendered.states and state.content_hash != _TOMBSTONE
+        for uid, state in stored.states.items()
+    )
+
+
+def _save(session: Session, namespace: str, rendered: _Rendered) -> None:
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(PublishedEvent).where(PublishedEvent.namespace == namespace)
+        )
+    }
+    live = set()
+    for ev in rendered.content.events:
+        live.add(ev.key)
+        state = rendered.states[feeds.event_uid(namespace, ev.key)]
+        row = rows.get(ev.key)
+        if row is None:
+            session.add(
+                PublishedEvent(
+                    namespace=namespace,
+                    key=ev.key,
+                    content_hash=state.content_hash,
+                    sequence=state.sequence,
+                    changed_at=state.changed_at,
+                )
+            )
+        elif (row.content_hash, row.sequence, as_utc(row.changed_at)) != (
+            state.content_hash,
+            state.sequence,
+            state.changed_at,
+        ):
+            row.content_hash = state.content_hash
+            row.sequence = state.sequence
+            row.changed_at = state.changed_at
+    for key, row in rows.items():
+        if key not in live and row.content_hash != _TOMBSTONE:
+            row.content_hash = _TOMBSTONE
+    feed = session.get(FeedState, namespace)
+    if feed is None:
+        session.add(
+            FeedState(
+                namespace=namespace,
+                body_hash=rendered.body_hash,
+                last_modified=rendered.last_modified,
+            )
+        )
+    elif (feed.body_hash, as_utc(feed.last_modified)) != (
+        rendered.body_hash,
+        rendered.last_modified,
+    ):
+        feed.body_hash = rendered.body_hash
+        feed.last_modified = rendered.last_modified
+    session.flush()
+
+
+@contextmanager
+def _state_write(app: App) -> Iterator[Session]:
+    """A short write transaction for published state only, holding the write lock.
+
+    Not :meth:`App.write`: published state is bookkeeping, not the user's data, so it neither
+    bumps the data version (that would invalidate every served feed) nor runs the after-commit
+    hooks (that would publish again).  SQLite takes the lock with ``BEGIN IMMEDIATE``;
+    PostgreSQL with ``SELECT ... FOR UPDATE`` on the data-version row, which every write
+    transaction updates, so it also waits for writers in flight.
+    """
+    from gradtrack.db import writer
+
+    app.ensure_schema(write=True)
+    with Session(writer(app.engine), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def _locked_version(session: Session) -> int:
+    return (
+        session.scalar(select(DataVersion.version).where(DataVersion.id == 1).with_for_update())
+        or 0
+    )
+
+
+def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
+    """The feed for ``scope``, with its published state brought up to date (SPEC §11.7).
+
+    Reads the data and the stored state in a read transaction, reconciles and renders outside
+    any lock, and only when something changed stores it in one short write transaction.  That
+    transaction re-reads under the lock; when another process got there first (or the data
+    moved on), it re-reconciles and re-renders, so SEQUENCE never goes backwards and no bump
+    is lost.
+    """
+    namespace = scope.namespace
+    with app.read() as session:
+        version = data_version(session)
+        content = feed_content(session, scope)
+        stored = _load_stored(session, namespace)
+    rendered = _render(content, namespace, stored, app.clock())
+    if _dirty(rendered, stored):
+        with _state_write(app) as session:
+            locked = _locked_version(session)
+            again = _load_stored(session, namespace)
+            if locked != version:
+                content = feed_content(session, scope)
+                version = locked
+            if content is not rendered.content or again != stored:
+                rendered = _render(content, namespace, again, app.clock())
+            _save(session, namespace, rendered)
+    body = rendered.body
+    if alarms:
+        shown = rendered.content
+        body = feeds.render_calendar(
+            shown.name,
+            namespace,
+            shown.events,
+            rendered.states,
+            description=shown.description,
+            alarms=True,
+        )
+    return Published(body, rendered.last_modified, version)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def write_feed(path: Path, body: bytes) -> bool:
+    """Replace the file atomically (mode 0644); ``False`` when it already holds ``body``."""
+    from gradtrack.fsutil import atomic_write
+
+    return atomic_write(path, body, FEED_FILE_MODE, what="feed")
+
+
+def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
+    """Register ``path`` (stored absolute) for re-export after every change."""
+    absolute = os.path.abspath(os.path.expanduser(path))
+    target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
+    if target is None:
+        target = PublishTarget(path=absolute)
+        session.add(target)
+    target.program_id = scope.ident if scope.kind == "program" else None
+    target.recommender_id = scope.ident if scope.kind == "recommender" else None
+    session.flush()
+    return target
+
+
+def remove_target(session: Session, path: Path) -> str:
+    absolute = os.path.abspath(os.path.expanduser(path))
+    target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
+    if target is None:
+        raise NotFound(f"{absolute} is not published (nothing to unpublish)")
+    session.delete(target)
+    session.flush()
+    return absolute
+
+
+def republish(app: App) -> list[tuple[str, str]]:
+    """Re-export every registered feed file; returns (path, reason) for each that failed.
+
+    Runs after a change was committed: a failure here must not undo it, so it is reported,
+    not raised.  Costs one small query when nothing is published.
+    """
+    with app.read() as session:
+        targets = [
+            (t.path, scope_of(t.program_id, t.recommender_id))
+            for t in session.scalars(select(PublishTarget).order_by(PublishTarget.id))
+        ]
+    failures: list[tuple[str, str]] = []
+    bodies: dict[FeedScope, bytes] = {}
+    for path, scope in targets:
+        try:
+            if scope not in bodies:
+                bodies[scope] = publish(app, scope).body
+            write_feed(Path(path), bodies[scope])
+        except GradtrackError as exc:
+            failures.append((path, _reason(str(exc), path)))
+        except Exception as exc:  # a database or file-system failure: reported, not raised
+            failures.append((path, f"{type(exc).__name__}: {exc}"))
+    return failures
+
+
+def _reason(message: str, path: str) -> str:
+    prefix = f"cannot write feed {path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+# -- subscriptions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    id: int
+    scope: FeedScope
+    subject: str | None  # the program's slug or the recommender's name
+    label: str
+    created: datetime
+    revoked: datetime | None
+
+
+def subscribe(session: Session, scope: FeedScope, label: str) -> tuple[Subscription, str]:
+    """A new subscription and its token; only the token's hash is stored."""
+    from gradtrack.server import hash_token, new_token
+
+    label = " ".join(label.split())
+    if len(label) > 200:
+        raise InvalidValue(f"label too long ({len(label)} characters; at most 200)")
+    token = new_token()
+    sub = Subscription(
+        token_hash=hash_token(token),
+        program_id=scope.ident if scope.kind == "program" else None,
+        recommender_id=scope.ident if scope.kind == "recommender" else None,
+        label=label,
+    )
+    session.add(sub)
+    session.flush()
+    return sub, token
+
+
+def feed_urls(base_url: str, token: str) -> tuple[str, str]:
+    """The ``http(s)://`` URL of a token's feed and its ``webcal://`` twin."""
+    url = f"{base_url.rstrip('/')}/feeds/{token}.ics"
+    return url, "webcal://" + url.split("://", 1)[1]
+
+
+def list_subscriptions(session: Session) -> list[SubscriptionView]:
+    programs = {pid: slug for pid, slug in session.execute(select(Program.id, Program.slug))}
+    recommenders = {
+        rid: name for rid, name in session.execute(select(Recommender.id, Recommender.name))
+    }
+    views = []
+    for sub in session.scalars(select(Subscription).order_by(Subscription.id)):
+        scope = scope_of(sub.program_id, sub.recommender_id)
+        names = programs if scope.kind == "program" else recommenders
+        subject = names.get(scope.ident) if scope.ident is not None else None
+        views.append(
+            SubscriptionView(sub.id, scope, subject, sub.label, sub.created_at, sub.revoked_at)
+        )
+    return views
+
+
+def revoke(session: Session, ref: str, now: datetime) -> Subscription:
+    """End a subscription (``3`` or ``s3``); its URL answers 404 from now on."""
+    text = ref.strip()
+    ident = text[1:] if text[:1] in ("s", "S") else text
+    sub = session.get(Subscription, int(ident)) if ident.isdigit() and len(ident) < 10 else None
+    if sub is None:
+        raise NotFound(f"no subscription {ref!r} (see `gradtrack calendar subscriptions`)")
+    if sub.revoked_at is not None:
+        raise Conflict(f"subscription s{sub.id} is already revoked")
+    sub.revoked_at = now
+    session.flush()
+    return sub
+
+
+# -- serving ---------------------------------------------------------------------------------
+
+
+class FeedLookup:
+    """``token → FeedBody`` for ``calendar serve``.
+
+    The presented token is hashed and the hash looked up (then compared in constant time); a
+    revoked or unknown token gives ``None`` (the server's one 404).  Feeds are cached by
+    namespace and data version, so while the store is unchanged a request costs one small
+    read; after a change the first request publishes (the same path as an export).
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._cache: dict[str, tuple[int, FeedBody]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, token: str) -> FeedBody | None:
+        from gradtrack.server import FeedBody, hash_token, tokens_equal
+
+        digest = hash_token(token)
+        with self.app.read() as session:
+            row = session.execute(
+                select(
+                    Subscription.token_hash,
+                    Subscription.program_id,
+                    Subscription.recommender_id,
+                    Subscription.revoked_at,
+                ).where(Subscription.token_hash == digest)
+            ).first()
+            version = data_version(session)
+        if row is None or row.revoked_at is not None or not tokens_equal(row.token_hash, digest):
+            return None
+        scope = scope_of(row.program_id, row.recommender_id)
+        with self._lock:
+            cached = self._cache.get(scope.namespace)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        try:
+            published = publish(self.app, scope)
+        except NotFound:
+            return None
+        feed = FeedBody.of(published.body, published.last_modified)
+        with self._lock:
+            self._cache[scope.namespace] = (published.version, feed)
+        return feed
