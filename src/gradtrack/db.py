@@ -258,6 +258,13 @@ def translate_db_error(exc: BaseException, url: str) -> GradtrackError | None:
         return None
     orig = getattr(exc, "orig", None) or exc
     reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    # SQLite reports a write that the file system refused (no space, file size limit, quota)
+    # as a bare "disk I/O error"; say what it means.
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_IOERR") and any(
+        part in name for part in ("WRITE", "FSYNC", "TRUNCATE", "SHM")
+    ):
+        reason = f"cannot write to the database file (disk full or file too large?): {reason}"
     shown = safe_url(url)
     return GradtrackError(f"database {shown}: {reason}")
 
