@@ -1,0 +1,522 @@
+"""Feeds from the store (SPEC §6, §11.7): content, determinism, SEQUENCE and published state.
+
+The store is built through the CLI; feeds are read back with ``calendar export`` and parsed
+with icalendar and with Mozilla's ical.js.  Golden files: ``GRADTRACK_UPDATE_GOLDEN=1``
+rewrites them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import BACKEND, PINNED_NOW
+from gradtrack import feeds
+from gradtrack.app import App
+from icaljs_helper import parse_with_icaljs
+
+GOLDEN = Path(__file__).parent / "golden"
+BUILT_ON = "2026-09-01"  # the day the store is built: every target intake is feasible then
+LATER_NOW = "2026-12-03T08:30:00+00:00"
+Run = Callable[..., Result]
+
+DEADLINE_KEYS = {
+    "deadline": "deadline",
+    "closes": "closes",
+    "letters": "letters-due",
+    "scores": "scores-due",
+    "funding": "funding-due",
+}
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return result
+
+
+def build_store(gt: Run) -> None:
+    """A small fixed store: three programs (AoE, DST-zone and Pacific deadlines), two
+    recommenders, a shared CV, a per-program SOP and one milestone done."""
+    steps: list[tuple[str, ...]] = [
+        ("settings", "set", "timezone", "America/New_York"),
+        (
+            "program",
+            "add",
+            "Stanford University",
+            "Computer Science",
+            "--degree",
+            "phd",
+            "--url",
+            "https://cs.stanford.edu/admissions",
+            "--notes",
+            "private: my backup plan",
+        ),
+        (
+            "intake",
+            "add",
+            "stanford",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2026-12-01 23:59",
+            "--timezone",
+            "AoE",
+            "--letters-due",
+            "2026-12-15 23:59",
+        ),
+        ("program", "add", "ETH Zürich", "Informatik", "--degree", "ms"),
+        (
+            "intake",
+            "add",
+            "eth",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2027-03-14 12:00",
+            "--timezone",
+            "America/New_York",
+        ),
+        ("program", "add", "MIT", "EECS", "--degree", "phd", "--notes", "ask about funding"),
+        (
+            "intake",
+            "add",
+            "mit",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2026-12-15 23:59",
+            "--timezone",
+            "America/Los_Angeles",
+        ),
+        (
+            "recommender",
+            "add",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.edu",
+            "--timezone",
+            "Europe/London",
+        ),
+        ("recommender", "add", "Alan Turing", "--email", "alan@example.org"),
+        ("letter", "request", "ada", "stanford", "eth"),
+        ("letter", "request", "alan", "stanford", "mit"),
+        ("material", "add", "cv"),
+        ("material", "add", "sop", "--program", "stanford"),
+        ("done", "transcripts.request:i3"),
+    ]
+    for step in steps:
+        ok(gt(*step, today=BUILT_ON))
+
+
+_TEMPLATE: list[Path] = []
+
+
+def _template(folder: Path) -> Path:
+    """The SQLite store built once per session; each test gets a copy of the file."""
+    if not _TEMPLATE:
+        from gradtrack.cli import cli
+        from gradtrack.db import make_engine, upgrade
+
+        path = folder / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+
+        def run(*args: str, today: str | None = None) -> Result:
+            argv = ["--db", url, *args, *(["--today", today] if today else [])]
+            env = {"GRADTRACK_NOW": PINNED_NOW}
+            return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+
+        build_store(run)
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
+@pytest.fixture(name="store")
+def store_fixture(gt: Run, migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``gt`` on a database holding :func:`build_store`'s data."""
+    if BACKEND != "sqlite":
+        build_store(gt)
+        return gt
+    target = Path(migrated_url.removeprefix("sqlite:///"))
+    template = _template(tmp_path_factory.mktemp("calendar-store"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{template}{suffix}").exists() and suffix != "-shm":
+            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    return gt
+
+
+def export(gt: Run, *args: str, now: str = PINNED_NOW, today: str | None = None) -> bytes:
+    result = ok(gt("calendar", "export", *args, today=today, env={"GRADTRACK_NOW": now}))
+    return result.stdout_bytes
+
+
+def check_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("GRADTRACK_UPDATE_GOLDEN") == "1":
+        path.write_bytes(data)
+    assert data == path.read_bytes(), f"{name} differs; GRADTRACK_UPDATE_GOLDEN=1 rewrites it"
+
+
+def events_of(data: bytes) -> dict[str, dict[str, Any]]:
+    """Events by UID, read with icalendar (which must report no errors)."""
+    cal = icalendar.Calendar.from_ical(data)
+    for component in cal.walk():
+        assert not component.errors, (component.name, component.errors)
+    out = {}
+    for ev in cal.walk("VEVENT"):
+        start = ev.decoded("DTSTART")
+        out[str(ev["UID"])] = {
+            "summary": str(ev["SUMMARY"]),
+            "description": str(ev.get("DESCRIPTION", "")),
+            "start": start if isinstance(start, datetime) else date.fromisoformat(str(start)),
+            "sequence": int(ev["SEQUENCE"]),
+            "dtstamp": ev.decoded("DTSTAMP"),
+        }
+    return out
+
+
+def store_app(url: str, today: str | None = None) -> App:
+    return App(db=url, today=date.fromisoformat(today) if today else None)
+
+
+def planned(url: str, today: str) -> Any:
+    """The plan as the planner produces it on ``today`` (the expected feed content)."""
+    from gradtrack.services import planning
+
+    app = store_app(url, today)
+    with app.read() as session:
+        plan = planning.build(session, app.now(), app.settings)
+    app.close()
+    return plan
+
+
+# -- golden files and determinism ------------------------------------------------------------
+
+
+def test_golden_feeds(store: Run) -> None:
+    check_golden("store_applicant.ics", export(store))
+    check_golden("store_recommender.ics", export(store, "--recommender", "Ada Lovelace"))
+
+
+def test_same_database_same_bytes_on_any_day(store: Run) -> None:
+    first = export(store)
+    assert export(store) == first
+    assert export(store, today="2027-02-01") == first
+    assert export(store, now=LATER_NOW, today="2026-12-24") == first
+    rec = export(store, "--recommender", "r1")
+    assert export(store, "--recommender", "r1", now=LATER_NOW, today="2027-04-01") == rec
+
+
+def test_plan_for_stored_targets_does_not_depend_on_today(store: Run, migrated_url: str) -> None:
+    def shape(plan: Any) -> tuple[Any, ...]:
+        ms = [(m.id, m.date, m.title) for m in plan.milestones if m.status != "done"]
+        return tuple(ms), plan.deadlines
+
+    assert shape(planned(migrated_url, BUILT_ON)) == shape(planned(migrated_url, "2026-12-05"))
+
+
+def test_feed_events_are_the_planned_ones(store: Run, migrated_url: str) -> None:
+    """UID, summary and start of every event, in both parsers, against the planner's output."""
+    plan = planned(migrated_url, BUILT_ON)
+    names = {1: "Stanford University — Computer Science (PhD)", 2: "ETH Zürich — Informatik (MS)"}
+    names[3] = "MIT — EECS (PhD)"
+    expected = {
+        feeds.event_uid("applicant", m.id): (m.title, m.date.isoformat())
+        for m in plan.milestones
+        if m.status != "done"
+    }
+    labels = {"deadline": "Deadline", "letters": "Letters due"}
+    for d in plan.deadlines:
+        uid = feeds.event_uid("applicant", f"{DEADLINE_KEYS[d.kind]}:i{d.intake_id}")
+        summary = f"{labels[d.kind]}: {names[d.program_id]} (Fall 2027)"
+        expected[uid] = (summary, d.instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert "transcripts.request:i3" not in {m.id for m in plan.milestones if m.status != "done"}
+
+    data = export(store)
+    seen = {e["uid"]: (e["summary"], e["start"]) for e in parse_with_icaljs(data)}
+    assert seen == expected
+    by_ical = events_of(data)
+    assert {uid: (e["summary"],) for uid, e in by_ical.items()} == {
+        uid: (summary,) for uid, (summary, _) in expected.items()
+    }
+    for uid, e in by_ical.items():
+        start = e["start"]
+        text = (
+            start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if isinstance(start, datetime)
+            else start.isoformat()
+        )
+        assert text == expected[uid][1]
+
+
+def test_every_feed_parses_in_both_parsers(store: Run) -> None:
+    for args in [(), ("--program", "eth"), ("--recommender", "ada"), ("--recommender", "alan")]:
+        for alarms in ((), ("--alarms",)):
+            data = export(store, *args, *alarms)
+            by_ical = events_of(data)
+            by_js = parse_with_icaljs(data)
+            assert {e["uid"] for e in by_js} == set(by_ical)
+            assert all(e["alarms"] == (1 if alarms else 0) for e in by_js)
+
+
+def test_program_feed_holds_that_program_only(store: Run, migrated_url: str) -> None:
+    plan = planned(migrated_url, BUILT_ON)
+    ns = "program:2"
+    expected = {
+        feeds.event_uid(ns, m.id)
+        for m in plan.milestones
+        if m.status != "done" and 2 in m.program_ids
+    } | {feeds.event_uid(ns, "deadline:i2")}
+    data = export(store, "--program", "eth")
+    assert set(events_of(data)) == expected
+    assert b"NAME:gradtrack: ETH Z\xc3\xbcrich \xe2\x80\x94 Informatik (MS)\r\n" in data
+    # The batched ask names every program of the batch: it is the applicant's own feed.
+    assert any(e["summary"].startswith("Ask Ada Lovelace") for e in events_of(data).values())
+
+
+# -- time ------------------------------------------------------------------------------------
+
+
+def test_aoe_and_dst_zone_deadlines_land_at_the_right_instant(store: Run) -> None:
+    events = {e["summary"]: e for e in events_of(export(store)).values()}
+    stanford = events["Deadline: Stanford University — Computer Science (PhD) (Fall 2027)"]
+    # 23:59 AoE (UTC-12) on Dec 1 is 11:59 UTC on Dec 2.
+    assert stanford["start"] == datetime(2026, 12, 2, 11, 59, tzinfo=UTC)
+    assert stanford["description"] == ("Deadline: 2026-12-01 23:59 AoE (anywhere on earth, UTC-12)")
+    # Pacific standard time in December: UTC-8.
+    mit = events["Deadline: MIT — EECS (PhD) (Fall 2027)"]
+    assert mit["start"] == datetime(2026, 12, 16, 7, 59, tzinfo=UTC)
+    assert mit["description"] == "Deadline: 2026-12-15 23:59 America/Los_Angeles"
+    # Noon on the day New York springs forward is already EDT, UTC-4.
+    eth = events["Deadline: ETH Zürich — Informatik (MS) (Fall 2027)"]
+    assert eth["start"] == datetime(2027, 3, 14, 16, 0, tzinfo=UTC)
+    assert eth["description"] == "Deadline: 2027-03-14 12:00 America/New_York"
+    data = export(store)
+    assert b"DTSTART:20261202T115900Z\r\n" in data
+    assert b"DTSTART:20270314T160000Z\r\n" in data
+
+
+# -- SEQUENCE and stamps ---------------------------------------------------------------------
+
+
+def test_moving_a_deadline_changes_only_the_affected_events(store: Run) -> None:
+    before = events_of(export(store))
+    ok(
+        store(
+            "intake",
+            "edit",
+            "i2",
+            "--deadline",
+            "2027-03-21 12:00",
+            env={"GRADTRACK_NOW": LATER_NOW},
+        )
+    )
+    after = events_of(export(store, now=LATER_NOW))
+    assert set(after) == set(before)
+    changed = {
+        uid
+        for uid in after
+        if (after[uid]["summary"], after[uid]["description"], after[uid]["start"])
+        != (before[uid]["summary"], before[uid]["description"], before[uid]["start"])
+    }
+    moved = feeds.event_uid("applicant", "deadline:i2")
+    assert moved in changed
+    assert feeds.event_uid("applicant", "submit:i2") in changed
+    assert feeds.event_uid("applicant", "deadline:i1") not in changed
+    assert 0 < len(changed) < len(after)
+    pinned = datetime.fromisoformat(PINNED_NOW)
+    later = datetime.fromisoformat(LATER_NOW)
+    for uid, ev in after.items():
+        if uid in changed:
+            assert (ev["sequence"], ev["dtstamp"]) == (1, later), ev["summary"]
+        else:
+            assert (ev["sequence"], ev["dtstamp"]) == (0, pinned), ev["summary"]
+    # Moving it back is another change: SEQUENCE goes on up, never back.
+    ok(store("intake", "edit", "i2", "--deadline", "2027-03-14 12:00"))
+    again = events_of(export(store, now="2026-12-04T00:00:00+00:00"))
+    assert again[moved]["sequence"] == 2
+    assert again[moved]["start"] == before[moved]["start"]
+
+
+def test_removing_a_program_drops_its_events(store: Run) -> None:
+    before = export(store)
+    assert b"MIT" in before
+    ok(store("program", "remove", "mit"))
+    after = export(store)
+    assert b"MIT" not in after
+    gone = set(events_of(before)) - set(events_of(after))
+    assert feeds.event_uid("applicant", "deadline:i3") in gone
+    assert feeds.event_uid("applicant", "submit:i3") in gone
+
+
+def test_a_returning_event_continues_its_sequence(store: Run) -> None:
+    uid = feeds.event_uid("applicant", "submit:i1")
+    assert events_of(export(store))[uid]["sequence"] == 0
+    ok(store("done", "submit:i1", today=BUILT_ON))
+    assert uid not in events_of(export(store))
+    ok(store("undo", "submit:i1", today=BUILT_ON))
+    back = events_of(export(store, now=LATER_NOW))[uid]
+    assert (back["sequence"], back["dtstamp"]) == (1, datetime.fromisoformat(LATER_NOW))
+
+
+def test_a_program_without_a_stored_target_is_left_out(store: Run) -> None:
+    """Its plan would depend on today (the earliest feasible intake), so no feed shows it."""
+    ok(store("program", "add", "Yale", "Statistics", "--degree", "ms"))
+    # Added on PINNED_NOW: a deadline four days later is infeasible, so no target is stored.
+    ok(
+        store(
+            "intake",
+            "add",
+            "yale",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2026-12-02 23:59",
+            "--timezone",
+            "America/New_York",
+        )
+    )
+    assert b"Yale" not in export(store)
+    ok(store("program", "target", "yale", "Fall 2027"))
+    assert b"Deadline: Yale" in export(store)
+
+
+# -- the recommender feed --------------------------------------------------------------------
+
+
+def test_recommender_feed_holds_only_their_letters(store: Run) -> None:
+    data = export(store, "--recommender", "Ada Lovelace")
+    events = parse_with_icaljs(data)
+    assert sorted((e["summary"], e["start"]) for e in events) == [
+        ("Letter due: ETH Zürich — Informatik (MS)", "2027-03-14T16:00:00Z"),
+        ("Letter due: Stanford University — Computer Science (PhD)", "2026-12-16T11:59:00Z"),
+        # 14 days before 2027-03-14 is a Sunday: rolled back to Friday.
+        ("Letter suggested date: ETH Zürich — Informatik (MS)", "2027-02-26"),
+        ("Letter suggested date: Stanford University — Computer Science (PhD)", "2026-12-02"),
+    ]
+    text = data.decode()
+    unfolded = text.replace("\r\n ", "")
+    for private in ("MIT", "Alan", "Turing", "private", "backup", "example.", "Submit", "Remind"):
+        assert private not in unfolded, private
+    for word in ("transcripts", "CV", "Statement", "funding", "Ask ", "packet"):
+        assert word not in unfolded, word
+    assert "2026-12-16 11:59 Europe/London in your time zone" in unfolded
+    namespace = "recommender:1"
+    assert {e["uid"] for e in events} == {
+        feeds.event_uid(namespace, f"{kind}:l{letter}")
+        for kind in ("letter-due", "letter-soft-due")
+        for letter in (1, 2)
+    }
+
+
+def test_declined_letters_and_closed_programs_leave_the_recommender_feed(store: Run) -> None:
+    ok(store("letter", "mark", "ada", "eth", "declined"))
+    assert b"ETH" not in export(store, "--recommender", "ada")
+    ok(store("program", "mark", "stanford", "withdrawn"))
+    assert b"BEGIN:VEVENT" not in export(store, "--recommender", "ada")
+
+
+# -- published state under concurrency ------------------------------------------------------
+
+
+def published_rows(url: str, namespace: str) -> dict[str, tuple[str, int]]:
+    from sqlalchemy import select
+
+    from gradtrack.models import PublishedEvent
+
+    app = store_app(url)
+    with app.read() as session:
+        rows = session.execute(
+            select(PublishedEvent.key, PublishedEvent.content_hash, PublishedEvent.sequence).where(
+                PublishedEvent.namespace == namespace
+            )
+        )
+        out = {key: (digest, seq) for key, digest, seq in rows}
+    app.close()
+    return out
+
+
+def test_concurrent_exports_agree(
+    store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradtrack.services import calendar
+
+    export(store)
+    ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
+    monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
+    bodies: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        app = store_app(migrated_url)
+        try:
+            bodies.append(calendar.publish(app, calendar.APPLICANT).body)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            app.close()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(bodies)) == 1
+    assert published_rows(migrated_url, "applicant")["deadline:i1"][1] == 1
+
+
+def test_a_change_during_an_export_is_not_lost(
+    store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process changes the data and publishes between our render and our write."""
+    from gradtrack.services import calendar
+
+    export(store)
+    ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
+    real = calendar._state_write
+    interleaved: list[bool] = []
+
+    def racing(app: App) -> Any:
+        if not interleaved:
+            interleaved.append(True)
+            ok(store("intake", "edit", "i1", "--deadline", "2026-12-03 23:59"))
+            calendar.publish(store_app(migrated_url), calendar.APPLICANT)
+        return real(app)
+
+    monkeypatch.setattr(calendar, "_state_write", racing)
+    monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
+    body = calendar.publish(store_app(migrated_url), calendar.APPLICANT).body
+    assert interleaved
+    # What we return and what is stored is the newest data, published once (SEQUENCE 1).
+    assert b"DTSTART:20261204T115900Z" in body
+    assert body == export(store, now=LATER_NOW)
+    assert published_rows(migrated_url, "applicant")["deadline:i1"][1] == 1
+
+
+def test_export_writes_nothing_when_nothing_changed(store: Run, migrated_url: str) -> None:
+    from conftest import dump_database
+
+    export(store)
+    before = dump_database(migrated_url)
+    export(store, now=LATER_NOW, today="2027-01-01")
+    assert dump_database(migrated_url) == before
+
+
+def test_feed_uids_are_opaque(store: Run) -> None:
+    data = export(store)
+    uids = re.findall(rb"UID:(\S+)\r\n", data)
+    assert uids and all(re.fullmatch(rb"[0-9a-f]{32}@gradtrack", u) for u in uids)
