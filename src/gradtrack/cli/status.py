@@ -236,12 +236,12 @@ def digest(ctx: click.Context, within: int, fmt: str) -> None:
     """The status summary as plain text, for a cron job or an e-mail.
 
     Exit status: 0 when nothing is overdue; 3 when something is overdue (the summary is
-    printed either way); 1 and 2 are errors, as for every command.
+    printed either way); 1 and 2 are errors, as for every command (docs/status.md).
 
     \b
-    Example (crontab: mail the digest every Monday, and alert when something is overdue):
-      0 7 * * 1  gradtrack digest | mail -s "applications" me@example.org
-      gradtrack digest > /dev/null || notify-send "gradtrack: something is overdue"
+    Examples:
+      gradtrack digest | mail -s "applications" me@example.org
+      gradtrack digest > /dev/null; [ $? -eq 3 ] && notify-send "something is overdue"
     """
     from gradtrack.services.report import status_document
 
