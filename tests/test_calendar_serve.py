@@ -1,0 +1,183 @@
+"""``calendar serve`` against a real store: a real server on 127.0.0.1, an ephemeral port.
+
+The server runs in a thread with :class:`gradtrack.services.calendar.FeedLookup` over the
+test database; subscriptions are made and revoked through the CLI.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from conftest import PINNED_NOW, dump_database
+from gradtrack.app import App
+from gradtrack.server import make_app, make_server
+from gradtrack.services import calendar
+from test_calendar_cli import TOKEN_URL
+from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
+
+Run = Callable[..., Result]
+STILL_LATER = "2026-12-05T10:00:00+00:00"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Served:
+    port: int
+
+    def request(self, path: str, method: str = "GET", **headers: str) -> Reply:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name.replace("_", "-"), value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read()
+            found = {k.lower(): v for k, v in resp.getheaders() if k.lower() != "date"}
+            return Reply(resp.status, found, body)
+        finally:
+            conn.close()
+
+    def feed(self, token: str, method: str = "GET", **headers: str) -> Reply:
+        return self.request(f"/feeds/{token}.ics", method, **headers)
+
+
+@pytest.fixture
+def serve(
+    store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[], Served]]:
+    """Start a server on the test store (call it after making subscriptions)."""
+    monkeypatch.setenv("GRADTRACK_NOW", PINNED_NOW)
+    started: list[tuple[Any, threading.Thread, App]] = []
+
+    def start() -> Served:
+        app = App(db=migrated_url)
+        server = make_server(make_app(calendar.FeedLookup(app)), host="127.0.0.1", port=0)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        started.append((server, thread, app))
+        return Served(server.effective_port)
+
+    yield start
+    for server, thread, app in started:
+        server.close()
+        thread.join(timeout=10)
+        app.close()
+
+
+def subscribe(gt: Run, *args: str) -> str:
+    return str(TOKEN_URL.findall(ok(gt("calendar", "subscribe", *args)).stdout)[0])
+
+
+def test_feeds_are_served_by_token(store: Run, serve: Callable[[], Served]) -> None:
+    mine = subscribe(store)
+    ada = subscribe(store, "--recommender", "Ada Lovelace")
+    ended = subscribe(store, "--program", "eth")
+    ok(store("calendar", "revoke", "s3"))
+    served = serve()
+
+    reply = served.feed(mine)
+    assert reply.status == 200
+    assert reply.body == export(store)
+    assert reply.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert reply.headers["last-modified"] == "Sat, 28 Nov 2026 12:00:00 GMT"
+    assert reply.headers["content-length"] == str(len(reply.body))
+    etag = reply.headers["etag"]
+
+    head = served.feed(mine, "HEAD")
+    assert (head.status, head.body, head.headers) == (200, b"", reply.headers)
+    for conditional in (
+        {"If_None_Match": etag},
+        {"If_Modified_Since": reply.headers["last-modified"]},
+    ):
+        again = served.feed(mine, **conditional)
+        assert (again.status, again.body) == (304, b"")
+        assert again.headers["etag"] == etag
+
+    letters = served.feed(ada)
+    assert letters.status == 200
+    assert letters.body == export(store, "--recommender", "ada")
+    assert b"MIT" not in letters.body
+
+    nowhere = served.request("/nothing-here")
+    assert nowhere.status == 404
+    unknown = served.feed("A" * 43)
+    revoked = served.feed(ended)
+    assert unknown == nowhere
+    assert revoked == nowhere
+
+
+def test_serving_writes_only_when_the_data_changed(
+    store: Run,
+    serve: Callable[[], Served],
+    migrated_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = subscribe(store)
+    served = serve()
+    first = served.feed(token)
+    assert first.status == 200
+
+    built: list[Any] = []
+    real = calendar.feed_content
+
+    def counting(session: Any, scope: calendar.FeedScope) -> calendar.FeedContent:
+        built.append(scope)
+        return real(session, scope)
+
+    monkeypatch.setattr(calendar, "feed_content", counting)
+    stored = dump_database(migrated_url)
+    for _ in range(3):
+        assert served.feed(token).body == first.body
+    assert built == []  # cached by data version: no plan built, nothing written
+    assert dump_database(migrated_url) == stored
+
+    # A change: the next request publishes it (SEQUENCE up, Last-Modified forward).
+    monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
+    ok(store("intake", "edit", "i2", "--deadline", "2027-03-21 12:00"))
+    changed = served.feed(token)
+    assert changed.body != first.body
+    assert b"SEQUENCE:1\r\n" in changed.body
+    assert changed.headers["last-modified"] == "Thu, 03 Dec 2026 08:30:00 GMT"
+    assert len(built) == 1
+    assert changed.body == export(store, now=LATER_NOW)
+    assert served.feed(token, If_None_Match=first.headers["etag"]).status == 200
+
+    # Deleting events with a clock that runs behind never moves Last-Modified backwards.
+    monkeypatch.setenv("GRADTRACK_NOW", PINNED_NOW)
+    ok(store("program", "remove", "mit"))
+    after = served.feed(token)
+    assert b"MIT" not in after.body
+    assert after.headers["last-modified"] == "Thu, 03 Dec 2026 08:30:00 GMT"
+    assert after.headers["etag"] != changed.headers["etag"]
+    monkeypatch.setenv("GRADTRACK_NOW", STILL_LATER)
+    ok(store("program", "remove", "eth"))
+    assert served.feed(token).headers["last-modified"] == "Sat, 05 Dec 2026 10:00:00 GMT"
+
+
+def test_a_subscription_ends_with_its_subject(store: Run, serve: Callable[[], Served]) -> None:
+    token = subscribe(store, "--program", "mit")
+    served = serve()
+    assert served.feed(token).status == 200
+    ok(store("program", "remove", "mit"))
+    assert served.feed(token).status == 404
+
+
+def test_serve_refuses_a_busy_port(store: Run, serve: Callable[[], Served]) -> None:
+    served = serve()
+    result = store("calendar", "serve", "--port", str(served.port))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{served.port}: ")
