@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from gradtrack.app import App
-from gradtrack.errors import GradtrackError, InvalidValue
+from gradtrack.errors import GradtrackError, ImportProblems, InvalidValue
 
 pass_app = click.make_pass_decorator(App)
 
@@ -46,6 +46,9 @@ def today_option() -> click.Option:
 def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
     if isinstance(exc, click.ClickException):
         return None
+    if isinstance(exc, ImportProblems):
+        # One `Error:` line per problem, each naming its row, column and value.
+        return DomainError("\nError: ".join(exc.problems), exc.exit_code)
     if isinstance(exc, InvalidValue):
         return click.UsageError(str(exc), ctx)
     if isinstance(exc, GradtrackError):

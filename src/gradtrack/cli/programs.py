@@ -473,26 +473,44 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
     import sys
 
     from gradtrack.csvio import parse_programs_csv
+    from gradtrack.errors import ImportProblems
     from gradtrack.services import csvstore
 
     data = click.open_file(path, "rb").read() if path == "-" else _read_bytes(path)
     progress = _progress if sys.stderr.isatty() else None
-    records = parse_programs_csv(data, app.today())  # outside the write lock
+    try:
+        records = parse_programs_csv(data, app.today())  # outside the write lock
+        if dry_run:
+            with app.read() as session:
+                existing = csvstore.check_against_store(
+                    session, records, update_existing=update_existing
+                )
+        else:
+            if progress:
+                progress(f"read {len(records)} programs from {path}")
+            with app.write() as session:
+                summary = csvstore.import_programs(
+                    session,
+                    records,
+                    app.clock(),
+                    update_existing=update_existing,
+                    progress=progress,
+                )
+    except ImportProblems as problems:
+        count = len(problems.problems)
+        raise ImportProblems(
+            [
+                *problems.problems,
+                f"{path}: {count} problem{'s' if count > 1 else ''}; nothing was imported",
+            ]
+        ) from None
     intakes = sum(len(r.intakes) for r in records)
     if dry_run:
-        with app.read() as session:
-            existing = csvstore.check_against_store(
-                session, records, update_existing=update_existing
-            )
         click.echo(
             f"Dry run: {path} is valid: {len(records) - len(existing)} new and "
             f"{len(existing)} existing programs, {intakes} intakes; nothing written"
         )
         return
-    with app.write() as session:
-        summary = csvstore.import_programs(
-            session, records, app.clock(), update_existing=update_existing, progress=progress
-        )
     click.echo(
         f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
         f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated"

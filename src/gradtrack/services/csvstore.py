@@ -195,7 +195,7 @@ def _insert_fresh(
     ]
     extras = []
     targets: dict[int, int] = {}
-    for iid, values, (rec, irec) in zip(intake_ids, intake_rows, owners, strict=True):
+    for iid, values, (_, irec) in zip(intake_ids, intake_rows, owners, strict=True):
         for kind, attr in EXTRA_KINDS:
             local = getattr(irec, attr)
             if local is not None:
