@@ -222,7 +222,13 @@ def calendar_revoke(app: App, ref: str) -> None:
     show_default=True,
     help="Address to listen on; keep loopback behind a TLS reverse proxy.",
 )
-@click.option("--port", type=BoundedInt(0, 65535, "PORT"), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=BoundedInt(0, 65535, "PORT"),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @pass_app
 def calendar_serve(app: App, host: str, port: int) -> None:
     """Serve subscription feeds at /feeds/<token>.ics until interrupted.
