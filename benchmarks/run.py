@@ -57,7 +57,7 @@ class Profile:
     serve_requests: int
 
 
-FULL = Profile((30, 1_000, 10_000), 10, 7, 3, 5, 3, 3, 2_000)
+FULL = Profile((30, 1_000, 10_000), 10, 5, 2, 3, 2, 3, 2_000)
 QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200)
 
 
