@@ -51,7 +51,8 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
         prog = programs.find_program(session, program_ref) if program_ref else None
         item = materials.add_material(session, kind, name, prog, app.clock())
         where = f"for {prog.slug}" if prog else "shared"
-        click.echo(f"Added material m{item.id} {item.name} ({where})")
+        message = f"Added material m{item.id} {item.name} ({where})"
+    click.echo(message)
 
 
 @material.command("list")
@@ -96,7 +97,8 @@ def material_edit(
         item = materials.edit_material(
             session, materials.find_material(session, ref), name=name, kind=kind, notes=notes
         )
-        click.echo(f"Updated material m{item.id} {item.name}")
+        message = f"Updated material m{item.id} {item.name}"
+    click.echo(message)
 
 
 @material.command("mark")
@@ -111,7 +113,8 @@ def material_mark(app: App, ref: str, status: str) -> None:
         item = materials.mark_material(
             session, materials.find_material(session, ref), status, app.clock()
         )
-        click.echo(f"Marked material m{item.id} {item.name} {status}")
+        message = f"Marked material m{item.id} {item.name} {status}"
+    click.echo(message)
 
 
 @material.command("remove")

@@ -59,7 +59,8 @@ def recommender_add(app: App, name: str, **values: Any) -> None:
 
     with app.write() as session:
         rec = people.add_recommender(session, _rec_fields(name=name, **values), app.zone)
-        click.echo(f"Added recommender r{rec.id} {rec.name}")
+        message = f"Added recommender r{rec.id} {rec.name}"
+    click.echo(message)
 
 
 @recommender.command("list")
@@ -97,7 +98,8 @@ def recommender_edit(app: App, ref: str, **values: Any) -> None:
         rec = people.edit_recommender(
             session, people.find_recommender(session, ref), _rec_fields(**values)
         )
-        click.echo(f"Updated recommender r{rec.id} {rec.name}")
+        message = f"Updated recommender r{rec.id} {rec.name}"
+    click.echo(message)
 
 
 @recommender.command("remove")
@@ -139,8 +141,8 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
             people.request_letter(session, rec, program_service.find_program(session, p))
             for p in programs
         ]
-        for item in made:
-            click.echo(f"Requested letter l{item.id}: {rec.name} for {item.program.slug}")
+        lines = [f"Requested letter l{x.id}: {rec.name} for {x.program.slug}" for x in made]
+    click.echo("\n".join(lines))
 
 
 @letter.command("list")
@@ -187,4 +189,5 @@ def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:
         rec = people.find_recommender(session, ref)
         prog = program_service.find_program(session, program_ref)
         people.mark_letter(session, people.find_letter(session, rec, prog), status, app.clock())
-        click.echo(f"Marked {rec.name}'s letter for {prog.slug} {status}")
+        message = f"Marked {rec.name}'s letter for {prog.slug} {status}"
+    click.echo(message)

@@ -242,7 +242,8 @@ def done(app: App, milestone_id: str) -> None:
 
     with app.write() as session:
         built = planning.build(session, app.now(), app.settings)
-        click.echo(planning.mark_done(session, built, milestone_id, app.clock()))
+        message = planning.mark_done(session, built, milestone_id, app.clock())
+    click.echo(message)
 
 
 @click.command(cls=GTCommand)
@@ -259,4 +260,5 @@ def undo(app: App, milestone_id: str) -> None:
 
     with app.write() as session:
         built = planning.build(session, app.now(), app.settings)
-        click.echo(planning.undo_done(session, built, milestone_id, app.clock()))
+        message = planning.undo_done(session, built, milestone_id, app.clock())
+    click.echo(message)

@@ -127,7 +127,8 @@ def program_add(app: App, institution: str, name: str, degree: str, **values: An
     fields = _fields(institution=institution, name=name, degree=degree, **values)
     with app.write() as session:
         added = programs.add_program(session, fields, app.clock())
-        click.echo(f"Added program p{added.id} {added.slug}")
+        message = f"Added program p{added.id} {added.slug}"
+    click.echo(message)
 
 
 @program.command("list")
@@ -255,7 +256,8 @@ def program_edit(app: App, program_ref: str, **values: Any) -> None:
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
         found = programs.edit_program(session, programs.find_program(session, program_ref), fields)
-        click.echo(f"Updated program p{found.id} {found.slug}")
+        message = f"Updated program p{found.id} {found.slug}"
+    click.echo(message)
 
 
 @program.command("remove")
@@ -292,7 +294,8 @@ def program_mark(
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         programs.mark_program(session, found, status, app.clock(), funded=funded, reply_by=reply_by)
-        click.echo(f"Marked p{found.id} {found.slug} {status}")
+        message = f"Marked p{found.id} {found.slug} {status}"
+    click.echo(message)
 
 
 @program.command("target")
@@ -307,7 +310,8 @@ def program_target(app: App, program_ref: str, intake_ref: str) -> None:
         found = programs.find_program(session, program_ref)
         chosen = programs.find_intake(session, intake_ref, found)
         programs.set_target(session, found, chosen)
-        click.echo(f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}")
+        message = f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}"
+    click.echo(message)
 
 
 # -- intakes ---------------------------------------------------------------------------------
@@ -385,7 +389,8 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
         found = programs.find_program(session, program_ref)
         added = programs.add_intake(session, found, fields)
         planning.assign_default_target(session, found, app.now())
-        click.echo(f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}")
+        message = f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}"
+    click.echo(message)
 
 
 @intake.command("list")
@@ -441,7 +446,8 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
         found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
-        click.echo(f"Updated intake i{found.id} {found.term}")
+        message = f"Updated intake i{found.id} {found.term}"
+    click.echo(message)
 
 
 @intake.command("remove")
