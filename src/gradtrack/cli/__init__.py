@@ -13,10 +13,11 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup
 from gradtrack.cli.calendar import calendar, republish_feeds
 from gradtrack.cli.db import db
+from gradtrack.cli.intakes import intake
 from gradtrack.cli.materials import material
 from gradtrack.cli.people import letter, recommender
 from gradtrack.cli.plan import done, plan, undo
-from gradtrack.cli.programs import intake, program
+from gradtrack.cli.programs import program
 from gradtrack.cli.rules import rules
 from gradtrack.cli.settings import settings
 from gradtrack.cli.status import digest, status

@@ -7,6 +7,7 @@ database failure one line naming the database.  Every leaf command also takes ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -15,13 +16,14 @@ import click
 from gradtrack.app import App
 from gradtrack.errors import GradtrackError, ImportProblems, InvalidValue
 
-pass_app = click.make_pass_decorator(App)
+# Typed loosely on purpose: commands take **options, which the precise type rejects.
+pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
 
 
 class DomainError(click.ClickException):
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    """A domain error as click shows it: ``Error: ...`` on stderr, exit status 1."""
+
+    exit_code = 1
 
 
 def _set_today(ctx: click.Context, param: click.Parameter, value: date | None) -> None:
@@ -48,11 +50,11 @@ def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | 
         return None
     if isinstance(exc, ImportProblems):
         # One `Error:` line per problem, each naming its row, column and value.
-        return DomainError("\nError: ".join(exc.problems), exc.exit_code)
+        return DomainError("\nError: ".join(exc.problems))
     if isinstance(exc, InvalidValue):
         return click.UsageError(str(exc), ctx)
     if isinstance(exc, GradtrackError):
-        return DomainError(str(exc), exc.exit_code)
+        return DomainError(str(exc))
     if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
         from gradtrack.db import translate_db_error
 

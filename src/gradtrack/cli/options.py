@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _DomainType(click.ParamType):
+class _DomainType(click.ParamType):  # type: ignore[type-arg]
     """A click type backed by a domain parser that raises InvalidValue."""
 
     def parse(self, value: str) -> Any:
@@ -74,12 +74,8 @@ class MoneyType(_DomainType):
             amount = Decimal(value.strip())
         except InvalidOperation:
             amount = None
-        if (
-            amount is None
-            or not amount.is_finite()
-            or amount < 0
-            or amount.as_tuple().exponent < -2
-        ):  # type: ignore[operator]
+        exponent = amount.as_tuple().exponent if amount is not None else "n"
+        if amount is None or amount < 0 or not isinstance(exponent, int) or exponent < -2:
             raise InvalidValue(f"invalid amount {value!r} (expected 0 or more, e.g. 90 or 75.50)")
         return amount
 

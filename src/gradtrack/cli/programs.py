@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.intakes import echo_intakes
 from gradtrack.cli.options import (
     DATE,
-    LOCAL_DATETIME,
     MONEY,
-    ZONE,
     BoundedInt,
     json_option,
     output_options,
@@ -204,7 +203,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
         )
     )
     click.echo()
-    _echo_intakes(doc["intakes"], doc["target_intake_id"])
+    echo_intakes(doc["intakes"], doc["target_intake_id"])
 
 
 def _offer_text(offer: dict[str, Any] | None) -> str | None:
@@ -212,30 +211,6 @@ def _offer_text(offer: dict[str, Any] | None) -> str | None:
         return None
     text = "funded" if offer["funded"] else "unfunded"
     return f"{text}, reply by {offer['reply_by']}" if offer["reply_by"] else text
-
-
-def _intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
-    deadline = d["deadline"]
-    shown = f"{deadline['local']} {deadline['zone']}" if deadline else None
-    extras = ", ".join(f"{k} {v['local']}" for k, v in d["extra_deadlines"].items())
-    return (
-        f"i{d['id']}",
-        d["term"],
-        d["kind"],
-        shown,
-        extras or None,
-        "target" if d["id"] == target else "",
-    )
-
-
-def _echo_intakes(docs: list[dict[str, Any]], target: int | None) -> None:
-    emit(
-        "table",
-        None,
-        ("intake", "term", "kind", "deadline", "extra deadlines", ""),
-        [_intake_row(d, target) for d in docs],
-        empty="No intakes yet: add one with `gradtrack intake add`.",
-    )
 
 
 @program.command("edit")
@@ -312,156 +287,6 @@ def program_target(app: App, program_ref: str, intake_ref: str) -> None:
         programs.set_target(session, found, chosen)
         message = f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}"
     click.echo(message)
-
-
-# -- intakes ---------------------------------------------------------------------------------
-
-
-@click.group(cls=GTGroup)
-def intake() -> None:
-    """Intakes: concrete chances to apply (fixed deadline, rolling, or per term)."""
-
-
-def intake_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("--term", help="Term label, e.g. 'Fall 2027'."),
-        click.option(
-            "--kind", type=click.Choice(["fixed", "rolling", "term"]), help="Intake kind."
-        ),
-        click.option(
-            "--deadline",
-            type=LOCAL_DATETIME,
-            help="Local deadline 'YYYY-MM-DD HH:MM' (no time: 23:59). Rolling: priority date.",
-        ),
-        click.option("--timezone", "zone", type=ZONE, help="IANA zone of the deadline, or AoE."),
-        click.option("--letters-due", type=LOCAL_DATETIME, help="Letters deadline, local."),
-        click.option("--scores-due", type=LOCAL_DATETIME, help="Test scores deadline, local."),
-        click.option("--funding-due", type=LOCAL_DATETIME, help="Funding deadline, local."),
-        click.option("--opens", type=DATE, help="Rolling: opening date."),
-        click.option("--closes", type=LOCAL_DATETIME, help="Rolling: closing date-time, local."),
-        click.option("--target-date", type=DATE, help="Rolling: your own target date."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _intake_fields(clear: tuple[str, ...] = (), **values: Any) -> Any:
-    from gradtrack.services.programs import IntakeFields
-
-    extra: dict[str, datetime | None] = {}
-    for kind in ("letters", "scores", "funding"):
-        if values.get(f"{kind}_due") is not None:
-            extra[kind] = values[f"{kind}_due"]
-        if f"{kind}-due" in clear:
-            extra[kind] = None
-    return IntakeFields(
-        term=values.get("term"),
-        kind=values.get("kind"),
-        zone=values.get("zone"),
-        deadline=values.get("deadline"),
-        opens=values.get("opens"),
-        closes=values.get("closes"),
-        target_date=values.get("target_date"),
-        extra=extra,
-        clear=tuple(c.replace("-", "_") for c in clear if not c.endswith("-due")),
-    )
-
-
-@intake.command("add")
-@click.argument("program_ref", metavar="PROGRAM")
-@intake_options
-@pass_app
-def intake_add(app: App, program_ref: str, **values: Any) -> None:
-    """Add an intake to PROGRAM.
-
-    \b
-    Example:
-      gradtrack intake add stanford --term "Fall 2027" \
-          --deadline "2026-12-01 23:59" --timezone America/Los_Angeles
-    """
-    from gradtrack.services import planning, programs
-
-    if not values.get("term") or not values.get("zone"):
-        raise click.UsageError("an intake needs --term and --timezone")
-    fields = _intake_fields(**values)
-    with app.write() as session:
-        found = programs.find_program(session, program_ref)
-        added = programs.add_intake(session, found, fields)
-        planning.assign_default_target(session, found, app.now())
-        message = f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}"
-    click.echo(message)
-
-
-@intake.command("list")
-@click.argument("program_ref", metavar="PROGRAM", required=False)
-@output_options
-@pass_app
-def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
-    """List intakes, of one program or of all."""
-    from gradtrack.services import programs
-    from gradtrack.views import intake_doc
-
-    with app.read() as session:
-        chosen = (
-            [programs.find_program(session, program_ref)]
-            if program_ref
-            else programs.list_programs(session, include_closed=True)
-        )
-        docs = [{**intake_doc(i), "program": p.slug} for p in chosen for i in p.intakes]
-        targets = {p.target_intake_id for p in chosen}
-    rows = [(d["program"], *_intake_row(d, d["id"] if d["id"] in targets else None)) for d in docs]
-    emit(
-        fmt,
-        {"intakes": docs},
-        ("program", "intake", "term", "kind", "deadline", "extra deadlines", ""),
-        rows,
-        empty="No intakes yet: add one with `gradtrack intake add`.",
-    )
-
-
-@intake.command("edit")
-@click.argument("intake_ref", metavar="INTAKE")
-@intake_options
-@click.option(
-    "--clear",
-    multiple=True,
-    type=click.Choice(
-        ["deadline", "opens", "closes", "target-date", "letters-due", "scores-due", "funding-due"]
-    ),
-    help="Remove a date (repeatable).",
-)
-@pass_app
-def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any) -> None:
-    """Edit an intake in place: a moved deadline keeps the intake's identity.
-
-    \b
-    Example:
-      gradtrack intake edit i3 --deadline "2026-12-08 23:59"
-    """
-    from gradtrack.services import programs
-
-    fields = _intake_fields(clear, **values)
-    if not any(v is not None for v in values.values()) and not clear:
-        raise click.UsageError("nothing to change: give at least one option")
-    with app.write() as session:
-        found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
-        message = f"Updated intake i{found.id} {found.term}"
-    click.echo(message)
-
-
-@intake.command("remove")
-@click.argument("intake_ref", metavar="INTAKE")
-@pass_app
-def intake_remove(app: App, intake_ref: str) -> None:
-    """Remove an intake."""
-    from gradtrack.services import programs
-
-    with app.write() as session:
-        found = programs.find_intake(session, intake_ref)
-        label = f"i{found.id} {found.term}"
-        programs.remove_intake(session, found)
-    click.echo(f"Removed intake {label}")
 
 
 @program.command("import")
@@ -565,4 +390,4 @@ def program_export(app: App, output: str | None) -> None:
 
         atomic_write(Path(output), data)
     else:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)

@@ -38,13 +38,13 @@ def rules_list(app: App, fmt: str) -> None:
     ]
     rows = [
         (
-            d["key"],
-            d["offsets"] or "-",
-            ",".join(d["anchors"]) or "-",
-            d["condition"],
-            "yes" if d["enabled"] else "no",
+            r.key,
+            format_offsets(r.offsets) or "-",
+            ",".join(r.anchors) or "-",
+            r.condition,
+            "yes" if r.enabled else "no",
         )
-        for d in docs
+        for r in loaded
     ]
     emit(fmt, {"rules": docs}, ("rule", "offsets", "anchors", "condition", "enabled"), rows)
 
