@@ -261,3 +261,23 @@ def test_an_empty_store_exports_an_empty_calendar(gt: Run) -> None:
     data = ok(gt("calendar", "export")).stdout_bytes
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     assert b"BEGIN:VEVENT" not in data
+
+
+def test_hostile_values_are_refused(gt: Run, tmp_path: Path) -> None:
+    fails(
+        gt("calendar", "subscribe", "--label", "a\x00b"),
+        2,
+        "Error: invalid label 'a\\x00b' (control characters are not allowed)",
+    )
+    fails(
+        gt("calendar", "revoke", "s²"),
+        1,
+        "Error: no subscription 's²' (see `gradtrack calendar subscriptions`)",
+    )
+    bad = f"{tmp_path}/a\rb.ics"
+    fails(
+        gt("calendar", "publish", bad),
+        2,
+        f"Error: invalid feed path {bad!r} (control characters or too long)",
+    )
+    assert ok(gt("calendar", "subscriptions")).stdout.startswith("No subscriptions yet")

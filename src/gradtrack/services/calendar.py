@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,7 @@ SOFT_DUE_DAYS = 14
 # Programs whose letters still matter to a recommender.
 LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted"})
 FEED_FILE_MODE = 0o644
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _DEADLINE_LABELS = {
     # planner kind: (key prefix, label)
@@ -496,6 +498,8 @@ def write_feed(path: Path, body: bytes) -> bool:
 def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
     """Register ``path`` (stored absolute) for re-export after every change."""
     absolute = os.path.abspath(os.path.expanduser(path))
+    if _CONTROL.search(absolute) or len(absolute) > 1000:
+        raise InvalidValue(f"invalid feed path {str(path)!r} (control characters or too long)")
     target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
     if target is None:
         target = PublishTarget(path=absolute)
@@ -566,6 +570,8 @@ def subscribe(session: Session, scope: FeedScope, label: str) -> tuple[Subscript
     label = " ".join(label.split())
     if len(label) > 200:
         raise InvalidValue(f"label too long ({len(label)} characters; at most 200)")
+    if _CONTROL.search(label):
+        raise InvalidValue(f"invalid label {label!r} (control characters are not allowed)")
     token = new_token()
     sub = Subscription(
         token_hash=hash_token(token),
@@ -602,9 +608,8 @@ def list_subscriptions(session: Session) -> list[SubscriptionView]:
 
 def revoke(session: Session, ref: str, now: datetime) -> Subscription:
     """End a subscription (``3`` or ``s3``); its URL answers 404 from now on."""
-    text = ref.strip()
-    ident = text[1:] if text[:1] in ("s", "S") else text
-    sub = session.get(Subscription, int(ident)) if ident.isdigit() and len(ident) < 10 else None
+    m = re.fullmatch(r"[sS]?([0-9]{1,9})", ref.strip())
+    sub = session.get(Subscription, int(m[1])) if m else None
     if sub is None:
         raise NotFound(f"no subscription {ref!r} (see `gradtrack calendar subscriptions`)")
     if sub.revoked_at is not None:
