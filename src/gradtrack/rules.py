@@ -197,13 +197,13 @@ def default_rule(key: str) -> Rule:
         raise InvalidValue(f"unknown rule {key!r} (known rules: {known})") from None
 
 
-def with_offsets(rule: Rule, offsets: tuple[Offset, ...]) -> Rule:
+def with_offsets(rule: Rule, offsets: tuple[Offset, ...], typed: str | None = None) -> Rule:
     """``rule`` with new offsets, checked against its anchors (for ``rules set``).
 
     ``decision.reply`` takes no offsets; a rule with several anchors takes one offset (for all
     of them) or one per anchor; other rules take one offset unless they repeat per offset.
     """
-    text = format_offsets(offsets)
+    text = format_offsets(offsets) if typed is None else typed  # messages name what was typed
     if not rule.anchors and not offsets:
         return rule
     if not rule.anchors:

@@ -75,7 +75,9 @@ class MoneyType(_DomainType):
         except InvalidOperation:
             amount = None
         exponent = amount.as_tuple().exponent if amount is not None else "n"
-        if amount is None or amount < 0 or not isinstance(exponent, int) or exponent < -2:
+        # NaN and infinities have no integer exponent; test that before comparing (NaN < 0
+        # raises InvalidOperation).
+        if amount is None or not isinstance(exponent, int) or exponent < -2 or amount < 0:
             raise InvalidValue(f"invalid amount {value!r} (expected 0 or more, e.g. 90 or 75.50)")
         return amount
 

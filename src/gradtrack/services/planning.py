@@ -78,7 +78,7 @@ def set_rule(session: Session, key: str, offsets_text: str | None, enabled: bool
         )
         session.add(row)
     if offsets_text is not None:
-        rule = with_offsets(default, parse_offsets(offsets_text))
+        rule = with_offsets(default, parse_offsets(offsets_text), offsets_text)
         row.offsets = format_offsets(rule.offsets)
     if enabled is not None:
         row.enabled = enabled

@@ -46,7 +46,12 @@ def parse_setting(key: str, value: str) -> str:
             )
         return value
     if key == "holidays":
-        days = sorted({timeutil.parse_date(part) for part in value.split(",") if part.strip()})
+        try:
+            days = sorted({timeutil.parse_date(part) for part in value.split(",") if part.strip()})
+        except InvalidValue:
+            raise InvalidValue(
+                f"invalid holidays {value!r} (expected dates YYYY-MM-DD separated by commas)"
+            ) from None
         return ",".join(d.isoformat() for d in days)
     if key == "crowding-threshold":
         if not value.isdigit() or not 1 <= int(value) <= 100:
