@@ -1307,7 +1307,8 @@ def test_settings_set(gt: Run) -> None:
         (
             "holidays",
             "2026-12-25,2026-13-45",
-            "Error: invalid date '2026-13-45' (expected YYYY-MM-DD)",
+            "Error: invalid holidays '2026-12-25,2026-13-45': invalid date '2026-13-45' "
+            "(expected YYYY-MM-DD)",
         ),
         (
             "crowding-threshold",

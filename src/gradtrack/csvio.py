@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
 from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc
+from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
 
 REQUIRED_COLUMNS = (
     "institution",
@@ -84,22 +85,8 @@ INTAKE_COLUMNS = (
 )
 PROGRAM_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INTAKE_COLUMNS)
 
-DEGREES = ("phd", "ms", "mphil", "other")
-INTAKE_KINDS = ("fixed", "rolling", "term")
-GRE_POLICIES = ("required", "optional", "not-accepted")
-FEE_WAIVERS = ("none", "planned", "granted", "denied")
-STATUSES = (
-    "researching",
-    "preparing",
-    "submitted",
-    "interview",
-    "admitted",
-    "waitlisted",
-    "rejected",
-    "accepted",
-    "declined",
-    "withdrawn",
-)
+FEE_WAIVERS = FEE_WAIVER
+STATUSES = PROGRAM_STATUSES
 #: Season → month its term starts (SPEC §7.1).
 SEASON_STARTS = {"Fall": 9, "Winter": 1, "Spring": 3, "Summer": 6}
 MIN_YEAR, MAX_YEAR = 1900, 2999

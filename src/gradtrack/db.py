@@ -155,45 +155,55 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return cfg
 
 
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A writer connection for Alembic; on SQLite with foreign keys off around it.
+
+    ``PRAGMA foreign_keys`` is ignored inside a transaction, so it is sent on the raw
+    connection before the transaction begins and restored after it ends: a batch rebuild of a
+    parent table must not cascade-delete child rows (FIELD-NOTES: SQLite).
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with writer(engine).connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield conn
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys = ON")
+
+
 def _upgrade_locked(engine: Engine, target: str = "head") -> tuple[str | None, str | None]:
     """Upgrade under the write lock, re-reading the revision inside it.
 
-    Returns (revision before, revision after).  On SQLite foreign keys are off on the raw
-    connection around the migration (a batch rebuild must not cascade-delete child rows) and
-    ``PRAGMA foreign_key_check`` must come back empty before the commit.
+    Returns (revision before, revision after).  On SQLite ``PRAGMA foreign_key_check`` must
+    come back empty before the commit.
     """
     from sqlalchemy import text
 
     sqlite = engine.dialect.name == "sqlite"
-    with writer(engine).connect() as conn:
-        raw = conn.connection.dbapi_connection
-        if sqlite:
-            assert raw is not None
-            raw.execute("PRAGMA foreign_keys = OFF")
-        try:
-            with conn.begin():
-                if not sqlite:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
-                before = read_revision(conn)
-                state = SchemaState(before)
-                if state.ahead:
-                    raise _newer_schema(before)
-                if target != "head" or not state.current:
-                    from alembic import command
+    with _migration_connection(engine) as conn, conn.begin():
+        if not sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_MIGRATION_LOCK})
+        before = read_revision(conn)
+        state = SchemaState(before)
+        if state.ahead:
+            raise _newer_schema(before)
+        if target != "head" or not state.current:
+            from alembic import command
 
-                    command.upgrade(alembic_config(conn), target)
-                if sqlite:
-                    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                    if bad:
-                        raise GradtrackError(
-                            f"migration left {len(bad)} rows with broken foreign keys "
-                            f"(first: table {bad[0][0]!r}, row {bad[0][1]}); nothing was changed"
-                        )
-                after = read_revision(conn)
-        finally:
-            if sqlite:
-                assert raw is not None
-                raw.execute("PRAGMA foreign_keys = ON")
+            command.upgrade(alembic_config(conn), target)
+        if sqlite:
+            bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if bad:
+                raise GradtrackError(
+                    f"migration left {len(bad)} rows with broken foreign keys "
+                    f"(first: table {bad[0][0]!r}, row {bad[0][1]}); nothing was changed"
+                )
+        after = read_revision(conn)
     return before, after
 
 
@@ -205,19 +215,8 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | Non
 def downgrade(engine: Engine, target: str) -> None:
     from alembic import command
 
-    sqlite = engine.dialect.name == "sqlite"
-    with writer(engine).connect() as conn:
-        raw = conn.connection.dbapi_connection
-        if sqlite:
-            assert raw is not None
-            raw.execute("PRAGMA foreign_keys = OFF")
-        try:
-            with conn.begin():
-                command.downgrade(alembic_config(conn), target)
-        finally:
-            if sqlite:
-                assert raw is not None
-                raw.execute("PRAGMA foreign_keys = ON")
+    with _migration_connection(engine) as conn, conn.begin():
+        command.downgrade(alembic_config(conn), target)
 
 
 def _newer_schema(revision: str | None) -> SchemaMismatch:

@@ -38,39 +38,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-PROGRAM_STATUSES = (
-    "researching",
-    "preparing",
-    "submitted",
-    "interview",
-    "admitted",
-    "waitlisted",
-    "rejected",
-    "accepted",
-    "declined",
-    "withdrawn",
-)
-DEGREES = ("phd", "ms", "mphil", "other")
-GRE_POLICIES = ("required", "optional", "not-accepted")
-FEE_WAIVER = ("none", "planned", "granted", "denied")
-INTAKE_KINDS = ("fixed", "rolling", "term")
-EXTRA_DEADLINE_KINDS = ("letters", "scores", "funding")
-LETTER_STATUSES = ("planned", "asked", "agreed", "submitted", "declined")
-MATERIAL_KINDS = (
-    "sop",
-    "personal_statement",
-    "research_statement",
-    "cv",
-    "transcripts",
-    "gre_scores",
-    "english_scores",
-    "writing_sample",
-    "fee",
-    "fee_waiver",
-    "custom",
-)
-MATERIAL_STATUSES = ("todo", "draft", "final", "sent")
-
 
 DEGREE_LABELS = {"phd": "PhD", "ms": "MS", "mphil": "MPhil", "other": "other"}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
@@ -46,9 +47,7 @@ def intake() -> None:
 def intake_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--term", help="Term label, e.g. 'Fall 2027'."),
-        click.option(
-            "--kind", type=click.Choice(["fixed", "rolling", "term"]), help="Intake kind."
-        ),
+        click.option("--kind", type=click.Choice(vocab.INTAKE_KINDS), help="Intake kind."),
         click.option(
             "--deadline",
             type=LOCAL_DATETIME,

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import click
 
+from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import output_options
 from gradtrack.cli.output import emit
 
-KINDS = click.Choice(
-    [
-        "sop",
-        "personal_statement",
-        "research_statement",
-        "cv",
-        "transcripts",
-        "gre_scores",
-        "english_scores",
-        "writing_sample",
-        "fee",
-        "fee_waiver",
-        "custom",
-    ]
-)
-STATUSES = click.Choice(["todo", "draft", "final", "sent"])
+KINDS = click.Choice(vocab.MATERIAL_KINDS)
+STATUSES = click.Choice(vocab.MATERIAL_STATUSES)
 
 
 @click.group(cls=GTGroup)

@@ -6,12 +6,13 @@ from typing import Any
 
 import click
 
+from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import ZONE, output_options
 from gradtrack.cli.output import emit
 
-LETTER_STATUSES = click.Choice(["planned", "asked", "agreed", "submitted", "declined"])
+LETTER_STATUSES = click.Choice(vocab.LETTER_STATUSES)
 
 
 @click.group(cls=GTGroup)

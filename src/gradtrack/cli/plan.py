@@ -226,6 +226,20 @@ def _level(app: App, built: Plan, apply_level: bool, fmt: str) -> None:
         click.echo("Preview only: add --apply to store these moves.")
 
 
+def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
+    """Plan in a read transaction, then change the one milestone under the write lock."""
+    from gradtrack.services import planning
+
+    with app.read() as session:
+        milestone = planning.find_milestone(
+            planning.build(session, app.now(), app.settings), milestone_id
+        )
+    change = planning.undo_done if undo else planning.mark_done
+    with app.write() as session:
+        message = change(session, milestone, app.clock())
+    click.echo(message)
+
+
 @click.command(cls=GTCommand)
 @click.argument("milestone_id", metavar="MILESTONE")
 @pass_app
@@ -238,12 +252,7 @@ def done(app: App, milestone_id: str) -> None:
     Example:
       gradtrack done submit:i3
     """
-    from gradtrack.services import planning
-
-    with app.write() as session:
-        built = planning.build(session, app.now(), app.settings)
-        message = planning.mark_done(session, built, milestone_id, app.clock())
-    click.echo(message)
+    _change_milestone(app, milestone_id, undo=False)
 
 
 @click.command(cls=GTCommand)
@@ -256,9 +265,4 @@ def undo(app: App, milestone_id: str) -> None:
     Example:
       gradtrack undo submit:i3
     """
-    from gradtrack.services import planning
-
-    with app.write() as session:
-        built = planning.build(session, app.now(), app.settings)
-        message = planning.undo_done(session, built, milestone_id, app.clock())
-    click.echo(message)
+    _change_milestone(app, milestone_id, undo=True)

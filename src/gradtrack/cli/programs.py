@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.intakes import echo_intakes
@@ -20,21 +21,8 @@ from gradtrack.cli.options import (
 )
 from gradtrack.cli.output import emit, key_values
 
-DEGREES = click.Choice(["phd", "ms", "mphil", "other"], case_sensitive=False)
-STATUSES = click.Choice(
-    [
-        "researching",
-        "preparing",
-        "submitted",
-        "interview",
-        "admitted",
-        "waitlisted",
-        "rejected",
-        "accepted",
-        "declined",
-        "withdrawn",
-    ]
-)
+DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
+STATUSES = click.Choice(vocab.PROGRAM_STATUSES)
 
 
 @click.group(cls=GTGroup)
@@ -55,14 +43,12 @@ def program_fields(require_names: bool) -> Callable[[Callable[..., Any]], Callab
             click.option("--currency", help="ISO currency code of the fee, e.g. USD."),
             click.option(
                 "--fee-waiver",
-                type=click.Choice(["none", "planned", "granted", "denied"]),
+                type=click.Choice(vocab.FEE_WAIVER),
                 help="Fee-waiver status.",
             ),
             click.option("--fee-paid/--fee-unpaid", default=None, help="Whether the fee is paid."),
             click.option("--letters", type=BoundedInt(0, 10), help="Letters required (0-10)."),
-            click.option(
-                "--gre", type=click.Choice(["required", "optional", "not-accepted"]), help="GRE."
-            ),
+            click.option("--gre", type=click.Choice(vocab.GRE_POLICIES), help="GRE."),
             click.option("--english-test", help="English test accepted, e.g. 'TOEFL/IELTS'."),
             click.option(
                 "--writing-sample/--no-writing-sample", default=None, help="Writing sample needed."

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import json_option
 from gradtrack.cli.output import emit, key_values
 
-KEYS = click.Choice(["timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url"])
+KEYS = click.Choice(vocab.SETTING_KEYS)
 
 
 @click.group(cls=GTGroup)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gradtrack.errors import InvalidValue, NotFound
-from gradtrack.models import MATERIAL_KINDS, MATERIAL_STATUSES, Material, Program
+from gradtrack.models import Material, Program
+from gradtrack.vocab import MATERIAL_KINDS, MATERIAL_STATUSES
 
 DEFAULT_NAMES = {
     "sop": "Statement of purpose",

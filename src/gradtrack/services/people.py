@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
-from gradtrack.models import LETTER_STATUSES, LetterRequest, Program, Recommender
+from gradtrack.models import LetterRequest, Program, Recommender
+from gradtrack.vocab import LETTER_STATUSES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

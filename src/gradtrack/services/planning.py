@@ -295,41 +295,45 @@ def _batch_letters(session: Session, m: planner.Milestone) -> list[LetterRequest
     )
 
 
-def mark_done(session: Session, plan: planner.Plan, milestone_id: str, now: datetime) -> str:
-    """``gradtrack done ID``: letter milestones move their letters on; others are recorded."""
+def mark_done(session: Session, m: planner.Milestone, now: datetime) -> str:
+    """``gradtrack done ID``: letter milestones move their letters on; others are recorded.
+
+    ``m`` comes from a plan built before the write lock was taken, so the stored state is
+    checked again here: a concurrent ``done`` makes this one a Conflict, not a duplicate.
+    """
     from gradtrack.services.people import mark_letter
 
-    m = find_milestone(plan, milestone_id)
-    if m.status == "done":
-        raise Conflict(f"milestone {milestone_id!r} is already done")
     if m.key in LETTER_STAGES:
         movable, target = LETTER_STAGES[m.key]
         moved = [x for x in _batch_letters(session, m) if x.status in movable]
+        if not moved:
+            raise Conflict(f"milestone {m.id!r} is already done")
         for letter in moved:
             mark_letter(session, letter, target, now)
         return f"Done: {m.title} ({len(moved)} letter(s) now {target})"
-    session.add(DoneMark(milestone_id=milestone_id))
+    if m.status == "done" or session.get(DoneMark, m.id) is not None:
+        raise Conflict(f"milestone {m.id!r} is already done")
+    session.add(DoneMark(milestone_id=m.id))
     session.flush()
     return f"Done: {m.title}"
 
 
-def undo_done(session: Session, plan: planner.Plan, milestone_id: str, now: datetime) -> str:
+def undo_done(session: Session, m: planner.Milestone, now: datetime) -> str:
     from gradtrack.services.people import mark_letter
 
-    m = find_milestone(plan, milestone_id)
-    mark = session.get(DoneMark, milestone_id)
+    mark = session.get(DoneMark, m.id)
     if mark is not None:
         session.delete(mark)
         session.flush()
         return f"Reopened: {m.title}"
-    if m.key in UNDO_LETTER_STAGES and m.status == "done":
+    if m.key in UNDO_LETTER_STAGES:
         source, back = UNDO_LETTER_STAGES[m.key]
         moved = [x for x in _batch_letters(session, m) if x.status == source]
         for letter in moved:
             mark_letter(session, letter, back, now)
         if moved:
             return f"Reopened: {m.title} ({len(moved)} letter(s) back to {back})"
-    raise Conflict(f"milestone {milestone_id!r} is not marked done")
+    raise Conflict(f"milestone {m.id!r} is not marked done")
 
 
 def store_moves(session: Session, moves: dict[str, date]) -> int:

@@ -14,17 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
-from gradtrack.models import (
+from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
+from gradtrack.vocab import (
     DEGREES,
     EXTRA_DEADLINE_KINDS,
     FEE_WAIVER,
     GRE_POLICIES,
     INTAKE_KINDS,
     PROGRAM_STATUSES,
-    ExtraDeadline,
-    Intake,
-    Program,
-    StatusChange,
 )
 
 ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")

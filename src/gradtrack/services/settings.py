@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from gradtrack import timeutil
 from gradtrack.errors import InvalidValue
 from gradtrack.models import Setting
+from gradtrack.vocab import SETTING_KEYS
 
 WEEKEND_POLICIES = ("back", "forward", "none")
-SETTING_KEYS = ("timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url")
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,8 @@ def parse_setting(key: str, value: str) -> str:
     if key == "holidays":
         try:
             days = sorted({timeutil.parse_date(part) for part in value.split(",") if part.strip()})
-        except InvalidValue:
-            raise InvalidValue(
-                f"invalid holidays {value!r} (expected dates YYYY-MM-DD separated by commas)"
-            ) from None
+        except InvalidValue as bad:
+            raise InvalidValue(f"invalid holidays {value!r}: {bad}") from None
         return ",".join(d.isoformat() for d in days)
     if key == "crowding-threshold":
         if not value.isdigit() or not 1 <= int(value) <= 100:
