@@ -374,6 +374,7 @@ def program_export(app: App, output: str | None) -> None:
     if output:
         from gradtrack.fsutil import atomic_write
 
-        atomic_write(Path(output), data)
+        written = atomic_write(Path(output), data)
+        click.echo(f"{'wrote' if written else 'unchanged'} {output}", err=True)
     else:
         click.echo(data, nl=False)
