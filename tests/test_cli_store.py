@@ -313,7 +313,7 @@ def test_program_add_bad_values(gt: Run) -> None:
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--fee", "-5"),
         "Error: Invalid value for '--fee': invalid amount '-5' "
-        "(expected 0 or more, e.g. 90 or 75.50)",
+        "(expected 0 or more and below 100000000, with at most 2 decimals, e.g. 90 or 75.50)",
     )
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--verified", "2026-13-45"),
@@ -401,7 +401,7 @@ def test_program_edit_errors(store: Run) -> None:
     usage_error(
         store("program", "edit", "mit", "--fee", "12.345"),
         "Error: Invalid value for '--fee': invalid amount '12.345' "
-        "(expected 0 or more, e.g. 90 or 75.50)",
+        "(expected 0 or more and below 100000000, with at most 2 decimals, e.g. 90 or 75.50)",
     )
     ok_json(store("program", "show", "mit", "--json"), MIT_DOC)
 

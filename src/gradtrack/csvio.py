@@ -99,6 +99,7 @@ _PREFIXED = re.compile(r"'+[=+\-@\t\r]")
 
 _MOMENT = re.compile(r"(?:([0-9]{4})-)?([0-9]{2})-([0-9]{2})(?:(?: +|T)([0-9]{1,2}):([0-9]{2}))?")
 _TERM = re.compile(r"(fall|winter|spring|summer)(?:\s+([0-9]{4}))?", re.IGNORECASE)
+MAX_FEE_DIGITS = 8  # programs.fee is NUMERIC(10, 2)
 _FEE = re.compile(r"(-?)([0-9]{1,9})(?:\.([0-9]+))?")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
@@ -344,6 +345,8 @@ def _parse_fee(text: str) -> Decimal | None:
         raise _Bad("expected a fee of 0 or more (this one is negative)")
     if match[3] is not None and len(match[3]) > 2:
         raise _Bad("expected an amount with at most 2 decimals")
+    if len(match[2].lstrip("0")) > MAX_FEE_DIGITS:
+        raise _Bad("expected an amount below 100000000 (the store keeps 8 digits and 2 decimals)")
     return Decimal(text)
 
 

@@ -112,7 +112,16 @@ def read_revision(conn: Connection) -> str | None:
     """The stored Alembic revision with one cheap query; ``None`` for an empty database."""
     from sqlalchemy import inspect, text
 
-    if not inspect(conn).has_table("alembic_version"):
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).scalar()
+    elif dialect == "postgresql":
+        exists = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar()
+    else:  # any other backend: the portable (slower) way
+        exists = inspect(conn).has_table("alembic_version")
+    if not exists:
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 

@@ -77,8 +77,16 @@ class MoneyType(_DomainType):
         exponent = amount.as_tuple().exponent if amount is not None else "n"
         # NaN and infinities have no integer exponent; test that before comparing (NaN < 0
         # raises InvalidOperation).
-        if amount is None or not isinstance(exponent, int) or exponent < -2 or amount < 0:
-            raise InvalidValue(f"invalid amount {value!r} (expected 0 or more, e.g. 90 or 75.50)")
+        if (
+            amount is None
+            or not isinstance(exponent, int)
+            or exponent < -2
+            or not 0 <= amount < 100_000_000  # programs.fee is NUMERIC(10, 2)
+        ):
+            raise InvalidValue(
+                f"invalid amount {value!r} (expected 0 or more and below 100000000, "
+                "with at most 2 decimals, e.g. 90 or 75.50)"
+            )
         return amount
 
 

@@ -106,7 +106,7 @@ def plan(
     """
     from datetime import timedelta
 
-    from gradtrack.services import planning, programs
+    from gradtrack.services import planning
 
     if apply_level and not level:
         raise click.UsageError("--apply only goes with --level")
@@ -114,7 +114,11 @@ def plan(
         _earliest(app, fmt)
         return
     with app.read() as session:
-        only = programs.find_program(session, program_ref).id if program_ref else None
+        only = None
+        if program_ref:
+            from gradtrack.services.programs import find_program
+
+            only = find_program(session, program_ref).id
         built = planning.build(session, app.now(), app.settings)
     if level:
         _level(app, built, apply_level, fmt)
@@ -129,12 +133,11 @@ def plan(
         and (start is None or m.date >= start)
         and (end is None or m.date <= end)
     ]
-    rows = [(m.date.isoformat(), m.status, m.id, m.title) for m in shown]
     emit(
         fmt,
-        plan_doc(built, app.zone, shown),
+        plan_doc(built, app.zone, shown) if fmt == "json" else None,
         ("date", "status", "milestone", "what"),
-        rows,
+        [(m.date.isoformat(), m.status, m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
     )
     if fmt == "table":
