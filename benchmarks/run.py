@@ -523,7 +523,9 @@ def command_tree() -> dict[str, object]:
     def node(name: str, cmd: click.Command) -> dict[str, object]:
         item: dict[str, object] = {"name": name, "help": cmd.help or "", "hidden": cmd.hidden}
         if isinstance(cmd, click.Group):
-            item["commands"] = [node(n, c) for n, c in sorted(cmd.commands.items())]
+            ctx = click.Context(cmd)
+            names = cmd.list_commands(ctx)  # the root group loads its commands lazily
+            item["commands"] = [node(n, c) for n in names if (c := cmd.get_command(ctx, n))]
         return item
 
     tree = node("gradtrack", cli)

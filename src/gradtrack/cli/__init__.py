@@ -1,29 +1,65 @@
 """The gradtrack command line: noun then verb (SPEC §11.8).
 
-This package imports click and nothing heavy: SQLAlchemy, Alembic and icalendar are imported
-inside the commands that need them, so ``gradtrack --help`` stays fast.
+The root group loads a command's module only when that command runs (click's "lazy loading"
+pattern), and the command modules import only click: SQLAlchemy, Alembic and icalendar are
+imported inside the commands that need them, so ``gradtrack --help`` and every subcommand's
+``--help`` stay fast and never open a database.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from gradtrack import __version__
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup
-from gradtrack.cli.calendar import calendar, republish_feeds
-from gradtrack.cli.db import db
-from gradtrack.cli.intakes import intake
-from gradtrack.cli.materials import material
-from gradtrack.cli.people import letter, recommender
-from gradtrack.cli.plan import done, plan, undo
-from gradtrack.cli.programs import program
-from gradtrack.cli.rules import rules
-from gradtrack.cli.settings import settings
-from gradtrack.cli.status import digest, status
+
+# name -> (modules to import, the first holding it; the attribute holding it).  `letter
+# packet` lives with the status reports, so `letter` loads both modules.
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "program": (("programs",), "program"),
+    "intake": (("intakes",), "intake"),
+    "recommender": (("people",), "recommender"),
+    "letter": (("people", "status"), "letter"),
+    "material": (("materials",), "material"),
+    "rules": (("rules",), "rules"),
+    "plan": (("plan",), "plan"),
+    "status": (("status",), "status"),
+    "digest": (("status",), "digest"),
+    "done": (("plan",), "done"),
+    "undo": (("plan",), "undo"),
+    "calendar": (("calendar",), "calendar"),
+    "settings": (("settings",), "settings"),
+    "db": (("db",), "db"),
+}
 
 
-@click.group(cls=GTGroup)
+class RootGroup(GTGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        modules, home = spec
+        for name in modules:
+            importlib.import_module(f"gradtrack.cli.{name}")
+        command = getattr(importlib.import_module(f"gradtrack.cli.{modules[0]}"), home)
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _republish_feeds(app: App) -> None:
+    """After every write: re-export the published feed files (loaded only when needed)."""
+    from gradtrack.cli.calendar import republish_feeds
+
+    republish_feeds(app)
+
+
+@click.group(cls=RootGroup)
 @click.option(
     "--db",
     "db_url",
@@ -44,28 +80,9 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
       gradtrack plan --within 30d
     """
     app = App(db=db_url)
-    app.on_commit(republish_feeds)
+    app.on_commit(_republish_feeds)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-for command in (
-    program,
-    intake,
-    recommender,
-    letter,
-    material,
-    rules,
-    plan,
-    status,
-    digest,
-    done,
-    undo,
-    calendar,
-    settings,
-    db,
-):
-    cli.add_command(command)
 
 
 def main() -> None:
