@@ -225,6 +225,19 @@ def test_duplicate_keys_and_bad_events_are_rejected() -> None:
         FeedEvent(key="", summary="S", day=date(2026, 1, 5))
 
 
+def test_uids_computed_once_give_the_same_states_and_bytes() -> None:
+    events = fixed_events()
+    uids = feeds.event_uids("program:7", events)
+    assert uids == {ev.key: event_uid("program:7", ev.key) for ev in events}
+    assert [ev.digest for ev in events] == [content_hash(ev) for ev in events]
+    states = reconcile("program:7", events, {}, T0, uids=uids)
+    assert states == reconcile("program:7", events, {}, T0)
+    with_uids = feeds.render_calendar("x", "program:7", events, states, uids=uids)
+    assert with_uids == feeds.render_calendar("x", "program:7", events, states)
+    with pytest.raises(ValueError, match="duplicate"):
+        feeds.event_uids("applicant", [events[0], events[0]])
+
+
 def test_render_refuses_missing_or_stale_state() -> None:
     ev = FeedEvent(key="k", summary="S", day=date(2026, 1, 5))
     with pytest.raises(ValueError, match="no published state"):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from urllib.parse import quote
 
 from gradtrack.timeutil import as_utc
@@ -94,6 +95,11 @@ class FeedEvent:
         if not isinstance(self.categories, tuple):
             raise ValueError(f"feed event {self.key!r}: categories must be a tuple")
 
+    @cached_property
+    def digest(self) -> str:
+        """:func:`content_hash` of this event, computed once (reconcile and render share it)."""
+        return content_hash(self)
+
 
 @dataclass(frozen=True)
 class PublishedState:
@@ -114,6 +120,20 @@ def event_uid(namespace: str, key: str) -> str:
     return f"{digest[:32]}@{UID_DOMAIN}"
 
 
+def event_uids(namespace: str, events: Sequence[FeedEvent]) -> dict[str, str]:
+    """``key → UID`` for ``events``, each UID computed once; a duplicate key raises.
+
+    :func:`reconcile` and :func:`render_calendar` take the result (``uids=``) so that a
+    caller going through both hashes every key only once.
+    """
+    uids: dict[str, str] = {}
+    for ev in events:
+        if ev.key in uids:
+            raise ValueError(f"duplicate feed event key {ev.key!r} in {namespace!r}")
+        uids[ev.key] = event_uid(namespace, ev.key)
+    return uids
+
+
 def content_hash(ev: FeedEvent) -> str:
     """A hash of the event's visible content; a change of it bumps SEQUENCE."""
     when = ev.day.isoformat() if ev.day is not None else _utc_stamp(_instant(ev))
@@ -130,6 +150,8 @@ def reconcile(
     events: Sequence[FeedEvent],
     previous: Mapping[str, PublishedState],
     now: datetime,
+    *,
+    uids: Mapping[str, str] | None = None,
 ) -> dict[str, PublishedState]:
     """The published state for ``events``, keyed by UID (SPEC §11.7).
 
@@ -137,16 +159,19 @@ def reconcile(
     same object, so the caller can skip the write).  A changed one gets SEQUENCE + 1 and the
     later of its previous change time and ``now``, so a stamp never goes backwards.  UIDs of
     ``previous`` that are not among ``events`` are left out: the caller deletes them.
+    ``uids`` is :func:`event_uids` of the same namespace and events, when the caller has it.
     """
     if now.utcoffset() is None:
         raise ValueError("reconcile needs an aware 'now'")
+    if uids is None:
+        uids = event_uids(namespace, events)
     stamp = now.astimezone(UTC).replace(microsecond=0)
     result: dict[str, PublishedState] = {}
     for ev in events:
-        uid = event_uid(namespace, ev.key)
+        uid = uids[ev.key]
         if uid in result:
             raise ValueError(f"duplicate feed event key {ev.key!r} in {namespace!r}")
-        digest = content_hash(ev)
+        digest = ev.digest
         prev = previous.get(uid)
         if prev is None:
             result[uid] = PublishedState(digest, 0, stamp)
@@ -168,12 +193,14 @@ def render_calendar(
     description: str = "",
     refresh: timedelta = timedelta(hours=12),
     alarms: bool = False,
+    uids: Mapping[str, str] | None = None,
 ) -> bytes:
     """Serialize one feed: UTF-8, CRLF, folded at 75 octets, byte-identical for equal input.
 
     ``states`` must be the result of :func:`reconcile` for the same events (a missing or stale
     state raises ``ValueError``: rendering it would publish new content under an old
-    SEQUENCE).  Events are ordered by start, then key.
+    SEQUENCE).  Events are ordered by start, then key.  ``uids`` is :func:`event_uids` of
+    the same namespace and events, when the caller has it.
     """
     refresh_value = _duration(refresh)
     label = _label(name)
@@ -206,11 +233,11 @@ def render_calendar(
         if key in seen:
             raise ValueError(f"duplicate feed event key {key!r} in {namespace!r}")
         seen.add(key)
-        uid = event_uid(namespace, key)
+        uid = uids[key] if uids is not None else event_uid(namespace, key)
         state = states.get(uid)
         if state is None:
             raise ValueError(f"no published state for feed event {key!r} in {namespace!r}")
-        if state.content_hash != content_hash(ev):
+        if state.content_hash != ev.digest:
             raise ValueError(f"stale published state for feed event {key!r} in {namespace!r}")
         for line in _event_lines(uid, ev, state, alarms):
             out += _fold(line)
