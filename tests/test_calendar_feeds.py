@@ -520,3 +520,98 @@ def test_feed_uids_are_opaque(store: Run) -> None:
     data = export(store)
     uids = re.findall(rb"UID:(\S+)\r\n", data)
     assert uids and all(re.fullmatch(rb"[0-9a-f]{32}@gradtrack", u) for u in uids)
+
+
+# -- rendered feeds: the fast path of an unchanged store --------------------------------------
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Namespaces whose feed content is built from the plan from now on."""
+    from gradtrack.services import calendar
+
+    built: list[str] = []
+    real = calendar.feed_content
+
+    def counting(session: Any, scope: Any) -> Any:
+        built.append(scope.namespace)
+        return real(session, scope)
+
+    monkeypatch.setattr(calendar, "feed_content", counting)
+    return built
+
+
+def test_an_unchanged_store_exports_without_building_the_feed(
+    store: Run, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import dump_database
+
+    first = export(store)
+    built = count_builds(monkeypatch)
+    before = dump_database(migrated_url)
+    out = tmp_path / "feed.ics"
+    # Stdout and a file, another day and another clock: the stored bytes, nothing built.
+    assert export(store, now=LATER_NOW, today="2027-01-01") == first
+    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert out.read_bytes() == first
+    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"unchanged {out}\n"
+    # A file that no longer holds the feed is rewritten, still from the stored bytes.
+    out.write_bytes(first.replace(b"SUMMARY:", b"SUMMARY:x"))
+    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert out.read_bytes() == first
+    assert built == []
+    assert dump_database(migrated_url) == before
+
+    # Alarms are a variant of their own: built once, then stored too.
+    alarms = export(store, "--alarms")
+    assert b"BEGIN:VALARM" in alarms and b"BEGIN:VALARM" not in first
+    assert built == ["applicant"]
+    assert export(store, "--alarms", now=LATER_NOW) == alarms
+    assert ok(store("calendar", "export", "--alarms", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert out.read_bytes() == alarms
+    assert export(store) == first
+    assert built == ["applicant"]
+
+    # Any write moves the data version: the next export builds again (and finds no change).
+    ok(store("settings", "set", "base-url", "https://cal.example.org"))
+    assert export(store, now=LATER_NOW) == first
+    assert built == ["applicant", "applicant"]
+    assert export(store) == first
+    assert built == ["applicant", "applicant"]
+
+
+def test_each_feed_is_stored_on_its_own(store: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    program = export(store, "--program", "eth")
+    recommender = export(store, "--recommender", "ada")
+    applicant = export(store)
+    built = count_builds(monkeypatch)
+    assert export(store, "--program", "eth") == program
+    assert export(store, "--recommender", "ada") == recommender
+    assert export(store) == applicant
+    assert export(store, "--program", "mit") != program
+    assert built == ["program:3"]
+
+
+def test_a_new_renderer_renders_again(
+    store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes rendered by another gradtrack (or for another system zone) are not reused."""
+    from sqlalchemy import func, select
+
+    from gradtrack.models import PublishedEvent, RenderedFeed
+    from gradtrack.services import calendar
+
+    first = export(store)
+    built = count_builds(monkeypatch)
+    monkeypatch.setattr(calendar, "FEED_FORMAT", calendar.FEED_FORMAT + 1)
+    assert export(store, now=LATER_NOW) == first
+    assert export(store) == first
+    assert built == ["applicant"]
+    app = store_app(migrated_url)
+    with app.read() as session:
+        renderer = session.scalar(select(RenderedFeed.renderer))
+        assert renderer is not None
+        assert f"feed format {calendar.FEED_FORMAT};" in renderer
+        assert session.scalar(select(func.count()).select_from(RenderedFeed)) == 1
+        changed = session.scalar(select(func.max(PublishedEvent.changed_at)))
+    app.close()
+    assert changed is not None and changed.isoformat() == PINNED_NOW  # no event re-stamped

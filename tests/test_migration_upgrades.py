@@ -72,6 +72,16 @@ FILL = {
         "INSERT INTO feed_states (namespace, body_hash, last_modified, created_at, updated_at)"
         f" VALUES ('applicant', '{'1' * 64}', {T}, {T}, {T})",
     ],
+    "0004": [
+        *FILL_0001,
+        "UPDATE rules SET offsets = '30d' WHERE key = 'letters.ask'",
+        "INSERT INTO feed_states (namespace, body_hash, last_modified, created_at, updated_at)"
+        f" VALUES ('applicant', '{'1' * 64}', {T}, {T}, {T})",
+        # zlib.compress(b"BEGIN:VCALENDAR\r\n"); a renderer no gradtrack version is named.
+        "INSERT INTO rendered_feeds (namespace, variant, data_version, renderer, body_hash, body,"
+        f" created_at, updated_at) VALUES ('applicant', '', 7, 'test', '{'1' * 64}',"
+        f" X'789c737275f7f4b30a7376f471f573710ce2e5020029ba0447', {T}, {T})",
+    ],
 }
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="plain SQL written for SQLite")

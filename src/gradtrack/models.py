@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -346,3 +347,23 @@ class FeedState(Timestamped, Base):
     namespace: Mapped[str] = mapped_column(String(60), primary_key=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     last_modified: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RenderedFeed(Timestamped, Base):
+    """The bytes of one feed variant as last rendered, and what they were rendered from.
+
+    A cache, not published state: ``body`` (zlib-compressed) is the feed for ``namespace``
+    with ``variant`` options (``""`` or ``"alarms"``) at data version ``data_version``, by
+    the renderer ``renderer`` names (gradtrack's version, the feed format, the applicant's
+    zone).  While all of them still hold, an export or a served request returns these bytes
+    without building the plan (docs/calendar.md).
+    """
+
+    __tablename__ = "rendered_feeds"
+
+    namespace: Mapped[str] = mapped_column(String(60), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(20), primary_key=True)
+    data_version: Mapped[int] = mapped_column(Integer())
+    renderer: Mapped[str] = mapped_column(String(200))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary())

@@ -76,11 +76,11 @@ def calendar_export(
 
     with app.read() as session:
         scope = service.resolve_scope(session, program_ref, recommender_ref)
-    body = service.publish(app, scope, alarms=alarms).body
     if output is None or output == "-":
+        body = service.publish(app, scope, alarms=alarms).body
         click.echo(body, nl=False)  # bytes go to the binary stream untouched
         return
-    changed = service.write_feed(Path(output), body)
+    changed = service.export_file(app, scope, Path(output), alarms=alarms)
     click.echo(f"wrote {output}" if changed else f"unchanged {output}", err=True)
 
 
