@@ -1,25 +1,26 @@
 """``program import`` / ``program export``: CSV records (gradtrack.csvio) ↔ the store (SPEC §7).
 
 Parsing happens before the write transaction; :func:`import_programs` then writes new programs
-with bulk INSERTs (one statement per table, not one per row) and updates existing ones in
-place (``--update``), so identities — and with them milestones and feed events — are kept.
+with bulk INSERTs (one ``executemany`` per table, not one statement per row; the new ids are
+read back by their unique keys) and updates existing ones in place (``--update``), so
+identities — and with them milestones and feed events — are kept.
 Any problem rejects the whole file: nothing is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import planner, timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord
 from gradtrack.errors import ImportProblems
-from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
+from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services.programs import (
     IntakeFields,
     ProgramFields,
@@ -76,26 +77,48 @@ def _intake_values(rec: IntakeRecord) -> dict[str, Any]:
     }
 
 
+# Bound parameters per ``IN (...)`` when reading rows back: far below SQLite's limit (32,766;
+# 999 before 3.32) and PostgreSQL's (65,535).
+CHUNK = 500
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _table(model: type[Base]) -> Table:
+    """The model's Core table: inserting into it is a plain ``executemany`` (no ORM bulk
+    machinery, no RETURNING)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def check_against_store(
-    session: Session, records: Sequence[ProgramRecord], *, update_existing: bool
+    session: Session,
+    records: Sequence[ProgramRecord],
+    *,
+    update_existing: bool,
+    slugs: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """Slug → id of the stored programs the file names; duplicates are problems without
-    ``--update``."""
-    slugs = {program_slug(r.institution, r.program, r.degree): r for r in records}
+    ``--update``.  ``slugs``, when given, are the records' slugs in the same order."""
+    if slugs is None:
+        slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
+    by_slug = dict(zip(slugs, records, strict=True))
     existing: dict[str, int] = {}
-    wanted = list(slugs)
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
+    for chunk in _chunks(list(by_slug)):
         for pid, slug in session.execute(
             select(Program.id, Program.slug).where(Program.slug.in_(chunk))
         ):
             existing[slug] = pid
     if existing and not update_existing:
         problems = []
-        for slug in sorted(existing, key=lambda s: slugs[s].intakes[0].row):
-            row = slugs[slug].intakes[0].row
+        for slug in sorted(existing, key=lambda s: by_slug[s].intakes[0].row):
+            row = by_slug[slug].intakes[0].row
             problems.append(
-                f"row {row}, column program: got {slugs[slug].program!r}, expected a program "
+                f"row {row}, column program: got {by_slug[slug].program!r}, expected a program "
                 f"not already stored ({slug!r} exists; use --update to change it)"
             )
         raise ImportProblems(problems)
@@ -111,110 +134,137 @@ def import_programs(
     progress: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Write ``records`` (already parsed and validated) in the caller's transaction."""
-    existing = check_against_store(session, records, update_existing=update_existing)
+    slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
+    existing = check_against_store(session, records, update_existing=update_existing, slugs=slugs)
     summary = ImportSummary()
-    fresh = [r for r in records if program_slug(r.institution, r.program, r.degree) not in existing]
+    fresh = [(slug, rec) for slug, rec in zip(slugs, records, strict=True) if slug not in existing]
     if fresh:
         _insert_fresh(session, fresh, now, summary, progress)
-    for rec in records:
-        slug = program_slug(rec.institution, rec.program, rec.degree)
-        if slug in existing:
-            _update_one(session, existing[slug], rec, now, summary)
+    updates = [
+        (existing[slug], rec) for slug, rec in zip(slugs, records, strict=True) if slug in existing
+    ]
+    if updates:
+        stored = _load_programs(session, [pid for pid, _ in updates])
+        untargeted = {
+            pid for pid, rec in updates if not _update_one(session, stored[pid], rec, now, summary)
+        }
+        if untargeted:
+            # The default target of each (SPEC §11.1) depends only on that program: one
+            # planning pass for all of them, as for new programs.
+            _store_targets(session, untargeted, {}, now)
     return summary
+
+
+def _load_programs(session: Session, ids: Sequence[int]) -> dict[int, Program]:
+    """The programs to update, with what ``_update_one`` touches, in a few queries (the dict
+    holds them, so the session's identity map keeps them: no lazy load per program)."""
+    found: dict[int, Program] = {}
+    for chunk in _chunks(ids):
+        for program in session.scalars(
+            select(Program)
+            .where(Program.id.in_(chunk))
+            .options(
+                selectinload(Program.intakes).selectinload(Intake.extra_deadlines),
+                selectinload(Program.status_changes),
+            )
+        ):
+            found[program.id] = program
+    return found
 
 
 def _insert_fresh(
     session: Session,
-    fresh: Sequence[ProgramRecord],
+    fresh: Sequence[tuple[str, ProgramRecord]],
     now: datetime,
     summary: ImportSummary,
     progress: Callable[[str], None] | None,
 ) -> None:
+    """New programs with their status changes, intakes, extra deadlines and targets.
+
+    Each table is one ``executemany`` without RETURNING (on SQLite, RETURNING in parameter
+    order means one INSERT per row); the new ids are then read back by unique keys — programs
+    by slug, intakes by (program, term) — a few hundred per SELECT.  Everything stays in the
+    caller's transaction.
+    """
+    stamps = {"created_at": now, "updated_at": now}
     if progress:
         progress(f"writing {len(fresh)} programs")
     rows = []
-    for rec in fresh:
+    for slug, rec in fresh:
         values = _program_values(rec)
-        values["slug"] = program_slug(rec.institution, rec.program, rec.degree)
         values.update(
+            slug=slug,
             status=rec.status,
             offer_funded=rec.offer_funded,
             offer_reply_by=rec.offer_reply_by,
             fee_paid=False,
             writing_sample=False,
-            created_at=now,
-            updated_at=now,
+            **stamps,
         )
         rows.append(values)
-    ids = {
-        slug: pid
-        for pid, slug in session.execute(
-            insert(Program).returning(Program.id, Program.slug, sort_by_parameter_order=True),
-            rows,
+    conn = session.connection()
+    conn.execute(insert(_table(Program)), rows)
+    slugs = [slug for slug, _ in fresh]
+    ids: dict[str, int] = {}
+    for chunk in _chunks(slugs):
+        ids.update(
+            (slug, pid)
+            for pid, slug in conn.execute(
+                select(Program.id, Program.slug).where(Program.slug.in_(chunk))
+            )
         )
-    }
-    session.execute(
-        insert(StatusChange),
-        [
-            {
-                "program_id": ids[r["slug"]],
-                "status": "researching",
-                "changed_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in rows
-        ]
-        + [
-            {
-                "program_id": ids[r["slug"]],
-                "status": r["status"],
-                "changed_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in rows
-            if r["status"] != "researching"
-        ],
-    )
+    changes = []
+    for slug, rec in fresh:
+        # As `program add` then `program mark`: researching first, then the file's status.
+        for status in (
+            ("researching",) if rec.status == "researching" else ("researching", rec.status)
+        ):
+            changes.append({"program_id": ids[slug], "status": status, "changed_at": now, **stamps})
+    conn.execute(insert(_table(StatusChange)), changes)
+
     if progress:
-        progress(f"writing {sum(len(r.intakes) for r in fresh)} intakes")
+        progress(f"writing {sum(len(rec.intakes) for _, rec in fresh)} intakes")
     intake_rows = []
-    owners: list[tuple[ProgramRecord, IntakeRecord]] = []
-    for rec, row in zip(fresh, rows, strict=True):
+    for slug, rec in fresh:
         for irec in rec.intakes:
             values = _intake_values(irec)
-            values.update(program_id=ids[row["slug"]], created_at=now, updated_at=now)
+            values.update(program_id=ids[slug], **stamps)
             intake_rows.append(values)
-            owners.append((rec, irec))
-    intake_ids = [
-        iid
-        for (iid,) in session.execute(
-            insert(Intake).returning(Intake.id, sort_by_parameter_order=True), intake_rows
+    conn.execute(insert(_table(Intake)), intake_rows)
+    intake_ids: dict[tuple[int, str], int] = {}
+    for chunk in _chunks([ids[slug] for slug in slugs]):
+        intake_ids.update(
+            ((pid, term), iid)
+            for iid, pid, term in conn.execute(
+                select(Intake.id, Intake.program_id, Intake.term).where(
+                    Intake.program_id.in_(chunk)
+                )
+            )
         )
-    ]
     extras = []
     targets: dict[int, int] = {}
-    for iid, values, (_, irec) in zip(intake_ids, intake_rows, owners, strict=True):
-        for kind, attr in EXTRA_KINDS:
-            local = getattr(irec, attr)
-            if local is not None:
-                extras.append(
-                    {
-                        "intake_id": iid,
-                        "kind": kind,
-                        "local": local,
-                        "at_utc": timeutil.local_to_utc(local, irec.zone),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-        if irec.target:
-            targets[values["program_id"]] = iid
+    for slug, rec in fresh:
+        pid = ids[slug]
+        for irec in rec.intakes:
+            iid = intake_ids[pid, irec.term]
+            for kind, attr in EXTRA_KINDS:
+                local = getattr(irec, attr)
+                if local is not None:
+                    extras.append(
+                        {
+                            "intake_id": iid,
+                            "kind": kind,
+                            "local": local,
+                            "at_utc": timeutil.local_to_utc(local, irec.zone),
+                            **stamps,
+                        }
+                    )
+            if irec.target:
+                targets[pid] = iid
     if extras:
-        session.execute(insert(ExtraDeadline), extras)
+        conn.execute(insert(_table(ExtraDeadline)), extras)
     _store_targets(session, set(ids.values()), targets, now)
-    summary.added.extend(r["slug"] for r in rows)
+    summary.added.extend(slugs)
     summary.intakes_added += len(intake_rows)
 
 
@@ -231,17 +281,19 @@ def _store_targets(
             if choice.intake_id is not None:
                 chosen[choice.program_id] = choice.intake_id
     if chosen:
-        session.execute(
-            update(Program),
-            [{"id": pid, "target_intake_id": iid} for pid, iid in sorted(chosen.items())],
+        programs = _table(Program)
+        session.connection().execute(
+            update(programs)
+            .where(programs.c.id == bindparam("pid"))
+            .values(target_intake_id=bindparam("iid")),
+            [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
         )
 
 
 def _update_one(
-    session: Session, pid: int, rec: ProgramRecord, now: datetime, summary: ImportSummary
-) -> None:
-    program = session.get(Program, pid)
-    assert program is not None
+    session: Session, program: Program, rec: ProgramRecord, now: datetime, summary: ImportSummary
+) -> bool:
+    """Update one stored program in place; whether it has a target intake afterwards."""
     edit_program(session, program, ProgramFields(**_program_values(rec)))
     if rec.status != program.status:
         mark_program(session, program, rec.status, now)
@@ -277,11 +329,8 @@ def _update_one(
         if irec.target:
             program.target_intake_id = stored.id
     session.flush()
-    if program.target_intake_id is None:
-        from gradtrack.services.planning import assign_default_target
-
-        assign_default_target(session, program, now)
     summary.updated.append(program.slug)
+    return program.target_intake_id is not None
 
 
 # -- export ----------------------------------------------------------------------------------
