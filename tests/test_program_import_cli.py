@@ -172,3 +172,20 @@ def test_arbitrary_bytes_never_half_import(stocked: Run, migrated_url: str, data
     if result.exit_code == 1:
         assert all(line.startswith("Error: ") for line in result.stderr.splitlines())
         assert dump_database(migrated_url) == before
+
+
+def test_two_spellings_of_one_slug_are_reported(gt: Run, migrated_url: str) -> None:
+    before = dump_database(migrated_url)
+    row = "{},phd,CS,fixed,Fall,12-01,America/New_York,,75,USD,3,optional,,https://mit.edu,"
+    data = (
+        HEADER + "\n" + "MIT,EECS," + row.format("")[1:] + "https://mit.edu/a,\n"
+        "MIT,EECS!," + row.format("")[1:] + "https://mit.edu/a,\n"
+    )
+    result = gt("program", "import", "-", today=TODAY, input=data)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: row 3, column program: got 'EECS!', expected a name that differs from row 2's "
+        "(both are 'mit-eecs-phd')\n"
+        "Error: -: 1 problem; nothing was imported\n"
+    )
+    assert dump_database(migrated_url) == before

@@ -106,7 +106,17 @@ def check_against_store(
     ``--update``.  ``slugs``, when given, are the records' slugs in the same order."""
     if slugs is None:
         slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
-    by_slug = dict(zip(slugs, records, strict=True))
+    by_slug: dict[str, ProgramRecord] = {}
+    clashes = []
+    for slug, rec in zip(slugs, records, strict=True):
+        first = by_slug.setdefault(slug, rec)
+        if first is not rec:  # different spellings that name the same program
+            clashes.append(
+                f"row {rec.intakes[0].row}, column program: got {rec.program!r}, expected a "
+                f"name that differs from row {first.intakes[0].row}'s (both are {slug!r})"
+            )
+    if clashes:
+        raise ImportProblems(clashes)
     existing: dict[str, int] = {}
     for chunk in _chunks(list(by_slug)):
         for pid, slug in session.execute(
