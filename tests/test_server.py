@@ -1,8 +1,7 @@
 """The subscription server over real HTTP (gradtrack.server, SPEC §6.3).
 
-The server (wsgiref, a thread per connection) runs in a child process on an ephemeral port
-of 127.0.0.1, with a dict-backed lookup; the tests talk to it with http.client, one connection
-per request.
+A waitress server runs in a child process on an ephemeral port of 127.0.0.1, with a
+dict-backed lookup; the tests talk to it with http.client, one connection per request.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ GOLDEN = Path(__file__).parent / "golden" / "applicant.ics"
 TOKEN = "tok_" + "A1b2-C3d4_" * 4  # 44 characters, a valid shape
 OTHER = "tok_" + "Z9y8-X7w6_" * 4  # valid shape, never issued
 FAILING = "fail" + "x" * 36  # the lookup raises for this one
-BIG = "big_" + "b" * 36  # a body of BIG_COPIES times the golden feed
+BIG = "big_" + "b" * 36  # a body of BIG_COPIES times the golden feed (about 8 MiB)
 BIG_COPIES = 3900
 LAST_MODIFIED = datetime(2026, 10, 5, 17, 0, 12, tzinfo=UTC)
 
@@ -53,7 +52,7 @@ def lookup(token):
         raise RuntimeError("database unavailable")
     return feeds.get(digest)
 
-server = make_server(make_app(lookup), host="127.0.0.1", port=0, threads=8, request_timeout=1.5)
+server = make_server(make_app(lookup), host="127.0.0.1", port=0, threads=8)
 print(server.effective_port, flush=True)
 server.run()
 """
@@ -160,8 +159,6 @@ def test_conditional_get_not_modified(server: Server, headers: dict[str, str]) -
         assert reply.body == b""
         assert reply.headers["etag"] == etag_for(GOLDEN.read_bytes())
         assert reply.headers["last-modified"] == "Mon, 05 Oct 2026 17:00:12 GMT"
-        # Only the 200's length may be sent with a 304 (RFC 9110 §8.6), never 0.
-        assert reply.headers["content-length"] == str(GOLDEN.stat().st_size)
 
 
 @pytest.mark.parametrize(
@@ -202,8 +199,7 @@ NOT_FOUND_PATHS = [
 
 
 def test_equivalent_spellings_of_a_feed_url(server: Server) -> None:
-    # "//feeds/..." is read as "/feeds/..." (as waitress did): the same feed, still behind
-    # its token.
+    # waitress turns "//feeds/..." into "/feeds/...": the same feed, still behind its token.
     assert server.request("GET", f"//feeds/{TOKEN}.ics").status == 200
     assert server.request("GET", f"//feeds/{OTHER}.ics").status == 404
     # Percent-encoded unreserved characters are the same URL (RFC 3986 §6.2.2.2).
@@ -241,55 +237,36 @@ def test_lookup_failure_is_500_without_details(server: Server) -> None:
     assert reply.body == b"Internal server error\n"
 
 
-def test_server_header_names_only_gradtrack(server: Server) -> None:
+def test_server_header_does_not_name_waitress(server: Server) -> None:
     for path in ("/", FEED):
         assert server.request("GET", path).headers["server"] == "gradtrack"
-    # Also on the errors the HTTP layer answers itself (here: a header line over 64 KiB).
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70_000 + b"\r\n\r\n")
-        reply = _read_all(sock)
-    assert reply.startswith(b"HTTP/1.0 431 ")
-    assert b"\r\nServer: gradtrack\r\n" in reply
-    assert b"Python" not in reply
 
 
-def _read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
+def test_a_large_feed_arrives_whole(server: Server) -> None:
+    """A large body is streamed from a file wrapper: every byte arrives, also to concurrent
+    clients and to one that reads slowly."""
+    body = GOLDEN.read_bytes() * BIG_COPIES
 
+    def fetch(pause: float) -> bytes:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(f"GET /feeds/{BIG}.ics HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+                if pause:
+                    time.sleep(pause)
+                if sum(map(len, chunks)) >= len(body) and b"".join(chunks).endswith(body):
+                    break
+            return b"".join(chunks)
 
-def test_a_silent_client_is_dropped_and_blocks_no_one(server: Server) -> None:
-    """The request timeout (1.5 s here) closes a connection that sends nothing, while every
-    other client is served meanwhile."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
-        idle.sendall(b"GET /feeds/")  # and then nothing
-        started = time.monotonic()
-        for _ in range(3):
-            assert server.request("GET", FEED).status == 200
-        assert idle.recv(65536) == b""  # closed by the server, nothing sent
-        waited = time.monotonic() - started
-    assert 0.5 < waited < 8
-
-
-def test_a_slow_reader_gets_the_whole_feed(server: Server) -> None:
-    """The timeout bounds each chunk written, not the whole response: a client that reads
-    slowly but steadily for longer than the timeout still gets everything."""
-    body = GOLDEN.read_bytes() * BIG_COPIES  # about 8 MiB: 8 chunks of 1 MiB
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        sock.sendall(f"GET /feeds/{BIG}.ics HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        chunks = []
-        started = time.monotonic()
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-            time.sleep(0.02)  # at most ~3 MB/s: the whole body takes longer than the timeout
-        took = time.monotonic() - started
-    reply = b"".join(chunks)
-    assert reply.startswith(b"HTTP/1.0 200 ")
-    assert reply.endswith(body) and len(reply) < len(body) + 1000
-    assert took > 1.5
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replies = list(pool.map(fetch, [0.01, 0, 0, 0]))
+    for reply in replies:
+        head, _, rest = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert f"Content-Length: {len(body)}".encode() in head
+        assert rest == body
 
 
 @pytest.mark.slow

@@ -862,22 +862,37 @@ class FeedLookup:
     """``token → FeedBody`` for ``calendar serve``.
 
     The presented token is hashed and the hash looked up (then compared in constant time); a
-    revoked or unknown token gives ``None`` (the server's one 404).  Feeds are cached by
-    namespace and data version, so while the store is unchanged a request costs one small
-    read; after a change the first request publishes (the same path as an export), and
-    requests arriving meanwhile wait for it rather than build the same feed again.
+    revoked or unknown token gives ``None`` (the server's one 404).  Answers are kept per
+    token hash and data version: every write transaction bumps the data version (revoking a
+    subscription or deleting its subject included), so while it is unchanged a known token's
+    feed is still its feed, and a request costs one one-row query.  After a change the first
+    request looks the subscription up again and publishes (the same path as an export);
+    requests arriving meanwhile wait for it rather than build the same feed again.  Only
+    valid tokens are kept, so probing with made-up ones fills nothing.
     """
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._cache: dict[str, tuple[int, FeedBody]] = {}
+        self._cache: dict[str, tuple[int, FeedBody]] = {}  # by namespace
+        self._tokens: dict[str, tuple[int, FeedBody]] = {}  # by token hash
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
 
+    def _data_version(self) -> int:
+        """The data version, with one query on a pooled connection (no ORM session)."""
+        self.app.ensure_schema(write=False)
+        with self.app.engine.connect() as conn:
+            return conn.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
     def __call__(self, token: str) -> FeedBody | None:
-        from gradtrack.server import FeedBody, hash_token, tokens_equal
+        from gradtrack.server import hash_token, tokens_equal
 
         digest = hash_token(token)
+        version = self._data_version()
+        with self._lock:
+            known = self._tokens.get(digest)
+        if known is not None and known[0] == version:
+            return known[1]
         with self.app.read() as session:
             row = session.execute(
                 select(
@@ -890,7 +905,15 @@ class FeedLookup:
             version = data_version(session)
         if row is None or row.revoked_at is not None or not tokens_equal(row.token_hash, digest):
             return None
-        scope = scope_of(row.program_id, row.recommender_id)
+        feed = self._feed(scope_of(row.program_id, row.recommender_id), version)
+        if feed is not None:
+            with self._lock:
+                self._tokens[digest] = (version, feed)
+        return feed
+
+    def _feed(self, scope: FeedScope, version: int) -> FeedBody | None:
+        from gradtrack.server import FeedBody
+
         with self._lock:
             cached = self._cache.get(scope.namespace)
         if cached is not None and cached[0] == version:
