@@ -46,7 +46,7 @@ from gradtrack.models import (
     utcnow,
 )
 from gradtrack.rules import DAYS, Offset
-from gradtrack.services import planning
+from gradtrack.services import planning, refs
 from gradtrack.services.meta import data_version
 from gradtrack.services.settings import load_settings
 from gradtrack.timeutil import AOE, as_utc, format_local, local_date
@@ -844,8 +844,7 @@ def list_subscriptions(session: Session) -> list[SubscriptionView]:
 
 def revoke(session: Session, ref: str, now: datetime) -> Subscription:
     """End a subscription (``3`` or ``s3``); its URL answers 404 from now on."""
-    m = re.fullmatch(r"[sS]?([0-9]{1,9})", ref.strip())
-    sub = session.get(Subscription, int(m[1])) if m else None
+    sub = refs.by_id(session, Subscription, ref, "s")
     if sub is None:
         raise NotFound(f"no subscription {ref!r} (see `gradtrack calendar subscriptions`)")
     if sub.revoked_at is not None:

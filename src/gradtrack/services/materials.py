@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gradtrack.errors import InvalidValue, NotFound
 from gradtrack.models import Material, Program
+from gradtrack.services import refs
 from gradtrack.vocab import MATERIAL_KINDS, MATERIAL_STATUSES
 
 DEFAULT_NAMES = {
@@ -44,8 +44,7 @@ def check_status(status: str) -> str:
 
 
 def find_material(session: Session, ref: str) -> Material:
-    m = re.fullmatch(r"[mM]?(\d{1,9})", ref.strip())
-    found = session.get(Material, int(m[1])) if m else None
+    found = refs.by_id(session, Material, ref, "m")
     if found is None:
         raise NotFound(f"no material {ref!r} (see `gradtrack material list`)")
     return found

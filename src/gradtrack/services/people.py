@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
 from gradtrack.models import LetterRequest, Program, Recommender
+from gradtrack.services import refs
 from gradtrack.vocab import LETTER_STATUSES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -23,29 +24,18 @@ def lookup_name(name: str) -> str:
 
 def find_recommender(session: Session, ref: str) -> Recommender:
     """A recommender by id (``3`` / ``r3``), exact name, or a unique part of the name."""
-    m = re.fullmatch(r"[rR]?(\d{1,9})", ref.strip())
-    if m:
-        found = session.get(Recommender, int(m[1]))
-        if found is not None:
-            return found
-    wanted = lookup_name(ref)
-    exact = session.scalar(select(Recommender).where(Recommender.lookup_name == wanted))
-    if exact is not None:
-        return exact
-    matches = list(
-        session.scalars(
-            select(Recommender)
-            .where(Recommender.lookup_name.contains(wanted))
-            .order_by(Recommender.lookup_name)
-            .limit(6)
-        )
+    found = refs.by_id(session, Recommender, ref, "r")
+    if found is not None:
+        return found
+    return refs.by_name(
+        session,
+        Recommender,
+        Recommender.lookup_name,
+        lookup_name(ref),
+        ref=ref,
+        noun="recommender",
+        shown=lambda r: r.name,
     )
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise NotFound(f"no recommender matches {ref!r} (see `gradtrack recommender list`)")
-    names = ", ".join(r.name for r in matches[:5])
-    raise NotFound(f"recommender {ref!r} is ambiguous: it matches {names}")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
 from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
+from gradtrack.services import refs
 from gradtrack.vocab import (
     DEGREES,
     EXTRA_DEADLINE_KINDS,
@@ -38,33 +39,20 @@ def program_slug(institution: str, name: str, degree: str) -> str:
     return slugify(institution, name, degree)
 
 
-def _ref_id(ref: str, prefix: str) -> int | None:
-    m = re.fullmatch(rf"{prefix}?(\d{{1,9}})", ref.strip(), flags=re.IGNORECASE)
-    return int(m[1]) if m else None
-
-
 def find_program(session: Session, ref: str) -> Program:
     """A program by id (``7`` or ``p7``), slug, or a unique part of its slug."""
-    ident = _ref_id(ref, "p")
-    if ident is not None:
-        program = session.get(Program, ident)
-        if program is not None:
-            return program
-    wanted = slugify(ref)
-    exact = session.scalar(select(Program).where(Program.slug == wanted))
-    if exact is not None:
-        return exact
-    matches = list(
-        session.scalars(
-            select(Program).where(Program.slug.contains(wanted)).order_by(Program.slug).limit(6)
-        )
+    found = refs.by_id(session, Program, ref, "p")
+    if found is not None:
+        return found
+    return refs.by_name(
+        session,
+        Program,
+        Program.slug,
+        slugify(ref),
+        ref=ref,
+        noun="program",
+        shown=lambda p: p.slug,
     )
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise NotFound(f"no program matches {ref!r} (see `gradtrack program list`)")
-    names = ", ".join(p.slug for p in matches[:5])
-    raise NotFound(f"program {ref!r} is ambiguous: it matches {names}")
 
 
 def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
@@ -208,11 +196,9 @@ def mark_program(
 
 def find_intake(session: Session, ref: str, program: Program | None = None) -> Intake:
     """An intake by id (``34`` / ``i34``) or, within ``program``, by its term label."""
-    ident = _ref_id(ref, "i")
-    if ident is not None:
-        intake = session.get(Intake, ident)
-        if intake is not None and (program is None or intake.program_id == program.id):
-            return intake
+    intake = refs.by_id(session, Intake, ref, "i")
+    if intake is not None and (program is None or intake.program_id == program.id):
+        return intake
     if program is not None:
         intake = session.scalar(
             select(Intake).where(
