@@ -32,7 +32,8 @@ class App:
         self._db = db
         self._today = today
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
-        self._schema_checked: set[bool] = set()
+        # None: not checked yet; False: checked for reading; True: checked for writing too.
+        self._schema_checked: bool | None = None
         self._after_commit: list[Callable[[App], None]] = []
 
     def set_today(self, today: date) -> None:
@@ -67,12 +68,12 @@ class App:
 
     def ensure_schema(self, *, write: bool) -> None:
         """Check (and on SQLite, migrate) once per command; never for ``--help``."""
-        if write in self._schema_checked or True in self._schema_checked:
+        if self._schema_checked is not None and self._schema_checked >= write:
             return
         from gradtrack.db import ensure_schema
 
         ensure_schema(self.engine, write=write)
-        self._schema_checked.add(write)
+        self._schema_checked = write
 
     @contextmanager
     def read(self) -> Iterator[Session]:

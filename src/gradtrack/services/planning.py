@@ -8,6 +8,7 @@ thin: done/undo, levelling moves, rules and the default target intake.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
@@ -53,15 +54,9 @@ def load_rules(session: Session) -> tuple[Rule, ...]:
         if row.offsets != format_offsets(default.offsets):
             rule = with_offsets(default, parse_offsets(row.offsets) if row.offsets else ())
         if not row.enabled:
-            rule = _replace(rule, enabled=False)
+            rule = replace(rule, enabled=False)
         rules.append(rule)
     return tuple(rules)
-
-
-def _replace(rule: Rule, **changes: object) -> Rule:
-    from dataclasses import replace
-
-    return replace(rule, **changes)  # type: ignore[arg-type]
 
 
 def set_rule(session: Session, key: str, offsets_text: str | None, enabled: bool | None) -> Rule:
