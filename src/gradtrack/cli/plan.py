@@ -13,7 +13,7 @@ from gradtrack.cli.options import DATE, WITHIN, output_options
 from gradtrack.cli.output import emit
 
 if TYPE_CHECKING:
-    from gradtrack.planner import Plan
+    from gradtrack.planner import Plan, PlanInput
 
 
 def milestone_doc(m: Any) -> dict[str, Any]:
@@ -106,6 +106,7 @@ def plan(
     """
     from datetime import timedelta
 
+    from gradtrack import planner
     from gradtrack.services import planning
 
     if apply_level and not level:
@@ -119,9 +120,10 @@ def plan(
             from gradtrack.services.programs import find_program
 
             only = find_program(session, program_ref).id
-        built = planning.build(session, app.now(), app.settings)
+        inp = planning.plan_input(session, app.now(), app.settings)
+    built = planner.build_plan(inp)
     if level:
-        _level(app, built, apply_level, fmt)
+        _level(app, inp, built, apply_level, fmt)
         return
     if within is not None:
         start, end = built.today, built.today + timedelta(days=within)
@@ -195,12 +197,11 @@ def _earliest(app: App, fmt: str) -> None:
     )
 
 
-def _level(app: App, built: Plan, apply_level: bool, fmt: str) -> None:
+def _level(app: App, inp: PlanInput, built: Plan, apply_level: bool, fmt: str) -> None:
+    """Preview (or store) the moves; the plan and its input were read once, by the caller."""
     from gradtrack import planner
     from gradtrack.services import planning
 
-    with app.read() as session:
-        inp = planning.plan_input(session, app.now(), app.settings)
     moves = planner.level(inp, built)
     by_id = {m.id: m for m in built.milestones}
     docs = [
