@@ -172,8 +172,11 @@ def test_one_recommender_four_programs_one_ask() -> None:
     assert ask.why == "letters.ask: 42d before deadline"
     # Packet 35d before 12-01 = Tue 10-27; one per recommender too.
     assert [m.date for m in plan.milestones if m.key == "letters.packet"] == [date(2026, 10, 27)]
-    # Reminders stay per letter: 4 letters × 3 offsets.
-    assert len([m for m in plan.milestones if m.key == "letters.remind"]) == 12
+    # Reminders only once a letter is asked: none while the letters are planned ...
+    assert [m for m in plan.milestones if m.key == "letters.remind"] == []
+    # ... and per letter once asked: 4 letters × 3 offsets.
+    _, asked = _four("asked")
+    assert len([m for m in asked.milestones if m.key == "letters.remind"]) == 12
 
 
 def test_typed_letters_deadline_is_the_anchor() -> None:
@@ -222,14 +225,29 @@ def test_shared_cv_anchored_on_earliest_ask() -> None:
     ]
 
 
-def test_shared_cv_without_letters_falls_back_to_49_days() -> None:
-    # No asks: 42d before Tue 12-01 = Tue 10-20 (virtual ask), 7d before = Tue 10-13.
+def test_shared_cv_without_letters_falls_back_to_the_deadline() -> None:
+    # No asks: cv.ready is 10d before Tue 12-01 = Sat 11-21 → Fri 11-20; latest 3d before =
+    # Sat 11-28 → Fri 11-27.
     _, plan = plan_for(
         program(3, intake(13, 3, "2026-12-01 23:59")),
         today=TODAY,
         materials=(MaterialIn(2, "cv", "CV", None, "todo"),),
     )
-    assert by_id(plan)["cv.ready:m2:2027"].date == date(2026, 10, 13)
+    cv = by_id(plan)["cv.ready:m2:2027"]
+    assert (cv.date, cv.latest, cv.status) == (date(2026, 11, 20), date(2026, 11, 27), "upcoming")
+
+
+def test_zero_letter_program_with_shared_cv_40_days_out_is_feasible() -> None:
+    # Today Tue 2026-11-01 is 40 days before Thu 12-11 (deadline 23:59 NY). No letters, so no
+    # ask: cv.ready 10d before = Tue 12-01 (upcoming), transcripts 15wd before 12-11 = Thu 11-19,
+    # submit 3d before = Mon 12-08. Nothing late, nothing missed: feasible and comfortable.
+    today = date(2026, 11, 1)
+    p = program(3, intake(13, 3, "2026-12-11 23:59"), letters_required=0)
+    inp, plan = plan_for(p, today=today, materials=(MaterialIn(2, "cv", "CV", None, "todo"),))
+    assert plan.infeasible == ()
+    assert by_id(plan)["cv.ready:m2:2027"].date == date(2026, 12, 1)
+    choice = earliest_feasible_intake(inp.programs[0], inp)
+    assert (choice.intake_id, choice.late_steps, choice.comfortable_intake_id) == (13, 0, 13)
 
 
 def test_sop_draft_no_later_than_week_before_packet() -> None:
@@ -257,18 +275,21 @@ def test_sop_draft_no_later_than_week_before_packet() -> None:
 
 
 def test_quarter_system_next_intake_named_when_target_infeasible() -> None:
-    # Today Sun 2026-11-15. Fall 2027 deadline Tue 12-01: ask 42d before = 10-20 < today, open
-    # → infeasible. Winter 2028 deadline Wed 2027-09-01: ask 07-21, all ahead → feasible.
+    # Today Fri 2026-11-20. Fall 2027 deadline Tue 12-01: ask latest 14d before = Tue 11-17 <
+    # today, open → missed → infeasible. Winter 2028 deadline Wed 2027-09-01: ask 07-21, all
+    # ahead → feasible.
     fall = intake(1, 9, "2026-12-01 23:59", kind="term", term="Fall 2027")
     winter = intake(2, 9, "2027-09-01 23:59", kind="term", term="Winter 2028")
     spring = intake(3, 9, "2027-11-01 23:59", kind="term", term="Spring 2028")
     letters = (LetterIn(1, 3, 9, "planned"),)
-    today = date(2026, 11, 15)
+    today = date(2026, 11, 20)
     targeted = program(9, fall, winter, spring, target_intake_id=1)
     inp, plan = plan_for(targeted, today=today, letters=letters)
     assert [(x.program_id, x.intake_id, x.next_feasible_intake_id) for x in plan.infeasible] == [
         (9, 1, 2)
     ]
+    assert "letters.ask:r3:2027" in plan.infeasible[0].missed
+    assert by_id(plan)["letters.ask:r3:2027"].status == "missed"
     # The stored target is still what is planned (SPEC §11.1: it changes only by command).
     assert by_id(plan)["submit:i1"].intake_ids == (1,)
     choice = earliest_feasible_intake(targeted, inp)
@@ -281,35 +302,47 @@ def test_quarter_system_next_intake_named_when_target_infeasible() -> None:
 
 def test_asked_letter_makes_late_intake_feasible() -> None:
     # Same Fall intake, but the letter is already asked and packet sent (agreed): the ask and
-    # packet are done; reminders 14d before 12-01 = Tue 11-17 ≥ today 11-15; transcripts 15wd
-    # before 12-01 = 11-10 < today and open → still infeasible until marked done.
+    # packet are done; transcripts 15wd before 12-01 = Tue 11-10 < today 11-15 → late, its
+    # latest 5wd before = Tue 11-24 ≥ today → still feasible. On Wed 11-25 it is missed →
+    # infeasible until marked done.
     fall = intake(1, 9, "2026-12-01 23:59", kind="term")
     p = program(9, fall, target_intake_id=1)
     letters = (LetterIn(1, 3, 9, "agreed"),)
     _, plan = plan_for(p, today=date(2026, 11, 15), letters=letters)
-    assert len(plan.infeasible) == 1
+    assert plan.infeasible == ()
+    t = by_id(plan)["transcripts.request:i1"]
+    assert (t.status, t.rule_date, t.latest, t.date) == (
+        "late",
+        date(2026, 11, 10),
+        date(2026, 11, 24),
+        date(2026, 11, 15),
+    )
+    _, plan = plan_for(p, today=date(2026, 11, 25), letters=letters)
+    assert [x.missed for x in plan.infeasible] == [("transcripts.request:i1",)]
     _, plan = plan_for(
-        p, today=date(2026, 11, 15), letters=letters, done=frozenset({"transcripts.request:i1"})
+        p, today=date(2026, 11, 25), letters=letters, done=frozenset({"transcripts.request:i1"})
     )
     assert plan.infeasible == ()
 
 
 def test_rolling_earliest_completion() -> None:
     # Today Tue 2026-09-01; rolling, no priority/closing/target date; one letter → the longest
-    # lead is letters.ask 42d: completion 09-01 + 42d = Tue 2026-10-13 (ask falls on 09-01).
+    # *latest* lead is letters.ask 14d: completion 09-01 + 14d = Tue 2026-09-15 (the ask's
+    # latest date falls on 09-01; its ideal 42d before 09-15 = 08-04 has passed: late, due now).
     r = IntakeIn(5, 6, "Fall 2027", "rolling", None, NY)
     inp, plan = plan_for(program(6, r), today=TODAY, letters=(LetterIn(1, 3, 6, "planned"),))
     choice = earliest_feasible_intake(inp.programs[0], inp)
     assert (choice.intake_id, choice.feasible, choice.earliest_completion) == (
         5,
         True,
-        date(2026, 10, 13),
+        date(2026, 9, 15),
     )
     ms = by_id(plan)
-    assert ms["letters.ask:r3:2027"].date == TODAY
-    # submit 3d before Tue 10-13 = Sat 10-10 → Fri 10-09.
-    assert ms["submit:i5"].date == date(2026, 10, 9)
-    assert ms["submit:i5"].anchor == "earliest completion 2026-10-13 (Fall 2027, P6)"
+    ask = ms["letters.ask:r3:2027"]
+    assert (ask.date, ask.status, ask.latest) == (TODAY, "late", TODAY)
+    # submit 3d before Tue 09-15 = Sat 09-12 → Fri 09-11.
+    assert ms["submit:i5"].date == date(2026, 9, 11)
+    assert ms["submit:i5"].anchor == "earliest completion 2026-09-15 (Fall 2027, P6)"
 
 
 def test_rolling_completion_not_before_opening() -> None:
@@ -371,13 +404,20 @@ def test_level_cannot_move_before_today() -> None:
 def test_stored_move_out_of_range_is_ignored() -> None:
     p = program(1, intake(1, 1, "2026-12-15 23:59"))
     materials = (MaterialIn(5, "sop", "SOP", 1, "todo"),)
-    # sop.final rule date Fri 12-04; a move to 12-10 (later) or 08-01 (before today) is ignored,
-    # and moves never touch submit.
-    moves = {"sop.final:m5": date(2026, 12, 10), "submit:i1": date(2026, 12, 1)}
+    # sop.final rule date Fri 12-04, latest 1d before 12-15 = Mon 12-14; a move to 12-15
+    # (past its latest date) or 08-01 (before today) is ignored, and a levelling move (earlier)
+    # never touches submit.
+    moves = {"sop.final:m5": date(2026, 12, 15), "submit:i1": date(2026, 12, 1)}
     _, plan = plan_for(p, today=TODAY, materials=materials, moves=moves)
     ms = by_id(plan)
     assert ms["sop.final:m5"].date == date(2026, 12, 4)
     assert ms["submit:i1"].date == date(2026, 12, 11)
+    # A later move up to the latest date is a catch-up date: it applies.
+    _, plan = plan_for(
+        p, today=TODAY, materials=materials, moves={"sop.final:m5": date(2026, 12, 10)}
+    )
+    assert by_id(plan)["sop.final:m5"].date == date(2026, 12, 10)
+    assert by_id(plan)["sop.final:m5"].catch_up == date(2026, 12, 10)
     _, plan = plan_for(
         p, today=TODAY, materials=materials, moves={"sop.final:m5": date(2026, 8, 1)}
     )
@@ -440,12 +480,15 @@ def test_decision_reply_april_15_rolled() -> None:
 
 
 def test_statuses_and_done() -> None:
-    # Deadline Tue 12-15: submit Fri 12-11. Today 12-11 → due; marked done → done.
+    # Deadline Tue 12-15: submit Fri 12-11. Today 12-11 → upcoming (its ideal date is today);
+    # transcripts 15wd before = Mon 11-23 passed, latest 5wd before = Tue 12-08 passed →
+    # missed; marked done → done.
     i = intake(1, 1, "2026-12-15 23:59")
     _, plan = plan_for(program(1, i), today=date(2026, 12, 11))
     ms = by_id(plan)
-    assert ms["submit:i1"].status == "due"
-    assert ms["transcripts.request:i1"].status == "overdue"
+    assert ms["submit:i1"].status == "upcoming"
+    assert ms["transcripts.request:i1"].status == "missed"
+    assert ms["transcripts.request:i1"].date == date(2026, 12, 8)
     _, plan = plan_for(program(1, i), today=date(2026, 12, 11), done=frozenset({"submit:i1"}))
     assert by_id(plan)["submit:i1"].status == "done"
 
@@ -453,7 +496,7 @@ def test_statuses_and_done() -> None:
 def test_crowded_weeks_count_batched_once() -> None:
     # One recommender, seven programs due the same day: one ask, one packet (not seven).
     programs = [program(p, intake(p, p, "2026-12-15 23:59")) for p in range(1, 8)]
-    letters = tuple(LetterIn(p, 3, p, "planned") for p in range(1, 8))
+    letters = tuple(LetterIn(p, 3, p, "asked") for p in range(1, 8))
     _, plan = plan_for(*programs, today=TODAY, letters=letters)
     ask_week = monday_of(by_id(plan)["letters.ask:r3:2027"].date)
     assert all(w.monday != ask_week for w in plan.crowded)

@@ -12,6 +12,7 @@ from gradtrack.rules import (
     default_rule,
     format_offsets,
     parse_offsets,
+    with_latest,
     with_offsets,
 )
 
@@ -70,20 +71,30 @@ def test_offset_str_and_format_round_trip() -> None:
 
 
 def test_default_rules_match_spec_table() -> None:
-    table = {r.key: (format_offsets(r.offsets), r.anchors, r.condition) for r in DEFAULT_RULES}
-    assert table == {
-        "submit": ("3d", ("deadline",), None),
-        "letters.ask": ("42d", ("letters_due",), None),
-        "letters.packet": ("35d", ("letters_due",), None),
-        "letters.remind": ("14d,7d,3d", ("letters_due",), "letter_not_submitted"),
-        "cv.ready": ("7d", ("milestone:letters.ask",), None),
-        "sop.draft": ("49d,7d", ("deadline", "milestone:letters.packet"), None),
-        "sop.final": ("10d", ("deadline",), None),
-        "scores.send": ("21d", ("scores_due",), "wants_scores"),
-        "transcripts.request": ("15wd", ("deadline",), None),
-        "fee.waiver": ("21d", ("deadline",), "waiver_planned"),
-        "decision.reply": ("", (), None),
+    table = {
+        r.key: (
+            format_offsets(r.offsets),
+            None if r.latest is None else format_offsets(r.latest),
+            r.anchors,
+            r.condition,
+        )
+        for r in DEFAULT_RULES
     }
+    # (ideal lead, latest lead, anchors, condition): docs/planner.md's table.
+    assert table == {
+        "submit": ("3d", "0d", ("deadline",), None),
+        "letters.ask": ("42d", "14d", ("letters_due",), None),
+        "letters.packet": ("35d", "14d", ("letters_due",), None),
+        "letters.remind": ("14d,7d,3d", None, ("letters_due",), "letter_not_submitted"),
+        "cv.ready": ("7d,10d", "0d,3d", ("milestone:letters.ask", "deadline"), None),
+        "sop.draft": ("49d,7d", "7d,0d", ("deadline", "milestone:letters.packet"), None),
+        "sop.final": ("10d", "1d", ("deadline",), None),
+        "scores.send": ("21d", "10d", ("scores_due",), "wants_scores"),
+        "transcripts.request": ("15wd", "5wd", ("deadline",), None),
+        "fee.waiver": ("21d", "14d", ("deadline",), "waiver_planned"),
+        "decision.reply": ("", None, (), None),
+    }
+    assert default_rule("letters.remind").lapses
     assert frozenset(table) == RULE_KEYS
     assert all(r.enabled for r in DEFAULT_RULES)
 
@@ -123,3 +134,15 @@ def test_with_offsets_checks_count() -> None:
 
 def test_with_no_offsets_for_decision_reply_is_the_rule() -> None:
     assert with_offsets(default_rule("decision.reply"), ()) == default_rule("decision.reply")
+
+
+def test_with_latest_checks_rule_count_and_order() -> None:
+    ask = with_latest(default_rule("letters.ask"), parse_offsets("10d"))
+    assert ask.latest == (Offset(10, "d"),)
+    with pytest.raises(InvalidValue, match=r"'letters\.remind' has no latest date"):
+        with_latest(default_rule("letters.remind"), parse_offsets("1d"))
+    with pytest.raises(InvalidValue, match=r"latest offset '50d' of rule 'letters\.ask' is longer"):
+        with_latest(default_rule("letters.ask"), parse_offsets("50d"))
+    with pytest.raises(InvalidValue, match="'submit' takes 1 latest offset"):
+        with_latest(default_rule("submit"), parse_offsets("1d,0d"))
+

@@ -110,6 +110,8 @@ class ProgramIn:
     target_intake_id: int | None = None
     offer: OfferIn | None = None
     intakes: tuple[IntakeIn, ...] = ()
+    # Per-program rule overrides (``rules set KEY ... --program P``): replace the global rule.
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,9 @@ class PlanInput:
     letters: tuple[LetterIn, ...] = ()
     materials: tuple[MaterialIn, ...] = ()
     done: frozenset[str] = frozenset()
+    # Stored moves (levelling and catch-up, docs/planner.md): a move on or before the ideal
+    # date is a levelling move (flexible milestones only); one after it, up to the latest date,
+    # is a catch-up date.  Moves outside those bounds are ignored.
     moves: Mapping[str, date] = field(default_factory=dict)
     now: datetime = field(kw_only=True)
 
@@ -153,23 +158,35 @@ class PlanInput:
 # Outputs
 
 
+DONE = "done"
+UPCOMING = "upcoming"  # the ideal date is today or later
+LATE = "late"  # the ideal date has passed, the latest has not: due now (or on its catch-up date)
+MISSED = "missed"  # the latest date has passed
+
+
 @dataclass(frozen=True)
 class Milestone:
     id: str
     key: str
     title: str
-    date: date
-    rule_date: dt.date
+    date: date  # when to do it: the ideal date, a levelling move, a catch-up date, or today
+    rule_date: dt.date  # the ideal date (the rule's ideal lead, after the weekend roll)
     anchor: str
     anchor_date: dt.date
-    subject: str  # "program" | "recommender" | "material" | "letter"
+    subject: str  # "program" | "recommender" | "material" | "letter" | "person"
     subject_id: int
     program_ids: tuple[int, ...]
     intake_ids: tuple[int, ...]
-    status: str  # "done" | "overdue" | "due" | "upcoming"
+    status: str  # DONE | UPCOMING | LATE | MISSED
     why: str
     flexible: bool
     anchor_ids: tuple[str, ...] = ()  # milestones this one is anchored on (cv.ready → asks)
+    latest: dt.date | None = None  # the latest date that still makes the anchor; None: none
+    catch_up: dt.date | None = None  # the stored catch-up date in use, if any
+
+    @property
+    def ideal(self) -> dt.date:
+        return self.rule_date
 
 
 @dataclass(frozen=True)
@@ -191,17 +208,28 @@ class CrowdedWeek:
 
 @dataclass(frozen=True)
 class IntakeChoice:
+    """A program's earliest feasible intake and, when different, its earliest comfortable one.
+
+    ``late_steps``: how many not-done milestones of the feasible intake are late.
+    """
+
     program_id: int
     intake_id: int | None
     feasible: bool
     earliest_completion: date | None
+    late_steps: int = 0
+    comfortable_intake_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Infeasible:
+    """A planned intake that can no longer be made: its deadline passed, or a step is missed."""
+
     program_id: int
     intake_id: int
     next_feasible_intake_id: int | None
+    deadline_passed: bool = False
+    missed: tuple[str, ...] = ()  # the missed milestones of its own schedule
 
 
 @dataclass(frozen=True)
@@ -313,6 +341,9 @@ class _Ctx:
         by_key = {r.key: r for r in DEFAULT_RULES}
         by_key.update({r.key: r for r in inp.rules})
         self.rules: dict[str, Rule] = by_key
+        self.own_rules: dict[int, dict[str, Rule]] = {
+            p.id: {r.key: r for r in p.rules} for p in inp.programs if p.rules
+        }
         self.recommenders = {r.id: r for r in inp.recommenders}
         self.letters: dict[int, list[LetterIn]] = defaultdict(list)
         for letter in sorted(inp.letters, key=lambda x: x.id):
@@ -326,8 +357,13 @@ class _Ctx:
                 self.materials[m.program_id].append(m)
         self._offsets: dict[tuple[date, Offset], date] = {}
 
-    def rule(self, key: str) -> Rule | None:
-        r = self.rules.get(key)
+    def rule(self, key: str, program_id: int | None = None) -> Rule | None:
+        """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
+        r = None
+        if program_id is not None:
+            r = self.own_rules.get(program_id, {}).get(key)
+        if r is None:
+            r = self.rules.get(key)
         return r if r is not None and r.enabled else None
 
     def before(self, anchor: date, offset: Offset) -> date:
@@ -345,13 +381,22 @@ def _where(intake: IntakeIn, program: ProgramIn) -> str:
     return f"({intake.term}, {program.name})"
 
 
+AFTER_PRIORITY = "closing date (after the priority date)"
+
+
 def _base_anchor(intake: IntakeIn, ctx: _Ctx) -> tuple[date, str] | None:
     """The intake's own anchor: deadline (priority date), else closing date, else target date."""
     rolling = intake.kind == "rolling"
     if intake.deadline is not None:
         return ctx.local(intake.deadline), "priority date" if rolling else "deadline"
+    return _later_anchor(intake, ctx)
+
+
+def _later_anchor(intake: IntakeIn, ctx: _Ctx) -> tuple[date, str] | None:
+    """A rolling intake's anchor once its priority date is out of reach (SPEC §11.2)."""
+    word = AFTER_PRIORITY if intake.deadline is not None else "closing date"
     if intake.closes is not None:
-        return ctx.local(intake.closes), "closing date"
+        return ctx.local(intake.closes), word
     if intake.target_date is not None:
         return intake.target_date, "target date"
     return None
@@ -360,23 +405,46 @@ def _base_anchor(intake: IntakeIn, ctx: _Ctx) -> tuple[date, str] | None:
 def _target(
     program: ProgramIn, intake: IntakeIn, ctx: _Ctx, completion: date | None = None
 ) -> _Target | None:
-    """Resolve an intake's anchors; ``completion`` stands in for an intake with none."""
-    where = _where(intake, program)
-    base = _base_anchor(intake, ctx) if completion is None else None
+    """Resolve an intake's anchors; ``completion`` stands in for an intake with none.
+
+    A rolling intake anchors on its priority date while that can still be met, else on its
+    closing date (flagged "after the priority date"), else its target date, else the
+    earliest completion from today.
+    """
+    if completion is not None:
+        return _resolved(program, intake, ctx, (completion, "earliest completion"), extra=False)
+    base = _base_anchor(intake, ctx)
+    if base is not None and intake.kind == "rolling" and intake.deadline is not None:
+        t = _resolved(program, intake, ctx, base)
+        if base[0] >= ctx.today and _feasible(t, ctx):
+            return t
+        later = _later_anchor(intake, ctx)
+        return t if later is None else _resolved(program, intake, ctx, later)
     if base is None:
-        if completion is None:
-            if intake.kind != "rolling":
-                return None
-            completion = _earliest_completion(program, intake, ctx)
-            if completion is None:
-                return None
-        base = (completion, "earliest completion")
+        if intake.kind != "rolling":
+            return None
+        done_by = _earliest_completion(program, intake, ctx)
+        if done_by is None:
+            return None
+        return _resolved(program, intake, ctx, (done_by, "earliest completion"), extra=False)
+    return _resolved(program, intake, ctx, base)
+
+
+def _resolved(
+    program: ProgramIn,
+    intake: IntakeIn,
+    ctx: _Ctx,
+    base: tuple[date, str],
+    *,
+    extra: bool = True,
+) -> _Target:
+    where = _where(intake, program)
     day, word = base
     deadline = _Anchor(day, f"{word} {day} {where}", word, program.id)
     anchors: dict[str, _Anchor] = {"deadline": deadline}
     for kind, name in _EXTRA_ANCHORS:
-        dates = [ctx.local(e.instant) for e in intake.extra if e.kind == kind]
-        if dates and completion is None:
+        dates = [ctx.local(e.instant) for e in intake.extra if e.kind == kind] if extra else []
+        if dates:
             d = min(dates)
             w = _EXTRA_WORDS[name]
             anchors[name] = _Anchor(d, f"{w} {d} {where}", w, program.id)
@@ -387,12 +455,14 @@ def _target(
 
 
 def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> date | None:
-    """The first day C ≥ today (and ≥ opens) whose schedule, anchored on C, starts ≥ today."""
+    """The first day C ≥ today (and ≥ opens) whose schedule, anchored on C, misses nothing.
+
+    That is today plus the largest remaining *latest* lead (SPEC §4.5).
+    """
     c = max(ctx.today, intake.opens or ctx.today)
     for _ in range(_MAX_COMPLETION_STEPS):
-        t = _target(program, intake, ctx, completion=c)
-        assert t is not None
-        first = _schedule([t], ctx, apply_moves=False, full=False).first_open
+        t = _resolved(program, intake, ctx, (c, "earliest completion"), extra=False)
+        first = _schedule([t], ctx, apply_moves=False, full=False).first_latest
         if first is None or first >= ctx.today:
             return c
         c += ctx.today - first
@@ -403,9 +473,14 @@ def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> dat
 # Scheduling
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=256)
 def _pairs(rule: Rule) -> tuple[tuple[Offset, str], ...]:
     return rule.pairs()
+
+
+@lru_cache(maxsize=256)
+def _latest_pairs(rule: Rule) -> tuple[tuple[Offset, str], ...] | None:
+    return rule.latest_pairs()
 
 
 def _date_rule(
@@ -425,22 +500,51 @@ def _date_rule(
     return best
 
 
-def _min_anchor(targets: Sequence[_Target], name: str) -> _Anchor | None:
-    best: _Anchor | None = None
-    for t in targets:
-        a = t.anchors.get(name)
-        if a is not None and (
-            best is None or (a.date, a.program_id) < (best.date, best.program_id)
-        ):
-            best = a
-    return best
+class _Lookups(NamedTuple):
+    """How a rule's anchors resolve: for its ideal dates, and for its latest dates."""
+
+    ideal: Callable[[str], _Anchor | None]
+    latest: Callable[[str], _Anchor | None]
+
+
+class _Dates(NamedTuple):
+    ideal: _Dated
+    latest: date | None
+
+
+def _dates(rule: Rule, look: _Lookups, ctx: _Ctx) -> _Dates | None:
+    ideal = _date_rule(_pairs(rule), look.ideal, ctx)
+    if ideal is None:
+        return None
+    lp = _latest_pairs(rule)
+    latest = _date_rule(lp, look.latest, ctx) if lp is not None else None
+    # The latest date is never before the ideal one (a lead set longer than the ideal).
+    day = None if latest is None else max(latest.date, ideal.date)
+    return _Dates(ideal, day)
+
+
+def _min_dates(options: Iterable[_Dates | None]) -> _Dates | None:
+    """Batched milestones: the earliest ideal and the earliest latest date over members."""
+    found = [d for d in options if d is not None]
+    if not found:
+        return None
+    ideal = min(
+        found, key=lambda d: (d.ideal.date, d.ideal.anchor.date, d.ideal.anchor.program_id)
+    ).ideal
+    latests = [d.latest for d in found if d.latest is not None]
+    return _Dates(ideal, min(latests) if latests else None)
+
+
+def _fixed(anchors: Mapping[str, _Anchor]) -> _Lookups:
+    return _Lookups(anchors.get, anchors.get)
 
 
 class _Rec(NamedTuple):
-    """What other milestones need of a scheduled one: its id and rule date."""
+    """What other milestones need of a scheduled one: its id, ideal and latest dates."""
 
     id: str
     rule_date: date
+    latest: date | None
 
 
 class _Builder:
@@ -451,42 +555,62 @@ class _Builder:
         self.apply_moves = apply_moves
         self.full = full
         self.out: list[Milestone] = []
-        self.first_open: date | None = None  # earliest rule date of a not-done milestone
+        self.first_ideal: date | None = None  # earliest ideal date of a not-done milestone
+        self.first_latest: date | None = None  # earliest latest date of a not-done milestone
+        self.late = 0  # not-done milestones whose ideal date has passed
+        self.missed: list[str] = []
 
     def add(
         self,
         mid: str,
         key: str,
-        dated: _Dated,
+        dates: _Dates,
         *,
         title: Callable[[], str],
         subject: str,
         subject_id: int,
         targets: Sequence[_Target],
         done: bool,
-        rule_date: date | None = None,
+        lapses: bool = False,
         why: str | None = None,
-    ) -> _Rec:
+    ) -> _Rec | None:
+        """Add one milestone; ``None`` when it lapsed (a passed reminder is dropped)."""
         ctx = self.ctx
-        rdate = dated.date if rule_date is None else rule_date
-        if not done and (self.first_open is None or rdate < self.first_open):
-            self.first_open = rdate
+        today = ctx.today
+        dated, latest = dates
+        ideal = dated.date
+        if lapses and not done and ideal < today:
+            return None
+        rec = _Rec(mid, ideal, latest)
+        if not done:
+            if self.first_ideal is None or ideal < self.first_ideal:
+                self.first_ideal = ideal
+            if latest is not None and (self.first_latest is None or latest < self.first_latest):
+                self.first_latest = latest
+            if ideal < today:
+                self.late += 1
+                if latest is not None and latest < today:
+                    self.missed.append(mid)
         if not self.full:
-            return _Rec(mid, rdate)
+            return rec
         flexible = key not in NOT_FLEXIBLE
-        final = rdate
-        if self.apply_moves and flexible:
-            moved = ctx.inp.moves.get(mid)
-            if moved is not None and ctx.today <= moved <= rdate:
+        final, catch_up = ideal, None
+        moved = ctx.inp.moves.get(mid) if self.apply_moves else None
+        if moved is not None and moved >= today:
+            if ideal < moved and (latest is None or moved <= latest):
+                final = catch_up = moved
+            elif moved <= ideal and flexible:
                 final = moved
         if done:
-            status = "done"
-        elif final < ctx.today:
-            status = "overdue"
-        elif final == ctx.today:
-            status = "due"
+            status = DONE
+        elif ideal >= today:
+            status = UPCOMING
+        elif latest is None or latest >= today:
+            status = LATE
+            if catch_up is None:
+                final = today
         else:
-            status = "upcoming"
+            status, final = MISSED, latest
         if len(targets) == 1:
             program_ids: tuple[int, ...] = (targets[0].program.id,)
             intake_ids: tuple[int, ...] = (targets[0].intake.id,)
@@ -498,7 +622,7 @@ class _Builder:
             key=key,
             title=title(),
             date=final,
-            rule_date=rdate,
+            rule_date=ideal,
             anchor=dated.anchor.label,
             anchor_date=dated.anchor.date,
             subject=subject,
@@ -506,15 +630,25 @@ class _Builder:
             program_ids=program_ids,
             intake_ids=intake_ids,
             status=status,
-            why=why if why is not None else _why(key, dated, rdate, final),
+            why=why if why is not None else _why(key, dated, final, latest, status, catch_up),
             flexible=flexible,
             anchor_ids=dated.anchor.ids,
+            latest=latest,
+            catch_up=catch_up,
         )
         self.out.append(m)
-        return _Rec(mid, rdate)
+        return rec
 
 
-def _why(key: str, dated: _Dated, rule_date: date, final: date) -> str:
+def _why(
+    key: str,
+    dated: _Dated,
+    final: date,
+    latest: date | None,
+    status: str,
+    catch_up: date | None,
+) -> str:
+    rule_date = dated.date
     text = f"{key}: {dated.offset} before {dated.anchor.word}"
     raw = (
         dated.anchor.date - timedelta(days=dated.offset.amount)
@@ -524,7 +658,12 @@ def _why(key: str, dated: _Dated, rule_date: date, final: date) -> str:
     if raw is not None and raw != rule_date:
         direction = "back" if rule_date < raw else "forward"
         text += f", rolled {direction} from {raw:%a} {raw}"
-    if final != rule_date:
+    if status == LATE:
+        text += f"; late: ideal {rule_date}, latest {latest if latest else 'none'}"
+        text += f", catch-up date {catch_up}" if catch_up else ", due now"
+    elif status == MISSED:
+        text += f"; missed: ideal {rule_date}, latest {latest}"
+    elif final != rule_date:
         text += f", moved from {rule_date} by levelling"
     return text
 
@@ -556,17 +695,17 @@ def _program_milestones(b: _Builder, t: _Target) -> None:
         "fee.waiver": lambda: f"Request a fee waiver from {p.name}",
     }
     for key, title in titles.items():
-        rule = ctx.rule(key)
+        rule = ctx.rule(key, p.id)
         if rule is None or not _program_condition(rule.condition, p):
             continue
-        dated = _date_rule(_pairs(rule), t.anchors.get, ctx)
-        if dated is None:
+        dates = _dates(rule, _fixed(t.anchors), ctx)
+        if dates is None:
             continue
         mid = f"{key}:i{i.id}"
         b.add(
             mid,
             key,
-            dated,
+            dates,
             title=title,
             subject="program",
             subject_id=p.id,
@@ -597,7 +736,8 @@ def _letter_milestones(
 ) -> tuple[dict[int, list[_Rec]], dict[int, list[_Rec]]]:
     """Batched asks and packets (recommender × cycle) and per-letter reminders.
 
-    Returns the asks and packets each program takes part in, for milestone anchors.
+    Returns the asks and packets each program takes part in, for milestone anchors.  A
+    program's own rule (or its switching a rule off) applies to its part of the batch.
     """
     ctx = b.ctx
     batches: dict[tuple[int, int], list[tuple[LetterIn, _Target]]] = defaultdict(list)
@@ -612,58 +752,64 @@ def _letter_milestones(
         ("letters.packet", LETTER_AGREED, packets, "Send {name} the letter packet ({programs})"),
     )
     for (rid, cycle), members in sorted(batches.items()):
-        bt = [t for _, t in members]
-        ordered = sorted(bt, key=lambda t: (t.anchors["letters_due"].date, t.program.id))
         for key, reached, into, pattern in specs:
-            rule = ctx.rule(key)
-            if rule is None:
+            taking = [(x, t) for x, t in members if ctx.rule(key, t.program.id) is not None]
+            if not taking:
                 continue
-            dated = _date_rule(_pairs(rule), partial(_min_anchor, bt), ctx)
-            if dated is None:
+            bt = list({t.program.id: t for _, t in taking}.values())
+            dates = _min_dates(
+                _dates(rule, _fixed(t.anchors), ctx)
+                for t in bt
+                if (rule := ctx.rule(key, t.program.id)) is not None
+            )
+            if dates is None:
                 continue
+            ordered = sorted(bt, key=lambda t: (t.anchors["letters_due"].date, t.program.id))
             name = _recommender_name(ctx, rid)
             m = b.add(
                 f"{key}:r{rid}:{cycle}",
                 key,
-                dated,
+                dates,
                 title=partial(_batch_title, pattern, name, ordered),
                 subject="recommender",
                 subject_id=rid,
                 targets=bt,
-                done=all(letter.status in reached for letter, _ in members),
+                done=all(letter.status in reached for letter, _ in taking),
             )
-            for t in bt:
-                into[t.program.id].append(m)
+            if m is not None:
+                for t in bt:
+                    into[t.program.id].append(m)
     for t in targets:
         _reminders(b, t)
     return asks, packets
 
 
 def _reminders(b: _Builder, t: _Target) -> None:
+    """Reminders for letters already asked and not yet submitted (SPEC §4.1)."""
     ctx = b.ctx
-    rule = ctx.rule("letters.remind")
+    rule = ctx.rule("letters.remind", t.program.id)
     if rule is None or not _program_condition(rule.condition, t.program):
         return
     # A repeating rule makes one reminder per offset; otherwise one, at the earliest pair.
-    occurrences: list[tuple[str, Sequence[tuple[Offset, str]]]] = (
-        [(f":{o}", [(o, a) for a in rule.anchors]) for o in rule.offsets]
+    occurrences: list[tuple[str, Rule]] = (
+        [(f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets]
         if rule.each_offset
-        else [("", _pairs(rule))]
+        else [("", rule)]
     )
     for letter in ctx.letters.get(t.program.id, ()):
-        if letter.status in ("declined", "submitted"):
+        if letter.status not in LETTER_ASKED or letter.status == "submitted":
             continue
         name = _recommender_name(ctx, letter.recommender_id)
-        for suffix, pairs in occurrences:
-            dated = _date_rule(pairs, t.anchors.get, ctx)
-            if dated is None:
+        for suffix, one in occurrences:
+            dates = _dates(one, _fixed(t.anchors), ctx)
+            if dates is None:
                 continue
             mid = f"letters.remind:l{letter.id}{suffix}"
             due = t.anchors["letters_due"].date
             b.add(
                 mid,
                 "letters.remind",
-                dated,
+                dates,
                 title=partial(
                     "Remind {0}: letter for {1} due {2}".format, name, t.program.name, due
                 ),
@@ -671,6 +817,7 @@ def _reminders(b: _Builder, t: _Target) -> None:
                 subject_id=letter.id,
                 targets=(t,),
                 done=mid in ctx.inp.done,
+                lapses=rule.lapses,
             )
 
 
@@ -689,20 +836,21 @@ def _material_milestones(
     )
 
     def material(m: MaterialIn, scope: Sequence[_Target], suffix: str, label: str) -> None:
+        own = scope[0].program.id if m.program_id is not None else None
         for kind, key, stage, pattern in specs:
             if m.kind != kind or (key == "sop.final" and m.program_id is None):
                 continue
-            rule = ctx.rule(key)
+            rule = ctx.rule(key, own)
             if rule is None:
                 continue
-            dated = _material_date(ctx, rule, scope, by_milestone)
-            if dated is None:
+            dates = _dates(rule, _material_lookups(scope, by_milestone), ctx)
+            if dates is None:
                 continue
             mid = f"{key}:m{m.id}{suffix}"
             b.add(
                 mid,
                 key,
-                dated,
+                dates,
                 title=partial(f"{pattern} ({{label}})".format, name=m.name, label=label),
                 subject="material",
                 subject_id=m.id,
@@ -722,55 +870,65 @@ def _material_milestones(
                 material(m, scope, f":{cycle}", f"{cycle} cycle")
 
 
-def _material_date(
-    ctx: _Ctx,
-    rule: Rule,
-    scope: Sequence[_Target],
-    by_milestone: Mapping[str, Mapping[int, list[_Rec]]],
-) -> _Dated | None:
-    """A material rule's date over ``scope``; milestone anchors use the earliest such milestone.
+def _min_anchor(targets: Sequence[_Target], name: str) -> _Anchor | None:
+    best: _Anchor | None = None
+    for t in targets:
+        a = t.anchors.get(name)
+        if a is not None and (
+            best is None or (a.date, a.program_id) < (best.date, best.program_id)
+        ):
+            best = a
+    return best
 
-    A milestone anchor with no milestone is skipped when the rule has another anchor; when it is
-    the rule's only anchor, the anchor milestone's own rule is applied to the letters' due date
-    as if it were scheduled (cv.ready without any letters.ask: 7d + 42d before).
+
+def _material_lookups(
+    scope: Sequence[_Target], by_milestone: Mapping[str, Mapping[int, list[_Rec]]]
+) -> _Lookups:
+    """A material rule's anchors over ``scope``: the earliest deadline, or milestone.
+
+    A milestone anchor with no milestone (no letters asked for) does not resolve, so the
+    rule's other anchor — the deadline — dates it (cv.ready: 10 days before the deadline).
+    A milestone anchor's latest date is that milestone's latest date.
     """
 
-    def lookup(name: str) -> _Anchor | None:
-        if not name.startswith(MILESTONE_ANCHOR_PREFIX):
-            return _min_anchor(scope, name)
-        key = name[len(MILESTONE_ANCHOR_PREFIX) :]
-        best: _Rec | None = None
+    def best(key: str) -> _Rec | None:
+        found: _Rec | None = None
         for t in scope:
             for m in by_milestone.get(key, {}).get(t.program.id, ()):
-                if best is None or (m.rule_date, m.id) < (best.rule_date, best.id):
-                    best = m
-        if best is None:
-            return None
-        return _Anchor(best.rule_date, f"{key} {best.rule_date} ({best.id})", key, 0, (best.id,))
+                if found is None or (m.rule_date, m.id) < (found.rule_date, found.id):
+                    found = m
+        return found
 
-    dated = _date_rule(_pairs(rule), lookup, ctx)
-    if dated is not None:
-        return dated
-
-    def virtual(name: str) -> _Anchor | None:
+    def ideal(name: str) -> _Anchor | None:
         if not name.startswith(MILESTONE_ANCHOR_PREFIX):
             return _min_anchor(scope, name)
         key = name[len(MILESTONE_ANCHOR_PREFIX) :]
-        anchor_rule = ctx.rules.get(key)
-        if anchor_rule is None:
+        m = best(key)
+        if m is None:
             return None
-        inner = _date_rule(_pairs(anchor_rule), lambda n: _min_anchor(scope, n), ctx)
-        if inner is None:
-            return None
-        return _Anchor(inner.date, f"{key} (not scheduled) {inner.date}", key)
+        return _Anchor(m.rule_date, f"{key} {m.rule_date} ({m.id})", key, 0, (m.id,))
 
-    return _date_rule(_pairs(rule), virtual, ctx)
+    def latest(name: str) -> _Anchor | None:
+        if not name.startswith(MILESTONE_ANCHOR_PREFIX):
+            return _min_anchor(scope, name)
+        key = name[len(MILESTONE_ANCHOR_PREFIX) :]
+        days = [
+            m.latest
+            for t in scope
+            for m in by_milestone.get(key, {}).get(t.program.id, ())
+            if m.latest is not None
+        ]
+        if not days:
+            return None
+        return _Anchor(min(days), f"{key} latest {min(days)}", key)
+
+    return _Lookups(ideal, latest)
 
 
 def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) -> None:
     ctx = b.ctx
     offer = program.offer
-    if offer is None or ctx.rule("decision.reply") is None:
+    if offer is None or ctx.rule("decision.reply", program.id) is None:
         return
     if offer.reply_by is not None:
         day, word = offer.reply_by, "offer reply-by date"
@@ -788,10 +946,10 @@ def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) ->
     if rolled != day:
         why += f", rolled back from {day:%a} {day}"
     targets = () if intake is None else (_Target(program, intake, 0, {}),)
-    b.add(
+    added = b.add(
         mid,
         "decision.reply",
-        _Dated(rolled, Offset(0, "d"), anchor),
+        _Dates(_Dated(rolled, Offset(0, "d"), anchor), rolled),
         title=lambda: f"Reply to {program.name}'s offer",
         subject="program",
         subject_id=program.id,
@@ -799,7 +957,7 @@ def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) ->
         done=mid in ctx.inp.done,
         why=why,
     )
-    if intake is None:
+    if added is not None and intake is None:
         b.out[-1] = replace(b.out[-1], program_ids=(program.id,))
 
 
@@ -807,8 +965,14 @@ def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) ->
 # Feasibility and the planned intake
 
 
+def _own(t: _Target, ctx: _Ctx) -> _Builder:
+    """The intake's own schedule (unbatched, unlevelled), dates and states only."""
+    return _schedule([t], ctx, apply_moves=False, full=False)
+
+
 def _feasible(t: _Target, ctx: _Ctx) -> bool:
-    first = _schedule([t], ctx, apply_moves=False, full=False).first_open
+    """Nothing of the intake's own schedule is missed (its anchor is checked by the caller)."""
+    first = _own(t, ctx).first_latest
     return first is None or first >= ctx.today
 
 
@@ -824,20 +988,37 @@ def _upcoming(program: ProgramIn, ctx: _Ctx) -> list[_Target]:
 
 
 def _choice(program: ProgramIn, ctx: _Ctx, exclude: int | None = None) -> IntakeChoice:
+    feasible: tuple[_Target, int] | None = None
     for t in _upcoming(program, ctx):
-        if t.intake.id != exclude and _feasible(t, ctx):
+        if t.intake.id == exclude:
+            continue
+        own = _own(t, ctx)
+        if own.first_latest is not None and own.first_latest < ctx.today:
+            continue
+        if feasible is None:
+            feasible = (t, own.late)
+        if own.late == 0:
+            first, late = feasible
             completion = None
-            if t.intake.kind == "rolling":
-                completion = _earliest_completion(program, t.intake, ctx)
-            return IntakeChoice(program.id, t.intake.id, True, completion)
+            if first.intake.kind == "rolling":
+                completion = _earliest_completion(program, first.intake, ctx)
+            return IntakeChoice(program.id, first.intake.id, True, completion, late, t.intake.id)
+    if feasible is not None:
+        first, late = feasible
+        completion = None
+        if first.intake.kind == "rolling":
+            completion = _earliest_completion(program, first.intake, ctx)
+        return IntakeChoice(program.id, first.intake.id, True, completion, late, None)
     return IntakeChoice(program.id, None, False, None)
 
 
 def earliest_feasible_intake(program: ProgramIn, inp: PlanInput) -> IntakeChoice:
     """The first feasible intake by anchor date among those not yet past (SPEC §4.5, §11.2).
 
-    For a rolling intake, ``earliest_completion`` is today plus the largest remaining lead time
-    (the first day the whole not-done schedule could still be met, and not before it opens).
+    Late is feasible: the choice also names the earliest *comfortable* intake (nothing late)
+    and how many steps of the feasible one are late.  For a rolling intake,
+    ``earliest_completion`` is today plus the largest remaining latest lead (not before it
+    opens).
     """
     return _choice(program, _Ctx(inp))
 
@@ -848,31 +1029,46 @@ def earliest_feasible_intakes(inp: PlanInput) -> tuple[IntakeChoice, ...]:
     return tuple(_choice(p, ctx) for p in sorted(inp.programs, key=lambda p: p.id) if p.intakes)
 
 
-def _planned_intake(
-    program: ProgramIn, ctx: _Ctx, *, check_stored: bool = True
-) -> tuple[IntakeIn | None, Infeasible | None]:
-    """The intake to plan for a pre-submission program, and an Infeasible record if it is."""
+def default_targets(inp: PlanInput) -> dict[int, int]:
+    """The target intake to store for every program that has intakes (SPEC §11.1).
+
+    The earliest feasible intake of any kind (late is feasible), else the earliest intake not
+    yet past (flagged infeasible by the plan), else the latest intake already past.  The one
+    rule behind ``program add``, ``intake add``, ``program import`` and the migration that
+    gave existing programs a target.
+    """
+    ctx = _Ctx(inp)
+    chosen: dict[int, int] = {}
+    for program in sorted(inp.programs, key=lambda p: p.id):
+        iid = _default_target(program, ctx)
+        if iid is not None:
+            chosen[program.id] = iid
+    return chosen
+
+
+def _default_target(program: ProgramIn, ctx: _Ctx) -> int | None:
+    if not program.intakes:
+        return None
+    choice = _choice(program, ctx)
+    if choice.intake_id is not None:
+        return choice.intake_id
+    upcoming = _upcoming(program, ctx)
+    if upcoming:
+        return upcoming[0].intake.id
+    dated = [(a[0], i.id) for i in program.intakes if (a := _base_anchor(i, ctx))]
+    if dated:
+        return max(dated)[1]
+    return min(i.id for i in program.intakes)
+
+
+def _planned_intake(program: ProgramIn, ctx: _Ctx) -> IntakeIn | None:
+    """The intake to plan for a pre-submission program: its stored target, else the default."""
     by_id = {i.id: i for i in program.intakes}
     stored = by_id.get(program.target_intake_id) if program.target_intake_id is not None else None
     if stored is not None:
-        if not check_stored:
-            return stored, None
-        t = _target(program, stored, ctx)
-        if t is None or _feasible(t, ctx):
-            return stored, None
-        nxt = _choice(program, ctx, exclude=stored.id)
-        return stored, Infeasible(program.id, stored.id, nxt.intake_id)
-    choice = _choice(program, ctx)
-    if choice.intake_id is not None:
-        return by_id[choice.intake_id], None
-    upcoming = _upcoming(program, ctx)
-    fallback: IntakeIn | None = upcoming[0].intake if upcoming else None
-    if fallback is None:
-        dated = [(a[0], i.id, i) for i in program.intakes if (a := _base_anchor(i, ctx))]
-        fallback = max(dated, key=lambda x: (x[0], x[1]))[2] if dated else None
-    if fallback is None:
-        return None, None
-    return fallback, Infeasible(program.id, fallback.id, None)
+        return stored
+    iid = _default_target(program, ctx)
+    return by_id[iid] if iid is not None else None
 
 
 def _submitted_intake(program: ProgramIn, ctx: _Ctx) -> IntakeIn | None:
@@ -892,6 +1088,32 @@ def _submitted_intake(program: ProgramIn, ctx: _Ctx) -> IntakeIn | None:
     return min(program.intakes, key=lambda i: i.id) if program.intakes else None
 
 
+def stored_target(program: ProgramIn) -> IntakeIn | None:
+    """The program's stored target intake, if it has one."""
+    for intake in program.intakes:
+        if intake.id == program.target_intake_id:
+            return intake
+    return None
+
+
+def plans_the_same_every_day(program: ProgramIn) -> bool:
+    """Whether :func:`build_plan` plans ``program`` the same on every day (the feeds' test).
+
+    A program with intakes needs a stored target, and a rolling target a date of its own
+    (otherwise it is anchored on the earliest completion from today).  A rolling target with
+    a priority date is planned on the priority date: which anchor applies once that date is
+    out of reach depends on today, so the feeds keep the priority date (docs/calendar.md).
+    """
+    if not program.intakes:
+        return True
+    intake = stored_target(program)
+    if intake is None:
+        return False
+    if intake.kind != "rolling":
+        return True
+    return any(v is not None for v in (intake.deadline, intake.closes, intake.target_date))
+
+
 # --------------------------------------------------------------------------------------------
 # The plan
 
@@ -900,13 +1122,10 @@ def build_plan(inp: PlanInput) -> Plan:
     """Milestones, deadlines, crowded weeks and infeasible targets for ``inp`` (SPEC §4, §11)."""
     ctx = _Ctx(inp)
     targets: list[_Target] = []
-    infeasible: list[Infeasible] = []
     b = _Builder(ctx, apply_moves=True, full=True)
     for program in sorted(inp.programs, key=lambda p: p.id):
         if program.status in PRE_SUBMISSION:
-            intake, problem = _planned_intake(program, ctx, check_stored=False)
-            if problem is not None:
-                infeasible.append(problem)
+            intake = _planned_intake(program, ctx)
             t = _target(program, intake, ctx) if intake is not None else None
             if t is not None:
                 targets.append(t)
@@ -919,8 +1138,7 @@ def build_plan(inp: PlanInput) -> Plan:
             if program.status == "admitted":
                 _decision_reply(b, program, intake)
     planned = _schedule(targets, ctx, apply_moves=True, full=True).out
-    infeasible += _infeasible_targets(targets, planned, ctx)
-    infeasible.sort(key=lambda x: x.program_id)
+    infeasible = _infeasible_targets(targets, planned, ctx)
     milestones = planned + b.out
     milestones.sort(key=lambda m: (m.date, m.id))
     return Plan(
@@ -935,26 +1153,30 @@ def build_plan(inp: PlanInput) -> Plan:
 def _infeasible_targets(
     targets: Sequence[_Target], planned: Sequence[Milestone], ctx: _Ctx
 ) -> list[Infeasible]:
-    """Stored targets that are no longer feasible (SPEC §11.1, §11.2).
+    """Planned intakes that can no longer be made (SPEC §11.1, §11.2).
 
-    Batching only moves dates earlier and closes a batch later than its members, so when every
-    open batched milestone of a program is still ahead its own schedule is too; only the
-    others need their own (unbatched) schedule.
+    Batching only moves dates earlier, so when no open batched milestone of a program is
+    missed its own schedule misses nothing either; only the others need their own
+    (unbatched) schedule.
     """
-    first: dict[int, date] = {}
+    missed: dict[int, bool] = {}
     for m in planned:
-        if m.status != "done":
+        if m.status == MISSED:
             for pid in m.program_ids:
-                if pid not in first or m.rule_date < first[pid]:
-                    first[pid] = m.rule_date
+                missed[pid] = True
     out = []
     for t in targets:
         p = t.program
-        if p.target_intake_id != t.intake.id or first.get(p.id, ctx.today) >= ctx.today:
+        passed = t.anchors["deadline"].date < ctx.today
+        if not passed and not missed.get(p.id):
             continue
-        if not _feasible(t, ctx):
+        own = _own(t, ctx)
+        if passed or own.missed:
             nxt = _choice(p, ctx, exclude=t.intake.id)
-            out.append(Infeasible(p.id, t.intake.id, nxt.intake_id))
+            out.append(
+                Infeasible(p.id, t.intake.id, nxt.intake_id, passed, tuple(sorted(own.missed)))
+            )
+    out.sort(key=lambda x: x.program_id)
     return out
 
 
@@ -978,7 +1200,7 @@ def crowded_weeks(milestones: Iterable[Milestone], threshold: int) -> tuple[Crow
     weeks: dict[date, list[str]] = defaultdict(list)
     mondays: dict[date, date] = {}
     for m in milestones:
-        if m.status != "done":
+        if m.status != DONE:
             monday = mondays.get(m.date)
             if monday is None:
                 monday = mondays[m.date] = monday_of(m.date)
@@ -1006,15 +1228,17 @@ def level(inp: PlanInput, plan: Plan) -> dict[str, date]:
     settings = inp.settings
     today = plan.today
     limit = settings.crowding_threshold
-    open_ms = [m for m in plan.milestones if m.status != "done"]
-    current = {m.id: m.rule_date for m in open_ms}
+    open_ms = [m for m in plan.milestones if m.status != DONE]
+    # Upcoming milestones start from their ideal dates; late ones stay where they are (today
+    # or their catch-up date) and only count.
+    current = {m.id: m.rule_date if m.status == UPCOMING else m.date for m in open_ms}
     dependents: dict[str, list[str]] = defaultdict(list)
     for m in open_ms:
         for a in m.anchor_ids:
             dependents[a].append(m.id)
     weeks: dict[date, list[Milestone]] = defaultdict(list)
     for m in open_ms:
-        weeks[monday_of(m.rule_date)].append(m)
+        weeks[monday_of(current[m.id])].append(m)
     counts = {w: len(ms) for w, ms in weeks.items()}
     first_week = monday_of(today)
     moves: dict[str, date] = {}
@@ -1022,7 +1246,7 @@ def level(inp: PlanInput, plan: Plan) -> dict[str, date]:
         if counts[week] <= limit or week <= first_week:
             continue
         movable = sorted(
-            (m for m in weeks[week] if m.flexible),
+            (m for m in weeks[week] if m.flexible and m.status == UPCOMING),
             key=lambda m: (current[m.id], m.id),
         )
         for m in movable:
@@ -1052,4 +1276,101 @@ def _spot_before(
                     return day
                 day -= _ONE_DAY
         candidate -= timedelta(days=7)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The catch-up schedule
+
+
+@dataclass(frozen=True)
+class OverfullWeek:
+    """A week the catch-up schedule could not keep at the threshold, and why."""
+
+    monday: date
+    count: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    moves: dict[str, date]  # late milestone id → its catch-up date
+    over: tuple[OverfullWeek, ...]
+
+
+def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> CatchUp:
+    """Catch-up dates for late milestones (SPEC §4.6): spread from today forward.
+
+    Each late milestone (``only``: those ids) gets a date on or after today and on or before
+    its latest date, the earliest latest date first; a day takes at most ``threshold / 5``
+    (rounded up) of them and a week at most ``threshold`` open milestones, where that is
+    possible.  A milestone others are anchored on (``letters.ask`` for ``cv.ready``) comes no
+    earlier than they do.  Where a late milestone finds no day with room before its latest
+    date it goes on the first day it can, and its week is reported as over.
+    """
+    settings = inp.settings
+    today = plan.today
+    limit = settings.crowding_threshold
+    per_day = max(1, -(-limit // 5))
+    wanted = None if only is None else set(only)
+    late = [m for m in plan.milestones if m.status == LATE and (wanted is None or m.id in wanted)]
+    late_ids = {m.id for m in late}
+    weeks: dict[date, int] = defaultdict(int)
+    days: dict[date, int] = defaultdict(int)
+    for m in plan.milestones:
+        if m.status != DONE and m.id not in late_ids:
+            weeks[monday_of(m.date)] += 1
+            days[m.date] += 1
+    is_anchor = {a for m in plan.milestones for a in m.anchor_ids}
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for m in plan.milestones:
+        for a in m.anchor_ids:
+            dependents[a].append(m.id)
+    far = date.max
+    late.sort(key=lambda m: (m.latest or far, m.id in is_anchor, m.id))
+    moves: dict[str, date] = {}
+    over: dict[date, str] = {}
+    for m in late:
+        floor = max([today, *(moves[d] for d in dependents.get(m.id, ()) if d in moves)])
+        last = m.latest if m.latest is not None else floor + timedelta(days=90)
+        day = _free_day(floor, last, weeks, days, limit, per_day, settings)
+        if day is None:
+            day = _free_day(floor, last, weeks, days, limit, 10**6, settings)
+        if day is None:
+            day = floor if settings.weekend_policy == "none" else _next_working(floor, settings)
+            if day > last >= floor:
+                day = last
+            why = f"{m.id} must happen by {m.latest} and every week before that is full"
+            over.setdefault(monday_of(day), why)
+        moves[m.id] = day
+        weeks[monday_of(day)] += 1
+        days[day] += 1
+    return CatchUp(
+        dict(sorted(moves.items())),
+        tuple(OverfullWeek(w, weeks[w], why) for w, why in sorted(over.items())),
+    )
+
+
+def _next_working(d: date, settings: PlanSettings) -> date:
+    while not is_working_day(d, settings):
+        d += _ONE_DAY
+    return d
+
+
+def _free_day(
+    floor: date,
+    last: date,
+    weeks: Mapping[date, int],
+    days: Mapping[date, int],
+    limit: int,
+    per_day: int,
+    settings: PlanSettings,
+) -> date | None:
+    """The first day in ``floor..last`` (a working day unless the policy is ``none``) with room."""
+    day = floor
+    while day <= last:
+        usable = settings.weekend_policy == "none" or is_working_day(day, settings)
+        if usable and weeks.get(monday_of(day), 0) < limit and days.get(day, 0) < per_day:
+            return day
+        day += _ONE_DAY
     return None

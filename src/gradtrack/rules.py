@@ -97,12 +97,25 @@ class Rule:
     description: str = ""
     each_offset: bool = False
     scope: str = "program"
+    # The latest (shortest) lead: the last date that still makes the anchor.  ``None``: the
+    # rule has no latest date (due until done, never missed).
+    latest: tuple[Offset, ...] | None = None
+    # A passed date drops the milestone instead of making it late (letters.remind).
+    lapses: bool = False
 
     def pairs(self) -> tuple[tuple[Offset, str], ...]:
         """The (offset, anchor) combinations whose earliest date is the milestone's date."""
-        if len(self.offsets) == len(self.anchors):
-            return tuple(zip(self.offsets, self.anchors, strict=True))
-        return tuple((o, a) for a in self.anchors for o in self.offsets)
+        return _pair(self.offsets, self.anchors)
+
+    def latest_pairs(self) -> tuple[tuple[Offset, str], ...] | None:
+        """Like :meth:`pairs` for the latest lead; ``None`` when the rule has none."""
+        return None if self.latest is None else _pair(self.latest, self.anchors)
+
+
+def _pair(offsets: tuple[Offset, ...], anchors: tuple[str, ...]) -> tuple[tuple[Offset, str], ...]:
+    if len(offsets) == len(anchors):
+        return tuple(zip(offsets, anchors, strict=True))
+    return tuple((o, a) for a in anchors for o in offsets)
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -111,6 +124,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (Offset(3, DAYS),),
         (ANCHOR_DEADLINE,),
         description="3 days before the deadline",
+        latest=(Offset(0, DAYS),),
     ),
     Rule(
         "letters.ask",
@@ -118,6 +132,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_LETTERS_DUE,),
         description="42 days before the letters' due date (or the deadline)",
         scope="recommender",
+        latest=(Offset(14, DAYS),),
     ),
     Rule(
         "letters.packet",
@@ -125,22 +140,25 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_LETTERS_DUE,),
         description="35 days before (send CV, SOP draft, program list)",
         scope="recommender",
+        latest=(Offset(14, DAYS),),
     ),
     Rule(
         "letters.remind",
         (Offset(14, DAYS), Offset(7, DAYS), Offset(3, DAYS)),
         (ANCHOR_LETTERS_DUE,),
         condition=CONDITION_LETTER_NOT_SUBMITTED,
-        description="14, 7 and 3 days before, only while not submitted",
+        description="14, 7 and 3 days before, only after the letter was asked",
         each_offset=True,
         scope="letter",
+        lapses=True,
     ),
     Rule(
         "cv.ready",
-        (Offset(7, DAYS),),
-        ("milestone:letters.ask",),
-        description="7 days before the earliest letters.ask",
+        (Offset(7, DAYS), Offset(10, DAYS)),
+        ("milestone:letters.ask", ANCHOR_DEADLINE),
+        description="7 days before the earliest letters.ask; with no letters, 10 days before",
         scope="material",
+        latest=(Offset(0, DAYS), Offset(3, DAYS)),
     ),
     Rule(
         "sop.draft",
@@ -148,6 +166,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_DEADLINE, "milestone:letters.packet"),
         description="49 days before, and no later than 7 days before the earliest letters.packet",
         scope="material",
+        latest=(Offset(7, DAYS), Offset(0, DAYS)),
     ),
     Rule(
         "sop.final",
@@ -155,6 +174,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_DEADLINE,),
         description="10 days before",
         scope="material",
+        latest=(Offset(1, DAYS),),
     ),
     Rule(
         "scores.send",
@@ -162,12 +182,14 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_SCORES_DUE,),
         condition=CONDITION_WANTS_SCORES,
         description="21 days before, only if the program wants scores",
+        latest=(Offset(10, DAYS),),
     ),
     Rule(
         "transcripts.request",
         (Offset(15, WORKING_DAYS),),
         (ANCHOR_DEADLINE,),
         description="15 working days before",
+        latest=(Offset(5, WORKING_DAYS),),
     ),
     Rule(
         "fee.waiver",
@@ -175,6 +197,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (ANCHOR_DEADLINE,),
         condition=CONDITION_WAIVER_PLANNED,
         description="21 days before, only if a waiver is planned",
+        latest=(Offset(14, DAYS),),
     ),
     Rule(
         "decision.reply",
@@ -197,25 +220,56 @@ def default_rule(key: str) -> Rule:
         raise InvalidValue(f"unknown rule {key!r} (known rules: {known})") from None
 
 
-def with_offsets(rule: Rule, offsets: tuple[Offset, ...], typed: str | None = None) -> Rule:
-    """``rule`` with new offsets, checked against its anchors (for ``rules set``).
+def _checked(rule: Rule, offsets: tuple[Offset, ...], text: str, what: str) -> tuple[Offset, ...]:
+    """``offsets`` if their number fits ``rule``'s anchors, else :class:`InvalidValue`.
 
-    ``decision.reply`` takes no offsets; a rule with several anchors takes one offset (for all
-    of them) or one per anchor; other rules take one offset unless they repeat per offset.
+    A rule with several anchors takes one offset (for all of them) or one per anchor; other
+    rules take one offset unless they repeat per offset.
     """
-    text = format_offsets(offsets) if typed is None else typed  # messages name what was typed
-    if not rule.anchors and not offsets:
-        return rule
     if not rule.anchors:
-        raise InvalidValue(f"rule {rule.key!r} takes no offsets (got {text!r})")
+        raise InvalidValue(f"rule {rule.key!r} takes no {what}s (got {text!r})")
     if not offsets:
         raise _bad_offsets(text)
     if rule.each_offset:
-        return replace(rule, offsets=offsets)
+        return offsets
     allowed = {1, len(rule.anchors)}
     if len(offsets) not in allowed:
         want = " or ".join(str(n) for n in sorted(allowed))
+        plural = "s" if max(allowed) > 1 else ""
+        raise InvalidValue(f"rule {rule.key!r} takes {want} {what}{plural} (got {text!r})")
+    return offsets
+
+
+def with_offsets(rule: Rule, offsets: tuple[Offset, ...], typed: str | None = None) -> Rule:
+    """``rule`` with new ideal offsets, checked against its anchors (for ``rules set``).
+
+    ``decision.reply`` takes no offsets.  Messages name the offsets as typed.
+    """
+    text = format_offsets(offsets) if typed is None else typed
+    if not rule.anchors and not offsets:
+        return rule
+    return replace(rule, offsets=_checked(rule, offsets, text, "offset"))
+
+
+def with_latest(rule: Rule, latest: tuple[Offset, ...], typed: str | None = None) -> Rule:
+    """``rule`` with new latest offsets (``rules set KEY IDEAL --latest L``).
+
+    A rule without a latest date (``letters.remind``: a passed reminder is dropped) takes
+    none.  A latest lead longer than the ideal one (in the same unit) is refused: the latest
+    date is never before the ideal date.
+    """
+    text = format_offsets(latest) if typed is None else typed
+    if rule.latest is None and rule.anchors:
         raise InvalidValue(
-            f"rule {rule.key!r} takes {want} offset{'s' if max(allowed) > 1 else ''} (got {text!r})"
+            f"rule {rule.key!r} has no latest date (got --latest {text!r}): "
+            "its milestones are dropped once their day has passed"
         )
-    return replace(rule, offsets=offsets)
+    checked = _checked(rule, latest, text, "latest offset")
+    ideal = rule.pairs()
+    for (lo, _), (io, _) in zip(_pair(checked, rule.anchors), ideal, strict=False):
+        if lo.unit == io.unit and lo.amount > io.amount:
+            raise InvalidValue(
+                f"latest offset {text!r} of rule {rule.key!r} is longer than its ideal "
+                f"offset {format_offsets(rule.offsets)!r} (the latest date comes last)"
+            )
+    return replace(rule, latest=checked)
