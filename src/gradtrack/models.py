@@ -257,6 +257,24 @@ class RuleRow(Timestamped, Base):
     anchors: Mapped[str] = mapped_column(String(200))
     condition: Mapped[str | None] = mapped_column(String(40))
     enabled: Mapped[bool] = mapped_column(Boolean(), default=True)
+    latest: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProgramRule(Timestamped, Base):
+    """A rule changed (or switched off) for one program: ``rules set KEY ... --program P``.
+
+    ``offsets`` / ``latest`` empty: the global rule's.
+    """
+
+    __tablename__ = "program_rules"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    offsets: Mapped[str | None] = mapped_column(String(200))
+    latest: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean(), default=True)
 
 
 class Setting(Timestamped, Base):
@@ -272,15 +290,18 @@ class DoneMark(Timestamped, Base):
     __tablename__ = "done_marks"
 
     milestone_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    # What ``done`` changed besides the mark (JSON), so ``undo`` reverts exactly that.
+    changes: Mapped[str | None] = mapped_column(Text())
 
 
 class LevelMove(Timestamped, Base):
-    """A stored move from ``plan --level --apply``."""
+    """A stored move: ``level`` (``plan --level --apply``) or ``catch-up`` (a late step's date)."""
 
     __tablename__ = "level_moves"
 
     milestone_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     day: Mapped[date] = mapped_column(Date())
+    kind: Mapped[str] = mapped_column(String(10), default="level", server_default="level")
 
 
 class PublishedEvent(Timestamped, Base):

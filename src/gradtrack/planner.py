@@ -152,6 +152,10 @@ class PlanInput:
     # is a catch-up date.  Moves outside those bounds are ignored.
     moves: Mapping[str, date] = field(default_factory=dict)
     now: datetime = field(kw_only=True)
+    # The feeds' plan (docs/calendar.md): every stored move applies whatever today is, so the
+    # same store gives the same dates on any day.  Otherwise a catch-up date applies only
+    # while its milestone is late, and no move is before today.
+    as_stored: bool = field(default=False, kw_only=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -596,9 +600,10 @@ class _Builder:
         flexible = key not in NOT_FLEXIBLE
         final, catch_up = ideal, None
         moved = ctx.inp.moves.get(mid) if self.apply_moves else None
-        if moved is not None and moved >= today:
+        if moved is not None and (ctx.inp.as_stored or moved >= today):
             if ideal < moved and (latest is None or moved <= latest):
-                final = catch_up = moved
+                if ctx.inp.as_stored or ideal < today:
+                    final = catch_up = moved
             elif moved <= ideal and flexible:
                 final = moved
         if done:

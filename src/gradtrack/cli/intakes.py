@@ -108,9 +108,10 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         added = programs.add_intake(session, found, fields)
-        planning.assign_default_target(session, found, app.now())
+        planning.store_default_targets(session, {found.id}, app.now())
+        late = planning.settle_late(session, app.now(), {found.id})
         message = f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}"
-    click.echo(message)
+    click.echo("\n".join([message, *late]))
 
 
 @intake.command("list")
@@ -159,15 +160,16 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
     Example:
       gradtrack intake edit i3 --deadline "2026-12-08 23:59"
     """
-    from gradtrack.services import programs
+    from gradtrack.services import planning, programs
 
     fields = _intake_fields(clear, **values)
     if not any(v is not None for v in values.values()) and not clear:
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
         found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
+        late = planning.settle_late(session, app.now(), {found.program_id})
         message = f"Updated intake i{found.id} {found.term}"
-    click.echo(message)
+    click.echo("\n".join([message, *late]))
 
 
 @intake.command("remove")

@@ -32,14 +32,15 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
       gradtrack material add cv
       gradtrack material add sop --program stanford
     """
-    from gradtrack.services import materials, programs
+    from gradtrack.services import materials, planning, programs
 
     with app.write() as session:
         prog = programs.find_program(session, program_ref) if program_ref else None
         item = materials.add_material(session, kind, name, prog, app.clock())
+        late = planning.settle_late(session, app.now(), {prog.id} if prog else None)
         where = f"for {prog.slug}" if prog else "shared"
         message = f"Added material m{item.id} {item.name} ({where})"
-    click.echo(message)
+    click.echo("\n".join([message, *late]))
 
 
 @material.command("list")

@@ -133,7 +133,7 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
     Example:
       gradtrack letter request "Ada Lovelace" stanford mit-eecs
     """
-    from gradtrack.services import people
+    from gradtrack.services import people, planning
     from gradtrack.services import programs as program_service
 
     with app.write() as session:
@@ -143,6 +143,7 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
             for p in programs
         ]
         lines = [f"Requested letter l{x.id}: {rec.name} for {x.program.slug}" for x in made]
+        lines += planning.settle_late(session, app.now(), {x.program_id for x in made})
     click.echo("\n".join(lines))
 
 

@@ -23,6 +23,9 @@ def milestone_doc(m: Any) -> dict[str, Any]:
         "title": m.title,
         "date": m.date.isoformat(),
         "rule_date": m.rule_date.isoformat(),
+        "ideal": m.rule_date.isoformat(),
+        "latest": m.latest.isoformat() if m.latest else None,
+        "catch_up": m.catch_up.isoformat() if m.catch_up else None,
         "status": m.status,
         "subject": {"kind": m.subject, "id": m.subject_id},
         "program_ids": list(m.program_ids),
@@ -64,6 +67,8 @@ def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
                 "program_id": i.program_id,
                 "intake_id": i.intake_id,
                 "next_feasible_intake_id": i.next_feasible_intake_id,
+                "deadline_passed": i.deadline_passed,
+                "missed": list(i.missed),
             }
             for i in plan.infeasible
         ],
@@ -80,7 +85,15 @@ def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
 @click.option(
     "--level", is_flag=True, help="Preview moving flexible milestones out of crowded weeks."
 )
-@click.option("--apply", "apply_level", is_flag=True, help="With --level: store the moves.")
+@click.option(
+    "--catch-up",
+    "catch_up",
+    is_flag=True,
+    help="Preview dates for late milestones, spread from today forward.",
+)
+@click.option(
+    "--apply", "apply_level", is_flag=True, help="With --level or --catch-up: store the moves."
+)
 @output_options
 @pass_app
 def plan(
@@ -92,6 +105,7 @@ def plan(
     show_done: bool,
     earliest: bool,
     level: bool,
+    catch_up: bool,
     apply_level: bool,
     fmt: str,
 ) -> None:
@@ -103,14 +117,17 @@ def plan(
       gradtrack plan --program stanford --json
       gradtrack plan --earliest
       gradtrack plan --level --apply
+      gradtrack plan --catch-up --apply
     """
     from datetime import timedelta
 
     from gradtrack import planner
     from gradtrack.services import planning
 
-    if apply_level and not level:
-        raise click.UsageError("--apply only goes with --level")
+    if apply_level and not (level or catch_up):
+        raise click.UsageError("--apply only goes with --level or --catch-up")
+    if level and catch_up:
+        raise click.UsageError("--level and --catch-up cannot be combined: run one, then the other")
     if earliest:
         _earliest(app, fmt)
         return
@@ -124,6 +141,9 @@ def plan(
     built = planner.build_plan(inp)
     if level:
         _level(app, inp, built, apply_level, fmt)
+        return
+    if catch_up:
+        _catch_up(app, inp, built, apply_level, fmt)
         return
     if within is not None:
         start, end = built.today, built.today + timedelta(days=within)
@@ -139,7 +159,7 @@ def plan(
         fmt,
         plan_doc(built, app.zone, shown) if fmt == "json" else None,
         ("date", "status", "milestone", "what"),
-        [(m.date.isoformat(), m.status, m.id, m.title) for m in shown],
+        [(m.date.isoformat(), _state(m), m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
     )
     if fmt == "table":
@@ -148,13 +168,31 @@ def plan(
                 f"Crowded: week of {week.monday} has {week.count} open milestones "
                 f"(threshold {app.settings.crowding_threshold}; try `gradtrack plan --level`)"
             )
-        for item in built.infeasible:
-            nxt = (
-                f"next feasible: i{item.next_feasible_intake_id}"
-                if item.next_feasible_intake_id
-                else "no later intake is feasible"
+        late = sum(m.status == planner.LATE and m.catch_up is None for m in built.milestones)
+        if late:
+            click.echo(
+                f"Late: {late} step(s) are due now; spread them with `gradtrack plan --catch-up`"
             )
-            click.echo(f"Infeasible: target intake i{item.intake_id} of p{item.program_id} ({nxt})")
+        names = {p.id: p.name for p in inp.programs}
+        terms = {i.id: i.term for p in inp.programs for i in p.intakes}
+        for item in built.infeasible:
+            line = planning.infeasible_line(item, names[item.program_id], terms)
+            click.echo(f"Infeasible: {line}")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _state(m: Any) -> str:
+    """The status cell: a late step says its ideal and latest dates (SPEC §4.5)."""
+    if m.status == "late":
+        latest = m.latest.isoformat() if m.latest else "none"
+        when = "catch-up" if m.catch_up else "due now"
+        return f"late ({when}; ideal {m.rule_date}, latest {latest})"
+    if m.status == "missed":
+        return f"missed (latest {m.latest})"
+    return str(m.status)
 
 
 def _earliest(app: App, fmt: str) -> None:
@@ -173,6 +211,11 @@ def _earliest(app: App, fmt: str) -> None:
             "intake_id": c.intake_id,
             "term": terms.get(c.intake_id) if c.intake_id else None,
             "feasible": c.feasible,
+            "late_steps": c.late_steps,
+            "comfortable_intake_id": c.comfortable_intake_id,
+            "comfortable_term": terms.get(c.comfortable_intake_id)
+            if c.comfortable_intake_id
+            else None,
             "earliest_completion": c.earliest_completion.isoformat()
             if c.earliest_completion
             else None,
@@ -183,7 +226,8 @@ def _earliest(app: App, fmt: str) -> None:
     rows = [
         (
             d["program"],
-            f"i{d['intake_id']} {d['term']}" if d["intake_id"] else "none feasible",
+            f"{d['term']} (i{d['intake_id']})" if d["intake_id"] else "none feasible",
+            _cost(d),
             d["earliest_completion"],
         )
         for d in docs
@@ -191,10 +235,22 @@ def _earliest(app: App, fmt: str) -> None:
     emit(
         fmt,
         {"earliest": docs},
-        ("program", "earliest feasible intake", "complete by"),
+        ("program", "earliest feasible", "cost", "complete by"),
         rows,
         empty="No programs with intakes yet.",
     )
+
+
+def _cost(doc: dict[str, Any]) -> str:
+    """What the earliest feasible intake costs: its late steps, and the comfortable option."""
+    if not doc["feasible"]:
+        return "-"
+    if not doc["late_steps"]:
+        return "comfortable"
+    steps = f"{doc['late_steps']} step{'s' if doc['late_steps'] != 1 else ''} late"
+    if doc["comfortable_intake_id"] is None:
+        return f"{steps}; no comfortable intake"
+    return f"{steps}; comfortable: {doc['comfortable_term']} (i{doc['comfortable_intake_id']})"
 
 
 def _level(app: App, inp: PlanInput, built: Plan, apply_level: bool, fmt: str) -> None:
@@ -231,16 +287,29 @@ def _level(app: App, inp: PlanInput, built: Plan, apply_level: bool, fmt: str) -
 
 
 def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
-    """Plan in a read transaction, then change the one milestone under the write lock."""
+    """Plan in a read transaction, then change the one milestone under the write lock.
+
+    ``undo`` works from the stored mark, so it also reopens a milestone that left the plan
+    when it was done (``done submit:iN`` marks the program submitted).
+    """
+    from gradtrack.errors import NotFound
     from gradtrack.services import planning
 
     with app.read() as session:
-        milestone = planning.find_milestone(
-            planning.build(session, app.now(), app.settings), milestone_id
-        )
-    change = planning.undo_done if undo else planning.mark_done
+        plan = planning.build(session, app.now(), app.settings)
+    try:
+        milestone = planning.find_milestone(plan, milestone_id)
+    except NotFound:
+        if not undo:
+            raise
+        milestone = None
     with app.write() as session:
-        message = change(session, milestone, app.clock())
+        if undo:
+            title = milestone.title if milestone is not None else None
+            message = planning.undo_done(session, milestone_id, title, app.clock())
+        else:
+            assert milestone is not None
+            message = planning.mark_done(session, milestone, app.clock())
     click.echo(message)
 
 
@@ -270,3 +339,48 @@ def undo(app: App, milestone_id: str) -> None:
       gradtrack undo submit:i3
     """
     _change_milestone(app, milestone_id, undo=True)
+
+
+def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool, fmt: str) -> None:
+    """Preview (or store) catch-up dates for every late milestone (SPEC §4.6)."""
+    from gradtrack import planner
+    from gradtrack.services import planning
+
+    result = planner.catch_up(inp, built)
+    by_id = {m.id: m for m in built.milestones}
+    docs = [
+        {
+            "id": mid,
+            "title": by_id[mid].title,
+            "ideal": by_id[mid].rule_date.isoformat(),
+            "latest": _iso(by_id[mid].latest),
+            "date": day.isoformat(),
+        }
+        for mid, day in sorted(result.moves.items(), key=lambda kv: (kv[1], kv[0]))
+    ]
+    over = [
+        {"monday": w.monday.isoformat(), "count": w.count, "reason": w.reason} for w in result.over
+    ]
+    if apply:
+        with app.write() as session:
+            planning.store_moves(session, result.moves, kind="catch-up")
+    rows = [(d["date"], d["latest"], d["id"], d["title"]) for d in docs]
+    emit(
+        fmt,
+        {"catch_up": docs, "over": over, "applied": apply},
+        ("date", "latest", "milestone", "what"),
+        rows,
+        empty="Nothing is late: no catch-up needed.",
+    )
+    if fmt != "table":
+        return
+    limit = app.settings.crowding_threshold
+    for w in result.over:
+        click.echo(
+            f"Over: week of {w.monday} has {w.count} open milestones "
+            f"(threshold {limit}): {w.reason}"
+        )
+    if apply:
+        click.echo(f"Stored {len(docs)} catch-up date(s).")
+    elif docs:
+        click.echo("Preview only: add --apply to store these dates.")

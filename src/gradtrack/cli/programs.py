@@ -264,15 +264,19 @@ def program_mark(
 @click.argument("intake_ref", metavar="INTAKE")
 @pass_app
 def program_target(app: App, program_ref: str, intake_ref: str) -> None:
-    """Plan PROGRAM for INTAKE (an intake id like i34, or a term like 'Winter 2028')."""
-    from gradtrack.services import programs
+    """Plan PROGRAM for INTAKE (an intake id like i34, or a term like 'Winter 2028').
+
+    Says so when that intake starts late or can no longer be made.
+    """
+    from gradtrack.services import planning, programs
 
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         chosen = programs.find_intake(session, intake_ref, found)
         programs.set_target(session, found, chosen)
+        late = planning.settle_late(session, app.now(), {found.id})
         message = f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}"
-    click.echo(message)
+    click.echo("\n".join([message, *late]))
 
 
 @program.command("import")
@@ -291,7 +295,7 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
 
     from gradtrack.csvio import parse_programs_csv
     from gradtrack.errors import ImportProblems
-    from gradtrack.services import csvstore
+    from gradtrack.services import csvstore, planning
 
     data = click.open_file(path, "rb").read() if path == "-" else _read_bytes(path)
     progress = _progress if sys.stderr.isatty() else None
@@ -310,9 +314,11 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
                     session,
                     records,
                     app.clock(),
+                    now=app.now(),
                     update_existing=update_existing,
                     progress=progress,
                 )
+                late = planning.settle_late(session, app.now(), summary.program_ids)
     except ImportProblems as problems:
         count = len(problems.problems)
         raise ImportProblems(
@@ -332,6 +338,8 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
         f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
         f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated"
     )
+    if late:
+        click.echo("\n".join(late))
 
 
 def _read_bytes(path: str) -> bytes:

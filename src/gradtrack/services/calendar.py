@@ -144,35 +144,15 @@ class FeedContent:
     events: tuple[feeds.FeedEvent, ...]
 
 
-def _stored_target(program: planner.ProgramIn) -> planner.IntakeIn | None:
-    for intake in program.intakes:
-        if intake.id == program.target_intake_id:
-            return intake
-    return None
-
-
-def _today_independent(program: planner.ProgramIn) -> bool:
-    """Whether the planner plans ``program`` the same on every day.
-
-    A program with intakes needs a stored target (otherwise the planner picks the earliest
-    feasible intake as of today), and a rolling target needs a date of its own (otherwise it
-    is anchored on the earliest completion from today).
-    """
-    if not program.intakes:
-        return True
-    intake = _stored_target(program)
-    if intake is None:
-        return False
-    if intake.kind != "rolling":
-        return True
-    return any(v is not None for v in (intake.deadline, intake.closes, intake.target_date))
-
-
 def feed_plan(session: Session) -> tuple[planner.PlanInput, planner.Plan]:
     """The plan every feed is cut from: stored targets only, as of :data:`FEED_EPOCH`."""
     settings = load_settings(session)
     inp = planning.plan_input(session, FEED_EPOCH, settings)
-    inp = replace(inp, programs=tuple(p for p in inp.programs if _today_independent(p)))
+    inp = replace(
+        inp,
+        programs=tuple(p for p in inp.programs if planner.plans_the_same_every_day(p)),
+        as_stored=True,
+    )
     return inp, planner.build_plan(inp)
 
 
@@ -226,7 +206,7 @@ def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterat
         program = programs.get(letter.program_id)
         if program is None or program.status not in LETTER_PROGRAM_STATUSES:
             continue
-        intake = _stored_target(program)
+        intake = planner.stored_target(program)
         due = _letter_due(intake) if intake is not None else None
         if intake is None or due is None:
             continue

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from gradtrack import planner, timeutil
+from gradtrack import timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord
 from gradtrack.errors import ImportProblems
 from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange
@@ -40,6 +40,7 @@ class ImportSummary:
     updated: list[str] = field(default_factory=list)
     intakes_added: int = 0
     intakes_updated: int = 0
+    program_ids: set[int] = field(default_factory=set)  # every program the import touched
 
 
 def _program_values(rec: ProgramRecord) -> dict[str, Any]:
@@ -138,30 +139,34 @@ def check_against_store(
 def import_programs(
     session: Session,
     records: Sequence[ProgramRecord],
-    now: datetime,
+    stamp: datetime,
     *,
+    now: datetime,
     update_existing: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> ImportSummary:
-    """Write ``records`` (already parsed and validated) in the caller's transaction."""
+    """Write ``records`` (already parsed and validated) in the caller's transaction.
+
+    ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
+    chooses the default target of every program left without one (SPEC §11.1).
+    """
+    from gradtrack.services.planning import store_default_targets
+
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
     existing = check_against_store(session, records, update_existing=update_existing, slugs=slugs)
     summary = ImportSummary()
     fresh = [(slug, rec) for slug, rec in zip(slugs, records, strict=True) if slug not in existing]
     if fresh:
-        _insert_fresh(session, fresh, now, summary, progress)
+        _insert_fresh(session, fresh, stamp, summary, progress)
     updates = [
         (existing[slug], rec) for slug, rec in zip(slugs, records, strict=True) if slug in existing
     ]
     if updates:
         stored = _load_programs(session, [pid for pid, _ in updates])
-        untargeted = {
-            pid for pid, rec in updates if not _update_one(session, stored[pid], rec, now, summary)
-        }
-        if untargeted:
-            # The default target of each (SPEC §11.1) depends only on that program: one
-            # planning pass for all of them, as for new programs.
-            _store_targets(session, untargeted, {}, now)
+        for pid, rec in updates:
+            _update_one(session, stored[pid], rec, stamp, summary)
+    # The default target of each program depends only on that program: one planning pass.
+    summary.program_ids.update(store_default_targets(session, summary.program_ids, now))
     return summary
 
 
@@ -273,23 +278,14 @@ def _insert_fresh(
                 targets[pid] = iid
     if extras:
         conn.execute(insert(_table(ExtraDeadline)), extras)
-    _store_targets(session, set(ids.values()), targets, now)
+    _store_marked_targets(session, targets)
+    summary.program_ids.update(ids.values())
     summary.added.extend(slugs)
     summary.intakes_added += len(intake_rows)
 
 
-def _store_targets(
-    session: Session, program_ids: set[int], chosen: dict[int, int], now: datetime
-) -> None:
-    """Marked targets, else the earliest feasible intake (SPEC §11.1), in one UPDATE."""
-    from gradtrack.services.planning import plan_input
-
-    missing = program_ids - set(chosen)
-    if missing:
-        inp = plan_input(session, now, program_ids=missing)
-        for choice in planner.earliest_feasible_intakes(inp):
-            if choice.intake_id is not None:
-                chosen[choice.program_id] = choice.intake_id
+def _store_marked_targets(session: Session, chosen: dict[int, int]) -> None:
+    """The targets the file marks, in one UPDATE (the others get the default afterwards)."""
     if chosen:
         programs = _table(Program)
         session.connection().execute(
@@ -302,8 +298,8 @@ def _store_targets(
 
 def _update_one(
     session: Session, program: Program, rec: ProgramRecord, now: datetime, summary: ImportSummary
-) -> bool:
-    """Update one stored program in place; whether it has a target intake afterwards."""
+) -> None:
+    """Update one stored program in place."""
     edit_program(session, program, ProgramFields(**_program_values(rec)))
     if rec.status != program.status:
         mark_program(session, program, rec.status, now)
@@ -338,9 +334,9 @@ def _update_one(
             summary.intakes_updated += 1
         if irec.target:
             program.target_intake_id = stored.id
+    summary.program_ids.add(program.id)
     session.flush()
     summary.updated.append(program.slug)
-    return program.target_intake_id is not None
 
 
 # -- export ----------------------------------------------------------------------------------

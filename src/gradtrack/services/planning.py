@@ -7,11 +7,14 @@ thin: done/undo, levelling moves, rules and the default target intake.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
@@ -24,6 +27,7 @@ from gradtrack.models import (
     LevelMove,
     Material,
     Program,
+    ProgramRule,
     Recommender,
     RuleRow,
     display_name,
@@ -34,6 +38,7 @@ from gradtrack.rules import (
     default_rule,
     format_offsets,
     parse_offsets,
+    with_latest,
     with_offsets,
 )
 from gradtrack.services.settings import Settings, load_settings
@@ -41,27 +46,78 @@ from gradtrack.services.settings import Settings, load_settings
 # -- rules -----------------------------------------------------------------------------------
 
 
+def _applied(default: Rule, offsets: str | None, latest: str | None, enabled: bool) -> Rule:
+    """``default`` with stored offsets / latest offsets / enabled flag (empty = the default's)."""
+    rule = default
+    if offsets is not None and offsets != format_offsets(default.offsets):
+        rule = with_offsets(rule, parse_offsets(offsets) if offsets else ())
+    if latest and (default.latest is None or latest != format_offsets(default.latest)):
+        rule = with_latest(rule, parse_offsets(latest))
+    return rule if enabled else replace(rule, enabled=False)
+
+
 def load_rules(session: Session) -> tuple[Rule, ...]:
-    """The shipped rules with the stored offsets / enabled flags applied."""
+    """The shipped rules with the stored offsets, latest offsets and enabled flags applied."""
     stored = {row.key: row for row in session.scalars(select(RuleRow))}
     rules = []
     for default in DEFAULT_RULES:
         row = stored.get(default.key)
         if row is None:
             rules.append(default)
-            continue
-        rule = default
-        if row.offsets != format_offsets(default.offsets):
-            rule = with_offsets(default, parse_offsets(row.offsets) if row.offsets else ())
-        if not row.enabled:
-            rule = replace(rule, enabled=False)
-        rules.append(rule)
+        else:
+            rules.append(_applied(default, row.offsets, row.latest, row.enabled))
     return tuple(rules)
 
 
-def set_rule(session: Session, key: str, offsets_text: str | None, enabled: bool | None) -> Rule:
-    """``rules set KEY OFFSETS`` (validated against the rule's anchors)."""
+def program_rules(
+    session: Session, globals_: Sequence[Rule], program_ids: set[int] | None = None
+) -> dict[int, tuple[Rule, ...]]:
+    """program id → its own rules (``rules set ... --program P``), built on the global ones."""
+    by_key = {r.key: r for r in globals_}
+    found: dict[int, list[Rule]] = defaultdict(list)
+    for row in session.scalars(
+        select(ProgramRule).order_by(ProgramRule.program_id, ProgramRule.key)
+    ):
+        if program_ids is not None and row.program_id not in program_ids:
+            continue
+        base = by_key.get(row.key) or default_rule(row.key)
+        found[row.program_id].append(
+            _applied(replace(base, enabled=True), row.offsets, row.latest, row.enabled)
+        )
+    return {pid: tuple(rs) for pid, rs in found.items()}
+
+
+def set_rule(
+    session: Session,
+    key: str,
+    offsets_text: str | None,
+    enabled: bool | None,
+    *,
+    latest_text: str | None = None,
+    program: Program | None = None,
+) -> Rule:
+    """``rules set KEY [IDEAL] [--latest L] [--program P]`` (validated against the rule)."""
     default = default_rule(key)
+    # Validate what was typed against the rule in force before anything is written.
+    rule = next(r for r in load_rules(session) if r.key == key)
+    if offsets_text is not None:
+        rule = with_offsets(rule, parse_offsets(offsets_text), offsets_text)
+    if latest_text is not None:
+        rule = with_latest(rule, parse_offsets(latest_text), latest_text)
+    if program is not None:
+        own = session.get(ProgramRule, (program.id, key))
+        if own is None:
+            own = ProgramRule(program_id=program.id, key=key, enabled=True)
+            session.add(own)
+        if offsets_text is not None:
+            own.offsets = format_offsets(rule.offsets)
+        if latest_text is not None:
+            own.latest = format_offsets(rule.latest or ())
+        if enabled is not None:
+            own.enabled = enabled
+        session.flush()
+        mine = program_rules(session, load_rules(session), {program.id}).get(program.id, ())
+        return next(r for r in mine if r.key == key)
     row = session.get(RuleRow, key)
     if row is None:
         row = RuleRow(
@@ -70,19 +126,30 @@ def set_rule(session: Session, key: str, offsets_text: str | None, enabled: bool
             anchors=",".join(default.anchors),
             condition=default.condition,
             enabled=True,
+            latest=None if default.latest is None else format_offsets(default.latest),
         )
         session.add(row)
     if offsets_text is not None:
-        rule = with_offsets(default, parse_offsets(offsets_text), offsets_text)
         row.offsets = format_offsets(rule.offsets)
+    if latest_text is not None:
+        row.latest = format_offsets(rule.latest or ())
     if enabled is not None:
         row.enabled = enabled
     session.flush()
     return next(r for r in load_rules(session) if r.key == key)
 
 
-def reset_rules(session: Session, key: str | None) -> list[str]:
+def reset_rules(session: Session, key: str | None, program: Program | None = None) -> list[str]:
+    """Back to the shipped rule (all rules without ``key``); with ``program``: its own rules go."""
     keys = [default_rule(key).key] if key else [r.key for r in DEFAULT_RULES]
+    if program is not None:
+        session.execute(
+            delete(ProgramRule).where(
+                ProgramRule.program_id == program.id, ProgramRule.key.in_(keys)
+            )
+        )
+        session.flush()
+        return keys
     for k in keys:
         default = default_rule(k)
         row = session.get(RuleRow, k)
@@ -91,6 +158,7 @@ def reset_rules(session: Session, key: str | None) -> list[str]:
         row.offsets = format_offsets(default.offsets)
         row.anchors = ",".join(default.anchors)
         row.condition = default.condition
+        row.latest = None if default.latest is None else format_offsets(default.latest)
         row.enabled = True
     session.flush()
     return keys
@@ -165,6 +233,8 @@ def plan_input(
             ).order_by(Material.id)
         )
     ]
+    rules = load_rules(session)
+    own_rules = program_rules(session, rules, program_ids)
     scored_programs = {m.program_id for m in materials if m.kind in SCORE_KINDS}
     shared_scores = None in scored_programs
     programs = []
@@ -192,6 +262,7 @@ def plan_input(
         )
         programs.append(
             planner.ProgramIn(
+                rules=own_rules.get(p.id, ()),
                 id=p.id,
                 name=display_name(p.institution, p.name, p.degree),
                 status=p.status,
@@ -228,7 +299,7 @@ def plan_input(
     }
     return planner.PlanInput(
         settings=plan_settings(settings),
-        rules=load_rules(session),
+        rules=rules,
         programs=tuple(programs),
         recommenders=recommenders,
         letters=letters,
@@ -246,18 +317,35 @@ def build(session: Session, now: datetime, settings: Settings | None = None) -> 
 # -- target intake ---------------------------------------------------------------------------
 
 
-def assign_default_target(session: Session, program: Program, now: datetime) -> None:
-    """SPEC §11.1: with no target chosen, store the earliest feasible intake (once)."""
-    if program.target_intake_id is not None:
-        return
+def _program_table() -> Table:
+    table = Program.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def store_default_targets(session: Session, program_ids: set[int], now: datetime) -> dict[int, int]:
+    """SPEC §11.1: give each of ``program_ids`` without a target the planner's default one.
+
+    The one rule behind ``program add``, ``intake add`` and ``program import``: the earliest
+    feasible intake (late is feasible), else the earliest not yet past, else the latest.
+    ``now`` is the planning instant (``--today``), never the clock that stamps rows.
+    """
     session.flush()
-    inp = plan_input(session, now, program_ids={program.id})
-    if not inp.programs:
-        return
-    choice = planner.earliest_feasible_intake(inp.programs[0], inp)
-    if choice.intake_id is not None:
-        program.target_intake_id = choice.intake_id
-        session.flush()
+    untargeted = session.scalars(select(Program.id).where(Program.target_intake_id.is_(None)))
+    missing = program_ids.intersection(untargeted)
+    if not missing:
+        return {}
+    chosen = planner.default_targets(plan_input(session, now, program_ids=missing))
+    if chosen:
+        programs = _program_table()
+        session.execute(
+            update(programs)
+            .where(programs.c.id == bindparam("pid"))
+            .values(target_intake_id=bindparam("iid")),
+            [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
+        )
+        session.expire_all()
+    return chosen
 
 
 # -- done / undo ---------------------------------------------------------------------------------
@@ -293,48 +381,189 @@ def _batch_letters(session: Session, m: planner.Milestone) -> list[LetterRequest
 def mark_done(session: Session, m: planner.Milestone, now: datetime) -> str:
     """``gradtrack done ID``: letter milestones move their letters on; others are recorded.
 
-    ``m`` comes from a plan built before the write lock was taken, so the stored state is
-    checked again here: a concurrent ``done`` makes this one a Conflict, not a duplicate.
+    ``done submit:iN`` also marks the program submitted.  What changed is kept with the mark
+    so that :func:`undo_done` reverts exactly that.  ``m`` comes from a plan built before the
+    write lock was taken, so the stored state is checked again here: a concurrent ``done``
+    makes this one a Conflict, not a duplicate.
     """
     from gradtrack.services.people import mark_letter
+    from gradtrack.services.programs import mark_program
 
+    mark = session.get(DoneMark, m.id)
+    changes: dict[str, Any] = json.loads(mark.changes) if mark is not None and mark.changes else {}
     if m.key in LETTER_STAGES:
         movable, target = LETTER_STAGES[m.key]
         moved = [x for x in _batch_letters(session, m) if x.status in movable]
         if not moved:
             raise Conflict(f"milestone {m.id!r} is already done")
+        letters = changes.setdefault("letters", {})
         for letter in moved:
+            letters.setdefault(str(letter.id), letter.status)
             mark_letter(session, letter, target, now)
-        return f"Done: {m.title} ({len(moved)} letter(s) now {target})"
-    if m.status == "done" or session.get(DoneMark, m.id) is not None:
-        raise Conflict(f"milestone {m.id!r} is already done")
-    session.add(DoneMark(milestone_id=m.id))
+        message = f"Done: {m.title} ({len(moved)} letter(s) now {target})"
+    else:
+        if m.status == planner.DONE or mark is not None:
+            raise Conflict(f"milestone {m.id!r} is already done")
+        message = f"Done: {m.title}"
+        if m.key == "submit":
+            program = session.get(Program, m.subject_id)
+            if program is not None and program.status in planner.PRE_SUBMISSION:
+                changes["program"] = {"id": program.id, "status": program.status}
+                mark_program(session, program, "submitted", now)
+                message += f" ({program.slug} marked submitted)"
+    if mark is None:
+        mark = DoneMark(milestone_id=m.id)
+        session.add(mark)
+    mark.changes = json.dumps(changes, sort_keys=True) if changes else None
     session.flush()
-    return f"Done: {m.title}"
+    return message
 
 
-def undo_done(session: Session, m: planner.Milestone, now: datetime) -> str:
+def undo_done(session: Session, milestone_id: str, title: str | None, now: datetime) -> str:
+    """``gradtrack undo ID``: revert exactly what ``done ID`` changed (SPEC §4.7).
+
+    Letters go back to the status each had before (a letter marked asked by hand stays
+    asked); a program that ``done submit:iN`` marked submitted goes back to its earlier status
+    and that status change is removed.
+    """
     from gradtrack.services.people import mark_letter
+    from gradtrack.services.programs import unmark_program
 
-    mark = session.get(DoneMark, m.id)
-    if mark is not None:
-        session.delete(mark)
-        session.flush()
-        return f"Reopened: {m.title}"
-    if m.key in UNDO_LETTER_STAGES:
-        source, back = UNDO_LETTER_STAGES[m.key]
-        moved = [x for x in _batch_letters(session, m) if x.status == source]
-        for letter in moved:
-            mark_letter(session, letter, back, now)
-        if moved:
-            return f"Reopened: {m.title} ({len(moved)} letter(s) back to {back})"
-    raise Conflict(f"milestone {m.id!r} is not marked done")
+    mark = session.get(DoneMark, milestone_id)
+    if mark is None:
+        raise Conflict(f"milestone {milestone_id!r} is not marked done")
+    changes: dict[str, Any] = json.loads(mark.changes) if mark.changes else {}
+    what = title or milestone_id
+    notes = []
+    letters = changes.get("letters", {})
+    if letters:
+        rows = session.scalars(
+            select(LetterRequest).where(LetterRequest.id.in_([int(k) for k in letters]))
+        )
+        back = 0
+        for letter in rows:
+            before = letters[str(letter.id)]
+            if letter.status != before:
+                mark_letter(session, letter, before, now)
+                back += 1
+        notes.append(f"{back} letter(s) back to where they were")
+    program = changes.get("program")
+    if program:
+        found = session.get(Program, program["id"])
+        if found is not None and found.status == "submitted":
+            unmark_program(session, found, program["status"])
+            notes.append(f"{found.slug} back to {program['status']}")
+    session.delete(mark)
+    session.flush()
+    return f"Reopened: {what}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def store_moves(session: Session, moves: dict[str, date]) -> int:
-    """``plan --level --apply``: the new moves replace the stored ones."""
-    session.execute(delete(LevelMove))
+def store_moves(session: Session, moves: dict[str, date], kind: str = "level") -> int:
+    """Store moves of one kind; they replace the stored moves of that kind.
+
+    ``level``: ``plan --level --apply``.  ``catch-up``: ``plan --catch-up --apply``.
+    """
+    session.execute(delete(LevelMove).where(LevelMove.kind == kind))
+    session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(list(moves))))
     for mid, day in sorted(moves.items()):
-        session.add(LevelMove(milestone_id=mid, day=day))
+        session.add(LevelMove(milestone_id=mid, day=day, kind=kind))
     session.flush()
     return len(moves)
+
+
+# -- late starts ------------------------------------------------------------------------------
+
+STEP_WORDS = {
+    "submit": "submit",
+    "letters.ask": "ask letters",
+    "letters.packet": "send the letter packet",
+    "cv.ready": "finish the CV",
+    "sop.draft": "draft the statement",
+    "sop.final": "finalize the statement",
+    "scores.send": "send scores",
+    "transcripts.request": "request transcripts",
+    "fee.waiver": "request a fee waiver",
+}
+
+
+def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
+    """After a change to what a plan is made of: catch-up dates for what starts late.
+
+    Late milestones of ``program_ids`` without a catch-up date get one (SPEC §4.6, stored as
+    ``catch-up`` moves, so the feeds show them); catch-up moves of milestones no longer late
+    are dropped.  Returns one line per program that starts late or can no longer be made.
+    ``None``: every program (a shared material concerns them all).
+    """
+    inp = plan_input(session, now)
+    if program_ids is None:
+        program_ids = {p.id for p in inp.programs}
+    if not program_ids:
+        return []
+    plan = planner.build_plan(inp)
+    fresh = [
+        m
+        for m in plan.milestones
+        if m.status == planner.LATE
+        and m.catch_up is None
+        and program_ids.intersection(m.program_ids)
+    ]
+    stored = dict(
+        session.execute(
+            select(LevelMove.milestone_id, LevelMove.day).where(LevelMove.kind == "catch-up")
+        ).all()
+    )
+    stale = [m.id for m in plan.milestones if m.id in stored and m.status != planner.LATE]
+    if stale:
+        session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(stale)))
+    if fresh:
+        moves = planner.catch_up(inp, plan, only=[m.id for m in fresh]).moves
+        session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(list(moves))))
+        for mid, day in sorted(moves.items()):
+            session.add(LevelMove(milestone_id=mid, day=day, kind="catch-up"))
+        session.flush()
+        plan = planner.build_plan(plan_input(session, now))
+    return late_lines(plan, inp, program_ids)
+
+
+def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]) -> list[str]:
+    """ "CMU PhD CS: Fall 2027 is still possible, 3 steps late: ask letters by 2026-12-03"."""
+    programs = {p.id: p for p in inp.programs}
+    terms = {i.id: i.term for p in inp.programs for i in p.intakes}
+    infeasible = {x.program_id: x for x in plan.infeasible}
+    lines = []
+    for pid in sorted(program_ids):
+        program = programs.get(pid)
+        if program is None or program.status not in planner.PRE_SUBMISSION:
+            continue
+        problem = infeasible.get(pid)
+        if problem is not None:
+            lines.append(infeasible_line(problem, program.name, terms))
+            continue
+        late = [m for m in plan.milestones if m.status == planner.LATE and pid in m.program_ids]
+        if not late:
+            continue
+        first = min(late, key=lambda m: (m.date, m.id))
+        term = terms.get(first.intake_ids[0], "") if first.intake_ids else ""
+        word = STEP_WORDS.get(first.key, first.key)
+        steps = f"{len(late)} step{'s' if len(late) != 1 else ''}"
+        lines.append(
+            f"{program.name}: {term} is still possible, {steps} late: {word} by {first.date}"
+        )
+    return lines
+
+
+def infeasible_line(problem: planner.Infeasible, name: str, terms: Mapping[int, str]) -> str:
+    """One line a person can act on: which program, which term, why, and what is next."""
+    term = terms.get(problem.intake_id, f"intake i{problem.intake_id}")
+    if problem.deadline_passed:
+        why = "its deadline has passed"
+    else:
+        n = len(problem.missed)
+        why = f"{n} step{'s' if n != 1 else ''} missed ({', '.join(problem.missed)})"
+    nxt = problem.next_feasible_intake_id
+    then = (
+        f"next feasible: {terms.get(nxt, f'intake i{nxt}')} (`gradtrack program target`)"
+        if nxt is not None
+        else "no later intake is feasible"
+    )
+    return f"{name}: {term} can no longer be made: {why}; {then}"

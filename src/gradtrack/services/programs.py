@@ -191,6 +191,15 @@ def mark_program(
     return program
 
 
+def unmark_program(session: Session, program: Program, status: str) -> None:
+    """Undo a status change: back to ``status``, and the newest change record removed."""
+    newest = max(program.status_changes, key=lambda c: (c.changed_at, c.id), default=None)
+    if newest is not None and newest.status == program.status:
+        program.status_changes.remove(newest)  # delete-orphan: the row goes
+    program.status = status
+    session.flush()
+
+
 # -- intakes ---------------------------------------------------------------------------------
 
 
