@@ -1285,6 +1285,72 @@ def _spot_before(
 
 
 # --------------------------------------------------------------------------------------------
+# A recommender's letters
+
+
+SOFT_DUE = Offset(14, "d")  # the "please submit by" date recommenders are given (letters.remind)
+# Programs a letter is still written for; afterwards there is nothing left to write.
+LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted", "interview"})
+
+
+@dataclass(frozen=True)
+class LetterDue:
+    """One letter a recommender writes, with its due instant and soft due date."""
+
+    letter: LetterIn
+    program: ProgramIn
+    intake: IntakeIn | None
+    due: datetime | None  # the intake's letters deadline, else its deadline (or closing date)
+    soft_due: date | None  # SOFT_DUE before the due date's local date in the recommender's zone
+
+
+def letter_due(intake: IntakeIn) -> datetime | None:
+    """When a letter is due: the intake's letters deadline, else its deadline (or closing)."""
+    letters = [e.instant for e in intake.extra if e.kind == "letters"]
+    if letters:
+        return min(letters)
+    return intake.deadline or intake.closes
+
+
+def recommender_letters(inp: PlanInput, recommender_id: int) -> tuple[LetterDue, ...]:
+    """A recommender's not-declined letters for programs still open, due dates in their zone.
+
+    The one function behind the letter packet and the recommender's feed (docs/status.md):
+    each letter is due for the program's stored target intake (else its planned one).
+    """
+    rec = next((r for r in inp.recommenders if r.id == recommender_id), None)
+    rec_zone = rec.zone if rec is not None else inp.settings.zone
+    ctx = _Ctx(inp)
+    programs = {p.id: p for p in inp.programs}
+    found = []
+    for letter in sorted(inp.letters, key=lambda x: x.id):
+        if letter.recommender_id != recommender_id or letter.status == "declined":
+            continue
+        program = programs.get(letter.program_id)
+        if program is None or program.status not in LETTER_PROGRAM_STATUSES:
+            continue
+        intake = stored_target(program) or _planned_intake(program, ctx)
+        due = letter_due(intake) if intake is not None else None
+        soft = None
+        if due is not None:
+            soft = offset_before(local_date(due, rec_zone), SOFT_DUE, inp.settings)
+        found.append(LetterDue(letter, program, intake, due, soft))
+    return tuple(found)
+
+
+def please_submit_by(item: LetterDue, today: date, zone_name: str) -> date | None:
+    """The soft due date while it is still ahead (``today`` in ``zone_name``), else the due date.
+
+    Never a day already past unless the due date itself is (SPEC §5.3).
+    """
+    if item.due is None or item.soft_due is None:
+        return None
+    if item.soft_due >= today:
+        return item.soft_due
+    return local_date(item.due, zone_name)
+
+
+# --------------------------------------------------------------------------------------------
 # The catch-up schedule
 
 
@@ -1309,7 +1375,7 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     Each late milestone (``only``: those ids) gets a date on or after today and on or before
     its latest date, the earliest latest date first; a day takes at most ``threshold / 5``
     (rounded up) of them and a week at most ``threshold`` open milestones, where that is
-    possible.  A milestone others are anchored on (``letters.ask`` for ``cv.ready``) comes no
+    possible (past the daily share, the least busy day with room in its week).  A milestone others are anchored on (``letters.ask`` for ``cv.ready``) comes no
     earlier than they do.  Where a late milestone finds no day with room before its latest
     date it goes on the first day it can, and its week is reported as over.
     """
@@ -1340,7 +1406,7 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
         last = m.latest if m.latest is not None else floor + timedelta(days=90)
         day = _free_day(floor, last, weeks, days, limit, per_day, settings)
         if day is None:
-            day = _free_day(floor, last, weeks, days, limit, 10**6, settings)
+            day = _least_busy_day(floor, last, weeks, days, limit, settings)
         if day is None:
             day = floor if settings.weekend_policy == "none" else _next_working(floor, settings)
             if day > last >= floor:
@@ -1360,6 +1426,26 @@ def _next_working(d: date, settings: PlanSettings) -> date:
     while not is_working_day(d, settings):
         d += _ONE_DAY
     return d
+
+
+def _least_busy_day(
+    floor: date,
+    last: date,
+    weeks: Mapping[date, int],
+    days: Mapping[date, int],
+    limit: int,
+    settings: PlanSettings,
+) -> date | None:
+    """Past the daily share: the usable day in ``floor..last`` with the fewest, week with room."""
+    best: date | None = None
+    day = floor
+    while day <= last:
+        usable = settings.weekend_policy == "none" or is_working_day(day, settings)
+        if usable and weeks.get(monday_of(day), 0) < limit:
+            if best is None or days.get(day, 0) < days.get(best, 0):
+                best = day
+        day += _ONE_DAY
+    return best
 
 
 def _free_day(

@@ -71,6 +71,9 @@ def _aligned(rows: list[tuple[str, str]], indent: str) -> list[str]:
 
 
 def _milestone_row(m: Milestone) -> tuple[str, str]:
+    if m.status == "late":
+        latest = m.latest.isoformat() if m.latest else "none"
+        return m.id, f"{m.title} (late: ideal {m.rule_date}, latest {latest})"
     return m.id, m.title
 
 
@@ -79,12 +82,15 @@ def _flags(line: ProgramLine) -> str:
     if line.verified is None:
         flags.append("unverified")
     if line.infeasible:
+        why = "deadline passed" if line.deadline_passed else f"{len(line.missed)} missed"
         nxt = (
             f"next feasible: {line.next_feasible_term} (i{line.next_feasible_intake_id})"
             if line.next_feasible_intake_id is not None
             else "no later intake is feasible"
         )
-        flags.append(f"infeasible target ({nxt})")
+        flags.append(f"infeasible: {why}; {nxt}")
+    elif line.late_steps:
+        flags.append(f"{line.late_steps} step{'s' * (line.late_steps != 1)} late")
     return ", ".join(flags)
 
 
@@ -116,7 +122,9 @@ def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
     paint: Paint = click.style if colour else _plain
     out: list[str] = []
     if report.overdue:
-        out.append(paint(f"Overdue ({len(report.overdue)})", fg="red", bold=True))
+        out.append(
+            paint(f"Overdue ({len(report.overdue)}): latest date passed", fg="red", bold=True)
+        )
         late = [(f"{m.date}  {m.id}", m.title) for m in report.overdue]
         out += [paint(text, fg="red") for text in _aligned(late, INDENT)]
     else:

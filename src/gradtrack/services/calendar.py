@@ -45,11 +45,10 @@ from gradtrack.models import (
     UTCDateTime,
     utcnow,
 )
-from gradtrack.rules import DAYS, Offset
 from gradtrack.services import planning, refs
 from gradtrack.services.meta import data_version
 from gradtrack.services.settings import load_settings
-from gradtrack.timeutil import AOE, as_utc, format_local, local_date
+from gradtrack.timeutil import AOE, as_utc, format_local
 
 if TYPE_CHECKING:
     from gradtrack.app import App
@@ -61,9 +60,7 @@ if TYPE_CHECKING:
 FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # The "soft" due date recommenders are given (SPEC §4.1, letters.remind 14d).
-SOFT_DUE_DAYS = 14
 # Programs whose letters still matter to a recommender.
-LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted"})
 FEED_FILE_MODE = 0o644
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -185,38 +182,22 @@ def _milestone_event(m: planner.Milestone) -> feeds.FeedEvent:
     )
 
 
-def _letter_due(intake: planner.IntakeIn) -> datetime | None:
-    """When a letter is due: the intake's letters deadline, else its deadline (or closing)."""
-    letters = [e.instant for e in intake.extra if e.kind == "letters"]
-    if letters:
-        return min(letters)
-    return intake.deadline or intake.closes
-
-
 def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterator[feeds.FeedEvent]:
     """A recommender's letters: the soft due date (all-day) and the real due instant.
 
     Only the program's name and term, the due times and the recommender's own zone: nothing
-    else of the applicant's plan.
+    else of the applicant's plan.  The dates are the letter packet's
+    (:func:`gradtrack.planner.recommender_letters`).
     """
-    programs = {p.id: p for p in inp.programs}
-    for letter in sorted(inp.letters, key=lambda x: x.id):
-        if letter.recommender_id != rec.id or letter.status == "declined":
-            continue
-        program = programs.get(letter.program_id)
-        if program is None or program.status not in LETTER_PROGRAM_STATUSES:
-            continue
-        intake = planner.stored_target(program)
-        due = _letter_due(intake) if intake is not None else None
-        if intake is None or due is None:
+    days = planner.SOFT_DUE.amount
+    for item in planner.recommender_letters(inp, rec.id):
+        program, intake, due, soft = item.program, item.intake, item.due, item.soft_due
+        if intake is None or due is None or soft is None:
             continue
         where = f"{program.name} ({intake.term})"
         yours = format_local(due, rec.zone)
-        soft = planner.offset_before(
-            local_date(due, rec.zone), Offset(SOFT_DUE_DAYS, DAYS), inp.settings
-        )
         yield feeds.FeedEvent(
-            key=f"letter-due:l{letter.id}",
+            key=f"letter-due:l{item.letter.id}",
             summary=f"Letter due: {program.name}",
             description=(
                 f"Recommendation letter for {where} due {format_local(due, intake.zone)}"
@@ -226,11 +207,11 @@ def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterat
             categories=("letter",),
         )
         yield feeds.FeedEvent(
-            key=f"letter-soft-due:l{letter.id}",
+            key=f"letter-soft-due:l{item.letter.id}",
             summary=f"Letter suggested date: {program.name}",
             description=(
                 f"Suggested date for the recommendation letter for {where}, "
-                f"{SOFT_DUE_DAYS} days before it is due ({yours})"
+                f"{days} days before it is due ({yours})"
             ),
             day=soft,
             categories=("letter",),

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
-from gradtrack.models import Intake, LetterRequest, Material, Program, display_name
-from gradtrack.rules import DAYS, Offset
+from gradtrack.models import Intake, LetterRequest, Material, Program
 from gradtrack.services import people, planning, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
@@ -27,7 +26,6 @@ from gradtrack.views import iso_utc
 
 HOURS_WINDOW = timedelta(hours=48)
 MATERIAL_DONE = frozenset({"final", "sent", "submitted"})
-SOFT_DUE = Offset(14, DAYS)  # SPEC §4.1: the letters.remind date recommenders are given
 
 
 # -- plain data ------------------------------------------------------------------------------
@@ -94,6 +92,9 @@ class ProgramLine:
     infeasible: bool
     next_feasible_intake_id: int | None
     next_feasible_term: str | None
+    late_steps: int = 0  # not-done milestones past their ideal date, not yet missed
+    deadline_passed: bool = False
+    missed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ def status_report(
         return only is None or only.id in program_ids
 
     open_ms = [m for m in plan.milestones if m.status != "done" and wanted(m.program_ids)]
-    overdue = tuple(m for m in open_ms if m.status == "overdue")
+    # Overdue = missed (the latest date passed); a late step is due now, shown by day.
+    overdue = tuple(m for m in open_ms if m.status == planner.MISSED)
     by_day: dict[date, list[planner.Milestone]] = defaultdict(list)
     for m in open_ms:
         if today <= m.date <= last_day:
@@ -247,6 +249,11 @@ def _program_lines(
     intake_of = planned_intakes(plan, session)
     infeasible = {i.program_id: i for i in plan.infeasible}
     replies = {m.subject_id: m.anchor_date for m in plan.milestones if m.key == "decision.reply"}
+    late: dict[int, int] = defaultdict(int)
+    for m in plan.milestones:
+        if m.status == planner.LATE:
+            for pid in m.program_ids:
+                late[pid] += 1
     lines = []
     for p in chosen:
         intakes = {i.id: i for i in p.intakes}
@@ -283,6 +290,9 @@ def _program_lines(
                 infeasible=problem is not None,
                 next_feasible_intake_id=nxt,
                 next_feasible_term=intakes[nxt].term if nxt in intakes else None,
+                late_steps=late.get(p.id, 0),
+                deadline_passed=problem.deadline_passed if problem else False,
+                missed=problem.missed if problem else (),
             )
         )
     return tuple(lines)
@@ -324,6 +334,8 @@ def milestone_document(m: planner.Milestone) -> dict[str, Any]:
         "title": m.title,
         "date": m.date.isoformat(),
         "status": m.status,
+        "ideal": m.rule_date.isoformat(),
+        "latest": m.latest.isoformat() if m.latest else None,
         "program_ids": list(m.program_ids),
     }
 
@@ -356,12 +368,15 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
             "currency": line.currency or None,
         },
         "verified": line.verified.isoformat() if line.verified else None,
+        "late_steps": line.late_steps,
         "infeasible": None
         if not line.infeasible
         else {
+            "deadline_passed": line.deadline_passed,
+            "missed": list(line.missed),
             "next_feasible_intake": None
             if line.next_feasible_intake_id is None
-            else {"id": line.next_feasible_intake_id, "term": line.next_feasible_term}
+            else {"id": line.next_feasible_intake_id, "term": line.next_feasible_term},
         },
     }
 
@@ -417,11 +432,10 @@ class PacketEntry:
     program: str
     term: str | None
     url: str
-    due_kind: str | None  # "letters" (the intake's letters deadline) or "deadline"
     due: datetime | None  # in the recommender's zone
     stated: datetime | None  # as the program states it, in ``stated_zone``
     stated_zone: str | None
-    soft_due: date | None
+    soft_due: date | None  # "please submit by": the soft due date while ahead, else the due date
     letter_status: str
     submitted_on: date | None  # in the recommender's zone
 
@@ -436,37 +450,26 @@ class Packet:
 def packet(session: Session, now: datetime, settings: Settings, recommender_ref: str) -> Packet:
     """What one recommender is sent (SPEC §5.3): only their own, not-declined letters.
 
-    Programs no longer active (rejected, withdrawn, declined, accepted) are left out: there is
-    nothing left to write for them.
+    Dates come from :func:`gradtrack.planner.recommender_letters`, the function the
+    recommender's feed uses too; "please submit by" is never a day already past.
     """
     rec = people.find_recommender(session, recommender_ref)
-    letters = [
-        x
-        for x in people.list_letters(session, rec)
-        if x.status != "declined" and x.program.status in programs.ACTIVE_STATUSES
-    ]
-    intake_of: dict[int, int] = {}
-    if any(x.program.target_intake_id is None for x in letters):
-        intake_of = planned_intakes(planning.build(session, now, settings), session)
-    rules = planning.plan_settings(settings)
+    inp = planning.plan_input(session, now, settings)
+    rows = {x.id: x for x in people.list_letters(session, rec)}
+    today = local_date(now, rec.zone)
     entries = []
-    for x in letters:
-        p = x.program
-        iid = p.target_intake_id if p.target_intake_id is not None else intake_of.get(p.id)
-        intake = next((i for i in p.intakes if i.id == iid), None)
-        kind, instant = _letters_due(intake)
+    for item in planner.recommender_letters(inp, rec.id):
+        x = rows[item.letter.id]
+        intake, instant = item.intake, item.due
         entries.append(
             PacketEntry(
-                program=display_name(p.institution, p.name, p.degree),
+                program=item.program.name,
                 term=intake.term if intake else None,
-                url=p.url,
-                due_kind=kind,
+                url=x.program.url,
                 due=utc_to_local(instant, rec.zone) if instant else None,
                 stated=utc_to_local(instant, intake.zone) if instant and intake else None,
                 stated_zone=intake.zone if intake else None,
-                soft_due=planner.offset_before(local_date(instant, settings.zone), SOFT_DUE, rules)
-                if instant
-                else None,
+                soft_due=planner.please_submit_by(item, today, rec.zone),
                 letter_status=x.status,
                 submitted_on=local_date(x.submitted_at, rec.zone)
                 if x.status == "submitted" and x.submitted_at
@@ -475,17 +478,3 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
         )
     entries.sort(key=lambda e: (e.due is None, e.due.timestamp() if e.due else 0.0, e.program))
     return Packet(rec.name, rec.zone, tuple(entries))
-
-
-def _letters_due(intake: Intake | None) -> tuple[str | None, datetime | None]:
-    """The intake's letters deadline if it has one, else its deadline (or closing date)."""
-    if intake is None:
-        return None, None
-    for extra in intake.extra_deadlines:
-        if extra.kind == "letters":
-            return "letters", extra.at_utc
-    if intake.deadline_utc is not None:
-        return "deadline", intake.deadline_utc
-    if intake.closes_utc is not None:
-        return "deadline", intake.closes_utc
-    return None, None

@@ -1,0 +1,218 @@
+"""Late starts (docs/planner.md, "Late starts"): ideal and latest leads, worked by hand.
+
+The applicant is in America/New_York.  Each case says its arithmetic in a comment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gradtrack.planner import (
+    IntakeIn,
+    LetterIn,
+    MaterialIn,
+    RecommenderIn,
+    build_plan,
+    catch_up,
+    default_targets,
+    earliest_feasible_intake,
+    please_submit_by,
+    recommender_letters,
+)
+from test_planner_cases import at, by_id, intake, plan_for, program
+
+LA = "America/Los_Angeles"
+THREE = tuple(LetterIn(40 + r, r, 1, "planned") for r in (1, 2, 3))
+RECS = tuple(RecommenderIn(r, f"R{r}", "America/New_York") for r in (1, 2, 3))
+
+
+def _stanford(today: date, **kw: object):  # type: ignore[no-untyped-def]
+    fall27 = intake(1, 1, "2026-12-15 23:59", LA)
+    fall28 = intake(2, 1, "2027-12-15 23:59", LA, term="Fall 2028")
+    p = program(1, fall27, fall28, target_intake_id=1)
+    return plan_for(p, today=today, letters=THREE, recommenders=RECS, **kw)
+
+
+def test_planned_on_1_december_the_letters_are_late_but_feasible() -> None:
+    # 2026-12-15 23:59 LA = 2026-12-16 02:59 New York: every lead counts back from 12-16.
+    # letters.ask ideal 42d before = Wed 11-04 (passed); latest 14d before = Wed 12-02 ≥ 12-01
+    # → late, due now (12-01), feasible.
+    _, plan = _stanford(date(2026, 12, 1))
+    ask = by_id(plan)["letters.ask:r1:2027"]
+    assert (ask.status, ask.date, ask.rule_date, ask.latest) == (
+        "late",
+        date(2026, 12, 1),
+        date(2026, 11, 4),
+        date(2026, 12, 2),
+    )
+    assert plan.infeasible == ()
+    assert "late: ideal 2026-11-04, latest 2026-12-02, due now" in ask.why
+
+
+def test_planned_on_1_november_the_letters_are_comfortable() -> None:
+    # ask ideal Wed 11-04 ≥ 11-01: upcoming; nothing is late.
+    inp, plan = _stanford(date(2026, 11, 1))
+    ask = by_id(plan)["letters.ask:r1:2027"]
+    assert (ask.status, ask.date) == ("upcoming", date(2026, 11, 4))
+    assert not [m for m in plan.milestones if m.status in ("late", "missed")]
+    choice = earliest_feasible_intake(inp.programs[0], inp)
+    assert (choice.intake_id, choice.late_steps, choice.comfortable_intake_id) == (1, 0, 1)
+
+
+def test_planned_on_10_december_the_ask_is_missed_and_the_next_intake_named() -> None:
+    # ask latest Wed 12-02 < 12-10 → missed → Fall 2027 infeasible; Fall 2028 (deadline
+    # 2027-12-15 LA) is ahead with everything upcoming → named as the next feasible intake.
+    _, plan = _stanford(date(2026, 12, 10))
+    assert by_id(plan)["letters.ask:r1:2027"].status == "missed"
+    [problem] = plan.infeasible
+    assert (problem.intake_id, problem.next_feasible_intake_id, problem.deadline_passed) == (
+        1,
+        2,
+        False,
+    )
+    assert "letters.ask:r1:2027" in problem.missed
+    # The program is still planned (its deadline is in the plan): it never vanishes.
+    assert [d.intake_id for d in plan.deadlines] == [1]
+
+
+def test_earliest_names_feasible_and_comfortable_intakes() -> None:
+    # On 12-01 Fall 2027 is feasible with late steps (3 asks + 3 packets + transcripts ...);
+    # Fall 2028 is the earliest comfortable one.
+    inp, _ = _stanford(date(2026, 12, 1))
+    choice = earliest_feasible_intake(inp.programs[0], inp)
+    assert (choice.intake_id, choice.comfortable_intake_id) == (1, 2)
+    # asks ×3 (42d), packets ×3 (35d → 11-11), transcripts (15wd → 11-24): 7 late steps.
+    assert choice.late_steps == 7
+
+
+def test_default_target_keeps_the_late_but_feasible_intake() -> None:
+    fall27 = intake(1, 1, "2026-12-15 23:59", LA)
+    fall28 = intake(2, 1, "2027-12-15 23:59", LA, term="Fall 2028")
+    inp, _ = plan_for(program(1, fall27, fall28), today=date(2026, 12, 1), letters=THREE)
+    assert default_targets(inp) == {1: 1}
+    inp, _ = plan_for(program(1, fall27, fall28), today=date(2026, 12, 10), letters=THREE)
+    assert default_targets(inp) == {1: 2}
+    # Nothing feasible (both deadlines planned past their latest steps): the earliest not past.
+    only = intake(3, 1, "2026-12-15 23:59", LA)
+    inp, _ = plan_for(program(1, only), today=date(2026, 12, 10), letters=THREE)
+    assert default_targets(inp) == {1: 3}
+    # Every deadline past: the latest one.
+    inp, _ = plan_for(program(1, only), today=date(2027, 1, 10), letters=THREE)
+    assert default_targets(inp) == {1: 3}
+
+
+def test_rolling_anchors_on_priority_then_on_closing_date() -> None:
+    # Priority Tue 2027-01-05, closes Sat 2027-05-01, one letter.  On 12-01: ask ideal 42d
+    # before 01-05 = Tue 11-24 (passed), latest 14d before = Tue 12-22 → late, feasible on the
+    # priority date.
+    rolling = IntakeIn(
+        7,
+        1,
+        "Fall 2027",
+        "rolling",
+        at("2027-01-05 23:59", "America/New_York"),
+        "America/New_York",
+        closes=at("2027-05-01 23:59", "America/New_York"),
+    )
+    one = (LetterIn(50, 1, 1, "planned"),)
+    inp, plan = plan_for(program(1, rolling), today=date(2026, 12, 1), letters=one)
+    ask = by_id(plan)["letters.ask:r1:2027"]
+    assert (ask.status, ask.latest) == ("late", date(2026, 12, 22))
+    assert ask.anchor.startswith("priority date 2027-01-05")
+    assert earliest_feasible_intake(inp.programs[0], inp).intake_id == 7
+    # On 12-28 the ask's latest date for the priority date (12-22) has passed: the intake
+    # anchors on its closing date 05-01, flagged; ask ideal 42d before = Sat 03-20 → Fri 03-19.
+    inp, plan = plan_for(program(1, rolling), today=date(2026, 12, 28), letters=one)
+    ask = by_id(plan)["letters.ask:r1:2027"]
+    assert ask.anchor.startswith("closing date (after the priority date) 2027-05-01")
+    assert (ask.status, ask.date) == ("upcoming", date(2027, 3, 19))
+    assert plan.infeasible == ()
+
+
+def test_reminders_only_after_the_ask_and_dropped_once_passed() -> None:
+    # Deadline Tue 12-15 NY; reminders 14d (Tue 12-01), 7d (Tue 12-08), 3d (Sat 12-12 → Fri
+    # 12-11).  Planned letter: no reminders.  Asked: all three on 11-20; on 12-02 the 14d one has
+    # passed and is dropped, never overdue.
+    i = intake(1, 1, "2026-12-15 23:59")
+
+    def reminders(status: str, today: date) -> list[tuple[str, date, str]]:
+        _, plan = plan_for(program(1, i), today=today, letters=(LetterIn(9, 1, 1, status),))
+        return [(m.id, m.date, m.status) for m in plan.milestones if m.key == "letters.remind"]
+
+    assert reminders("planned", date(2026, 11, 20)) == []
+    assert reminders("asked", date(2026, 11, 20)) == [
+        ("letters.remind:l9:14d", date(2026, 12, 1), "upcoming"),
+        ("letters.remind:l9:7d", date(2026, 12, 8), "upcoming"),
+        ("letters.remind:l9:3d", date(2026, 12, 11), "upcoming"),
+    ]
+    assert reminders("asked", date(2026, 12, 2)) == [
+        ("letters.remind:l9:7d", date(2026, 12, 8), "upcoming"),
+        ("letters.remind:l9:3d", date(2026, 12, 11), "upcoming"),
+    ]
+    assert reminders("submitted", date(2026, 11, 20)) == []
+
+
+def test_packet_never_asks_for_a_past_date() -> None:
+    # Letter due Thu 2026-12-10 23:59 NY; soft due 14d before = Thu 11-26.  On 12-01 the soft
+    # date has passed → "please submit by" is the due date 12-10; on 11-20 it is 11-26.
+    inp, _ = plan_for(
+        program(1, intake(1, 1, "2026-12-10 23:59"), target_intake_id=1),
+        today=date(2026, 12, 1),
+        letters=(LetterIn(9, 4, 1, "asked"),),
+        recommenders=(RecommenderIn(4, "Prof", "America/New_York"),),
+    )
+    [item] = recommender_letters(inp, 4)
+    assert item.soft_due == date(2026, 11, 26)
+    assert please_submit_by(item, date(2026, 12, 1), "America/New_York") == date(2026, 12, 10)
+    assert please_submit_by(item, date(2026, 11, 20), "America/New_York") == date(2026, 11, 26)
+
+
+def test_recommender_dates_are_in_the_recommenders_zone() -> None:
+    # Applicant in Tokyo, recommender in Los Angeles, deadline 2026-12-15 23:59 LA: due
+    # 12-15 in LA (12-16 in Tokyo); soft due 14d before 12-15 = Tue 12-01 (in LA).
+    inp, _ = plan_for(
+        program(1, intake(1, 1, "2026-12-15 23:59", LA), target_intake_id=1),
+        today=date(2026, 11, 1),
+        zone_name="Asia/Tokyo",
+        letters=(LetterIn(9, 4, 1, "asked"),),
+        recommenders=(RecommenderIn(4, "Prof", LA),),
+    )
+    [item] = recommender_letters(inp, 4)
+    assert item.soft_due == date(2026, 12, 1)
+
+
+def test_catch_up_spreads_late_steps_within_their_latest_dates() -> None:
+    # On Tue 12-01 seven steps are late (see above).  Threshold 6 → a daily share of 2.  The
+    # three asks and three packets must all happen by Wed 12-02 (14d before 12-16): six steps
+    # in two days, so the share cannot hold and they are balanced, 3 and 3; that fills the
+    # week of 11-30 (6), so transcripts (latest 5wd before 12-16 = Wed 12-09) go to Mon 12-07.
+    inp, plan = _stanford(date(2026, 12, 1))
+    result = catch_up(inp, plan)
+    late = {m.id: m for m in plan.milestones if m.status == "late"}
+    assert set(result.moves) == set(late)
+    for mid, day in result.moves.items():
+        assert date(2026, 12, 1) <= day
+        assert late[mid].latest is None or day <= late[mid].latest
+    per_day: dict[date, int] = {}
+    for day in result.moves.values():
+        per_day[day] = per_day.get(day, 0) + 1
+    assert per_day == {date(2026, 12, 1): 3, date(2026, 12, 2): 3, date(2026, 12, 7): 1}
+    assert result.moves["transcripts.request:i1"] == date(2026, 12, 7)
+    # The asks come first: two on 12-01 (the daily share), one on 12-02.
+    asks = sorted(d for m, d in result.moves.items() if m.startswith("letters.ask"))
+    assert asks == [date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 2)]
+    assert result.over == ()
+    # Stored as moves, the plan shows the catch-up dates (and the feeds' plan too).
+    inp2, plan2 = _stanford(date(2026, 12, 1), moves=result.moves)
+    assert all(by_id(plan2)[m].catch_up == d for m, d in result.moves.items())
+
+
+def test_shared_cv_and_no_letters_is_feasible_40_days_out() -> None:
+    # Planned on Tue 2026-11-01 for Fri 12-11 (40 days): cv.ready 10d before = Tue 12-01.
+    p = program(1, intake(1, 1, "2026-12-11 23:59"), letters_required=0)
+    _, plan = plan_for(
+        p, today=date(2026, 11, 1), materials=(MaterialIn(2, "cv", "CV", None, "todo"),)
+    )
+    assert plan.infeasible == ()
+    assert by_id(plan)["cv.ready:m2:2027"].status == "upcoming"
+    assert build_plan  # the module's entry point stays importable
