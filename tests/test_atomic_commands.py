@@ -119,8 +119,8 @@ def test_failure_at_commit_time_leaves_the_store_unchanged(
 def test_intake_add_fails_after_the_intake_is_flushed(
     filled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = gradtrack.services.planning.assign_default_target
-    monkeypatch.setattr(gradtrack.services.planning, "assign_default_target", after_real(real))
+    real = gradtrack.services.planning.settle_late
+    monkeypatch.setattr(gradtrack.services.planning, "settle_late", after_real(real))
     assert_unchanged_by_injected_failure(
         filled,
         *("intake", "add", "eth", "--term", "Fall 2027", "--deadline", "2026-12-15"),

@@ -412,12 +412,17 @@ def test_stored_move_out_of_range_is_ignored() -> None:
     ms = by_id(plan)
     assert ms["sop.final:m5"].date == date(2026, 12, 4)
     assert ms["submit:i1"].date == date(2026, 12, 11)
-    # A later move up to the latest date is a catch-up date: it applies.
-    _, plan = plan_for(
-        p, today=TODAY, materials=materials, moves={"sop.final:m5": date(2026, 12, 10)}
-    )
+    # A later move up to the latest date is a catch-up date: it applies while the milestone is
+    # late (today Mon 12-07, past the ideal 12-04), and always in the feeds' plan (as stored);
+    # not while the milestone is still upcoming.
+    catch = {"sop.final:m5": date(2026, 12, 10)}
+    _, plan = plan_for(p, today=date(2026, 12, 7), materials=materials, moves=catch)
     assert by_id(plan)["sop.final:m5"].date == date(2026, 12, 10)
     assert by_id(plan)["sop.final:m5"].catch_up == date(2026, 12, 10)
+    _, plan = plan_for(p, today=TODAY, materials=materials, moves=catch, as_stored=True)
+    assert by_id(plan)["sop.final:m5"].date == date(2026, 12, 10)
+    _, plan = plan_for(p, today=TODAY, materials=materials, moves=catch)
+    assert by_id(plan)["sop.final:m5"].date == date(2026, 12, 4)
     _, plan = plan_for(
         p, today=TODAY, materials=materials, moves={"sop.final:m5": date(2026, 8, 1)}
     )

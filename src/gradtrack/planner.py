@@ -762,11 +762,16 @@ def _letter_milestones(
             if not taking:
                 continue
             bt = list({t.program.id: t for _, t in taking}.values())
-            dates = _min_dates(
-                _dates(rule, _fixed(t.anchors), ctx)
+            own = [
+                d
                 for t in bt
                 if (rule := ctx.rule(key, t.program.id)) is not None
-            )
+                and (d := _dates(rule, _fixed(t.anchors), ctx)) is not None
+            ]
+            # A member whose own step is already missed does not drag the batch: the ask is
+            # still due for the others (that member's intake is reported infeasible).
+            alive = [d for d in own if d.latest is None or d.latest >= ctx.today]
+            dates = _min_dates(alive or own)
             if dates is None:
                 continue
             ordered = sorted(bt, key=lambda t: (t.anchors["letters_due"].date, t.program.id))
@@ -1093,6 +1098,14 @@ def _submitted_intake(program: ProgramIn, ctx: _Ctx) -> IntakeIn | None:
     return min(program.intakes, key=lambda i: i.id) if program.intakes else None
 
 
+def intake_date(intake: IntakeIn, zone_name: str) -> date | None:
+    """The local date (in ``zone_name``) of an intake's own anchor: deadline, closing, target."""
+    for instant in (intake.deadline, intake.closes):
+        if instant is not None:
+            return local_date(instant, zone_name)
+    return intake.target_date
+
+
 def stored_target(program: ProgramIn) -> IntakeIn | None:
     """The program's stored target intake, if it has one."""
     for intake in program.intakes:
@@ -1375,9 +1388,10 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     Each late milestone (``only``: those ids) gets a date on or after today and on or before
     its latest date, the earliest latest date first; a day takes at most ``threshold / 5``
     (rounded up) of them and a week at most ``threshold`` open milestones, where that is
-    possible (past the daily share, the least busy day with room in its week).  A milestone others are anchored on (``letters.ask`` for ``cv.ready``) comes no
-    earlier than they do.  Where a late milestone finds no day with room before its latest
-    date it goes on the first day it can, and its week is reported as over.
+    possible (past the daily share, the least busy day with room in its week).  A milestone
+    others are anchored on (``letters.ask`` for ``cv.ready``) comes no earlier than they do.
+    Where a late milestone finds no day with room before its latest date it goes on the first
+    day it can, and its week is reported as over.
     """
     settings = inp.settings
     today = plan.today
@@ -1441,9 +1455,9 @@ def _least_busy_day(
     day = floor
     while day <= last:
         usable = settings.weekend_policy == "none" or is_working_day(day, settings)
-        if usable and weeks.get(monday_of(day), 0) < limit:
-            if best is None or days.get(day, 0) < days.get(best, 0):
-                best = day
+        roomy = usable and weeks.get(monday_of(day), 0) < limit
+        if roomy and (best is None or days.get(day, 0) < days.get(best, 0)):
+            best = day
         day += _ONE_DAY
     return best
 

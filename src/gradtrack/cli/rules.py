@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gradtrack.app import App
@@ -15,73 +17,128 @@ def rules() -> None:
     """Milestone rules: how far before each anchor a milestone falls."""
 
 
+def _rules_in_force(session: Any, program_ref: str | None) -> tuple[Any, list[Any], set[str]]:
+    """The rules (a program's own ones in place of the global ones) and the overridden keys."""
+    from gradtrack.services.planning import load_rules, program_rules
+    from gradtrack.services.programs import find_program
+
+    loaded = list(load_rules(session))
+    if program_ref is None:
+        return None, loaded, set()
+    found = find_program(session, program_ref)
+    own = {r.key: r for r in program_rules(session, loaded, {found.id}).get(found.id, ())}
+    return found, [own.get(r.key, r) for r in loaded], set(own)
+
+
 @rules.command("list")
+@click.option("--program", "program_ref", metavar="PROGRAM", help="The rules for PROGRAM.")
 @output_options
 @pass_app
-def rules_list(app: App, fmt: str) -> None:
-    """List the rules in force."""
+def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
+    """List the rules in force: ideal and latest leads (of PROGRAM with --program).
+
+    \b
+    Examples:
+      gradtrack rules list
+      gradtrack rules list --program stanford
+    """
     from gradtrack.rules import format_offsets
-    from gradtrack.services.planning import load_rules
 
     with app.read() as session:
-        loaded = load_rules(session)
+        found, loaded, own = _rules_in_force(session, program_ref)
     docs = [
         {
             "key": r.key,
             "offsets": format_offsets(r.offsets),
+            "latest": None if r.latest is None else format_offsets(r.latest),
             "anchors": list(r.anchors),
             "condition": r.condition,
             "enabled": r.enabled,
             "description": r.description,
+            **({"program_override": r.key in own} if found is not None else {}),
         }
         for r in loaded
     ]
     rows = [
         (
-            r.key,
+            r.key + (" *" if r.key in own else ""),
             format_offsets(r.offsets) or "-",
+            "-" if r.latest is None else format_offsets(r.latest),
             ",".join(r.anchors) or "-",
             r.condition,
             "yes" if r.enabled else "no",
         )
         for r in loaded
     ]
-    emit(fmt, {"rules": docs}, ("rule", "offsets", "anchors", "condition", "enabled"), rows)
+    document: dict[str, Any] = {"rules": docs}
+    if found is not None:
+        document = {"program_id": found.id, **document}
+    emit(fmt, document, ("rule", "ideal", "latest", "anchors", "condition", "enabled"), rows)
+    if fmt == "table" and own:
+        click.echo(
+            f"* changed for {found.slug} (`gradtrack rules reset KEY --program {found.slug}`)"
+        )
 
 
 @rules.command("set")
 @click.argument("key")
-@click.argument("offsets", required=False)
+@click.argument("offsets", required=False, metavar="[IDEAL|off|on]")
+@click.option("--latest", "latest", metavar="OFFSETS", help="The latest (shortest) lead.")
 @click.option("--enable/--disable", default=None, help="Turn the rule on or off.")
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Only for PROGRAM.")
 @pass_app
-def rules_set(app: App, key: str, offsets: str | None, enable: bool | None) -> None:
-    """Change a rule's OFFSETS (days `42d`, working days `15wd`, several `14d,7d,3d`).
+def rules_set(
+    app: App,
+    key: str,
+    offsets: str | None,
+    latest: str | None,
+    enable: bool | None,
+    program_ref: str | None,
+) -> None:
+    """Change a rule's ideal lead (days `42d`, working days `15wd`, several `14d,7d,3d`).
+
+    --latest sets the shortest notice that still makes the anchor. `off` / `on` switch the
+    rule off or on; with --program only for that program.
 
     \b
     Examples:
-      gradtrack rules set letters.ask 35d
+      gradtrack rules set letters.ask 35d --latest 10d
       gradtrack rules set transcripts.request 15wd
       gradtrack rules set letters.remind 14d,7d,3d
-      gradtrack rules set fee.waiver --disable
+      gradtrack rules set transcripts.request off --program stanford
     """
     from gradtrack.rules import format_offsets
     from gradtrack.services.planning import set_rule
+    from gradtrack.services.programs import find_program
 
-    if offsets is None and enable is None:
-        raise click.UsageError("give OFFSETS, --enable or --disable")
+    if offsets is not None and offsets.strip().lower() in ("off", "on"):
+        if enable is not None:
+            raise click.UsageError(f"{offsets!r} and --enable/--disable say the same: give one")
+        enable, offsets = offsets.strip().lower() == "on", None
+    if offsets is None and latest is None and enable is None:
+        raise click.UsageError("give IDEAL offsets, --latest, off/on (or --enable/--disable)")
     with app.write() as session:
-        rule = set_rule(session, key, offsets, enable)
-    state = "" if rule.enabled else " (disabled)"
-    click.echo(f"{rule.key} = {format_offsets(rule.offsets)}{state}")
+        found = find_program(session, program_ref) if program_ref else None
+        rule = set_rule(session, key, offsets, enable, latest_text=latest, program=found)
+    state = "" if rule.enabled else " (off)"
+    last = "-" if rule.latest is None else format_offsets(rule.latest)
+    where = f" for {found.slug}" if found is not None else ""
+    click.echo(
+        f"{rule.key}{where} = ideal {format_offsets(rule.offsets) or '-'}, latest {last}{state}"
+    )
 
 
 @rules.command("reset")
 @click.argument("key", required=False)
+@click.option("--program", "program_ref", metavar="PROGRAM", help="Drop PROGRAM's own rules.")
 @pass_app
-def rules_reset(app: App, key: str | None) -> None:
-    """Restore the shipped default of KEY (or of every rule)."""
+def rules_reset(app: App, key: str | None, program_ref: str | None) -> None:
+    """Restore the shipped default of KEY (or of every rule); --program: PROGRAM's own rules go."""
     from gradtrack.services.planning import reset_rules
+    from gradtrack.services.programs import find_program
 
     with app.write() as session:
-        keys = reset_rules(session, key)
-    click.echo(f"Reset {', '.join(keys)}")
+        found = find_program(session, program_ref) if program_ref else None
+        keys = reset_rules(session, key, found)
+    where = f" for {found.slug}" if found is not None else ""
+    click.echo(f"Reset {', '.join(keys)}{where}")

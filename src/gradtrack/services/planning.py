@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
@@ -539,6 +539,9 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if problem is not None:
             lines.append(infeasible_line(problem, program.name, terms))
             continue
+        skipped = _skipped_intake(program, plan.today, inp.settings.zone)
+        if skipped is not None:
+            lines.append(skipped)
         late = [m for m in plan.milestones if m.status == planner.LATE and pid in m.program_ids]
         if not late:
             continue
@@ -550,6 +553,35 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
             f"{program.name}: {term} is still possible, {steps} late: {word} by {first.date}"
         )
     return lines
+
+
+SKIPPED_WINDOW = 60  # days: an intake that passed this recently is mentioned when skipped
+
+
+def _skipped_intake(program: planner.ProgramIn, today: date, zone: str) -> str | None:
+    """A program planned for a later intake than the next one says why (never quietly)."""
+    target = planner.stored_target(program)
+    target_day = planner.intake_date(target, zone) if target is not None else None
+    if target is None or target_day is None:
+        return None
+    earlier = [
+        (day, i)
+        for i in program.intakes
+        if (day := planner.intake_date(i, zone)) is not None
+        and day < target_day
+        and day >= today - timedelta(days=SKIPPED_WINDOW)
+    ]
+    if not earlier:
+        return None
+    day, skipped = max(earlier, key=lambda x: (x[0], x[1].id))
+    if day < today:
+        return (
+            f"{program.name}: {skipped.term}'s deadline passed on {day}; planned for {target.term}"
+        )
+    return (
+        f"{program.name}: {skipped.term} (deadline {day}) can no longer be made; planned for "
+        f"{target.term} (see `gradtrack plan --earliest`)"
+    )
 
 
 def infeasible_line(problem: planner.Infeasible, name: str, terms: Mapping[int, str]) -> str:
