@@ -9,6 +9,9 @@
 - ``level_moves.kind``: ``level`` (``plan --level --apply``) or ``catch-up`` (``plan
   --catch-up --apply`` and the commands that store catch-up dates); the existing rows are
   levelling moves.
+- ``programs.target_chosen``: whether the user chose the target (``program target``, a
+  file's target mark); a default target is chosen again when the program's intakes change.
+  Existing targets count as defaults.
 - ``programs.target_intake_id`` is filled for every program that has intakes and none
   stored, by the planner's own rule (docs/planner.md, "The target intake"), planned as of
   the moment of the upgrade with the default rules.  The store is read here with plain SQL
@@ -55,6 +58,10 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("done_marks") as batch:
         batch.add_column(sa.Column("changes", sa.Text(), nullable=True))
+    with op.batch_alter_table("programs") as batch:
+        batch.add_column(
+            sa.Column("target_chosen", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "program_rules",
         sa.Column("program_id", sa.Integer(), nullable=False),
@@ -206,6 +213,8 @@ def downgrade() -> None:
         rules.update().where(rules.c.key == "cv.ready").values(anchors="milestone:letters.ask")
     )
     op.drop_table("program_rules")
+    with op.batch_alter_table("programs") as batch:
+        batch.drop_column("target_chosen")
     with op.batch_alter_table("done_marks") as batch:
         batch.drop_column("changes")
     with op.batch_alter_table("level_moves") as batch:

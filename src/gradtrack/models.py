@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -115,6 +116,9 @@ class Program(Timestamped, Base):
     target_intake_id: Mapped[int | None] = mapped_column(
         ForeignKey("intakes.id", ondelete="SET NULL", use_alter=True)
     )
+    # True when the user chose the target (`program target`, a file's target mark); otherwise
+    # it is the default, chosen again whenever the program's intakes change.
+    target_chosen: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
 
     intakes: Mapped[list[Intake]] = relationship(
         back_populates="program",

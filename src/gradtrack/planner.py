@@ -1179,7 +1179,9 @@ def _infeasible_targets(
     """
     missed: dict[int, bool] = {}
     for m in planned:
-        if m.status == MISSED:
+        # A late batch may hide a member whose own step is missed (it no longer dates the
+        # batch), so late batches are checked too.
+        if m.status == MISSED or (m.status == LATE and len(m.program_ids) > 1):
             for pid in m.program_ids:
                 missed[pid] = True
     out = []

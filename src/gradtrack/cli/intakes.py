@@ -167,6 +167,7 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
         found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
+        planning.store_default_targets(session, {found.program_id}, app.now())
         late = planning.settle_late(session, app.now(), {found.program_id})
         message = f"Updated intake i{found.id} {found.term}"
     click.echo("\n".join([message, *late]))
@@ -176,11 +177,13 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
 @click.argument("intake_ref", metavar="INTAKE")
 @pass_app
 def intake_remove(app: App, intake_ref: str) -> None:
-    """Remove an intake."""
-    from gradtrack.services import programs
+    """Remove an intake (a program planned for it gets its default target again)."""
+    from gradtrack.services import planning, programs
 
     with app.write() as session:
         found = programs.find_intake(session, intake_ref)
-        label = f"i{found.id} {found.term}"
+        label, pid = f"i{found.id} {found.term}", found.program_id
         programs.remove_intake(session, found)
-    click.echo(f"Removed intake {label}")
+        planning.store_default_targets(session, {pid}, app.now())
+        late = planning.settle_late(session, app.now(), {pid})
+    click.echo("\n".join([f"Removed intake {label}", *late]))

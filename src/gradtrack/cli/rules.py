@@ -46,6 +46,8 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
 
     with app.read() as session:
         found, loaded, own = _rules_in_force(session, program_ref)
+        slug = found.slug if found is not None else ""
+        pid = found.id if found is not None else None
     docs = [
         {
             "key": r.key,
@@ -72,12 +74,10 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
     ]
     document: dict[str, Any] = {"rules": docs}
     if found is not None:
-        document = {"program_id": found.id, **document}
+        document = {"program_id": pid, **document}
     emit(fmt, document, ("rule", "ideal", "latest", "anchors", "condition", "enabled"), rows)
     if fmt == "table" and own:
-        click.echo(
-            f"* changed for {found.slug} (`gradtrack rules reset KEY --program {found.slug}`)"
-        )
+        click.echo(f"* changed for {slug} (`gradtrack rules reset KEY --program {slug}`)")
 
 
 @rules.command("set")
@@ -120,9 +120,9 @@ def rules_set(
     with app.write() as session:
         found = find_program(session, program_ref) if program_ref else None
         rule = set_rule(session, key, offsets, enable, latest_text=latest, program=found)
+        where = f" for {found.slug}" if found is not None else ""
     state = "" if rule.enabled else " (off)"
     last = "-" if rule.latest is None else format_offsets(rule.latest)
-    where = f" for {found.slug}" if found is not None else ""
     click.echo(
         f"{rule.key}{where} = ideal {format_offsets(rule.offsets) or '-'}, latest {last}{state}"
     )
@@ -140,5 +140,5 @@ def rules_reset(app: App, key: str | None, program_ref: str | None) -> None:
     with app.write() as session:
         found = find_program(session, program_ref) if program_ref else None
         keys = reset_rules(session, key, found)
-    where = f" for {found.slug}" if found is not None else ""
+        where = f" for {found.slug}" if found is not None else ""
     click.echo(f"Reset {', '.join(keys)}{where}")

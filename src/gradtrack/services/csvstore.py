@@ -291,7 +291,7 @@ def _store_marked_targets(session: Session, chosen: dict[int, int]) -> None:
         session.connection().execute(
             update(programs)
             .where(programs.c.id == bindparam("pid"))
-            .values(target_intake_id=bindparam("iid")),
+            .values(target_intake_id=bindparam("iid"), target_chosen=True),
             [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
         )
 
@@ -334,6 +334,7 @@ def _update_one(
             summary.intakes_updated += 1
         if irec.target:
             program.target_intake_id = stored.id
+            program.target_chosen = True
     summary.program_ids.add(program.id)
     session.flush()
     summary.updated.append(program.slug)

@@ -324,15 +324,17 @@ def _program_table() -> Table:
 
 
 def store_default_targets(session: Session, program_ids: set[int], now: datetime) -> dict[int, int]:
-    """SPEC §11.1: give each of ``program_ids`` without a target the planner's default one.
+    """SPEC §11.1: the default target of each of ``program_ids`` whose user chose none.
 
-    The one rule behind ``program add``, ``intake add`` and ``program import``: the earliest
-    feasible intake (late is feasible), else the earliest not yet past, else the latest.
-    ``now`` is the planning instant (``--today``), never the clock that stamps rows.
+    The one rule behind ``intake add|edit|remove`` and ``program import``, applied whenever a
+    program's intakes change: the earliest feasible intake (late is feasible), else the
+    earliest not yet past, else the latest.  A target the user chose (``program target``, a
+    file's target mark) is kept.  ``now`` is the planning instant (``--today``), never the
+    clock that stamps rows.  Returns what was stored.
     """
     session.flush()
-    untargeted = session.scalars(select(Program.id).where(Program.target_intake_id.is_(None)))
-    missing = program_ids.intersection(untargeted)
+    unchosen = session.scalars(select(Program.id).where(Program.target_chosen.is_(False)))
+    missing = program_ids.intersection(unchosen)
     if not missing:
         return {}
     chosen = planner.default_targets(plan_input(session, now, program_ids=missing))

@@ -330,6 +330,7 @@ def remove_intake(session: Session, intake: Intake) -> None:
     program = intake.program
     if program.target_intake_id == intake.id:
         program.target_intake_id = None
+        program.target_chosen = False
     session.flush()
     session.delete(intake)
     session.flush()
@@ -339,4 +340,5 @@ def set_target(session: Session, program: Program, intake: Intake) -> None:
     if intake.program_id != program.id:
         raise InvalidValue(f"intake i{intake.id} belongs to another program")
     program.target_intake_id = intake.id
+    program.target_chosen = True
     session.flush()
