@@ -248,7 +248,7 @@ def test_undo_of_a_letter_ask_leaves_letters_asked_by_hand(new_york: Run) -> Non
     done = ok(new_york("done", "letters.ask:r1:2027", today="2026-12-01"))
     assert done.stdout.endswith("(1 letter(s) now asked)\n")
     undo = ok(new_york("undo", "letters.ask:r1:2027", today="2026-12-01"))
-    assert undo.stdout.endswith("(1 letter(s) back to where they were)\n")
+    assert undo.stdout.endswith("(1 letter(s) back to planned)\n")
     letters = json.loads(ok(new_york("letter", "list", "--json")).stdout)["letters"]
     assert sorted((x["program"], x["status"]) for x in letters) == [
         ("alpha-cs-phd", "asked"),

@@ -17,6 +17,7 @@ TITLE = "Stanford University — Computer Science (PhD)"
 
 @pytest.fixture
 def scenario(gt: Run) -> Run:
+    # Set up on 2026-10-01, when nothing is late yet (no catch-up dates are stored).
     for args in (
         ("settings", "set", "timezone", "America/New_York"),
         ("program", "add", "Stanford University", "Computer Science", "--degree", "phd"),
@@ -35,7 +36,7 @@ def scenario(gt: Run) -> Run:
         ("letter", "request", "ada", "stanford"),
         ("material", "add", "sop", "--program", "stanford"),
     ):
-        result = gt(*args)
+        result = gt(*args, today="2026-10-01")
         assert result.exit_code == 0, result.stderr
     return gt
 
@@ -44,8 +45,8 @@ def test_plan_table_counts_back_from_the_local_date(scenario: Run) -> None:
     result = scenario("plan", "--all", today="2026-10-01")
     assert result.exit_code == 0
     # Hand-checked: Dec 16 − 49d = Oct 28; − 42d = Nov 4; − 35d = Nov 11; 15 working days
-    # strictly before Dec 16 = Nov 25; − 14d = Dec 2; − 10d = Dec 6 (Sun) → Fri Dec 4;
-    # − 7d = Dec 9; − 3d = Dec 13 (Sun) → Fri Dec 11.
+    # strictly before Dec 16 = Nov 25; − 10d = Dec 6 (Sun) → Fri Dec 4; − 3d = Dec 13 (Sun)
+    # → Fri Dec 11.  No reminders: the letter is not asked yet.
     assert result.stdout == (
         "date        status    milestone               what\n"
         f"2026-10-28  upcoming  sop.draft:m1            Draft Statement of purpose ({TITLE})\n"
@@ -53,13 +54,7 @@ def test_plan_table_counts_back_from_the_local_date(scenario: Run) -> None:
         "2026-11-11  upcoming  letters.packet:r1:2027  Send Ada Lovelace the letter packet "
         f"({TITLE})\n"
         f"2026-11-25  upcoming  transcripts.request:i1  Request transcripts for {TITLE}\n"
-        "2026-12-02  upcoming  letters.remind:l1:14d   Remind Ada Lovelace: letter for "
-        f"{TITLE} due 2026-12-16\n"
         f"2026-12-04  upcoming  sop.final:m1            Finalize Statement of purpose ({TITLE})\n"
-        "2026-12-09  upcoming  letters.remind:l1:7d    Remind Ada Lovelace: letter for "
-        f"{TITLE} due 2026-12-16\n"
-        "2026-12-11  upcoming  letters.remind:l1:3d    Remind Ada Lovelace: letter for "
-        f"{TITLE} due 2026-12-16\n"
         f"2026-12-11  upcoming  submit:i1               Submit application: {TITLE} (Fall 2027)\n"
     )
 
@@ -78,14 +73,39 @@ def test_plan_json_whole_document(scenario: Run) -> None:
                 "id": "letters.ask:r1:2027",
                 "key": "letters.ask",
                 "title": f"Ask Ada Lovelace for letters ({TITLE})",
-                "date": "2026-11-04",
+                # Ideal Wed 11-04 passed; latest Dec 16 − 14d = Wed 12-02: late, due now.
+                "date": "2026-11-05",
                 "rule_date": "2026-11-04",
-                "status": "overdue",
+                "ideal": "2026-11-04",
+                "latest": "2026-12-02",
+                "catch_up": None,
+                "status": "late",
                 "subject": {"kind": "recommender", "id": 1},
                 "program_ids": [1],
                 "intake_ids": [1],
                 "anchor": anchor,
-                "why": "letters.ask: 42d before deadline",
+                "why": "letters.ask: 42d before deadline; late: ideal 2026-11-04, "
+                "latest 2026-12-02, due now",
+                "flexible": True,
+            },
+            {
+                # Ideal Dec 16 − 49d = Wed 10-28 passed; latest = the packet's latest 12-02
+                # (earlier than 7d before the deadline, 12-09): late, due now.
+                "id": "sop.draft:m1",
+                "key": "sop.draft",
+                "title": f"Draft Statement of purpose ({TITLE})",
+                "date": "2026-11-05",
+                "rule_date": "2026-10-28",
+                "ideal": "2026-10-28",
+                "latest": "2026-12-02",
+                "catch_up": None,
+                "status": "late",
+                "subject": {"kind": "material", "id": 1},
+                "program_ids": [1],
+                "intake_ids": [1],
+                "anchor": anchor,
+                "why": "sop.draft: 49d before deadline; late: ideal 2026-10-28, "
+                "latest 2026-12-02, due now",
                 "flexible": True,
             },
             {
@@ -94,6 +114,9 @@ def test_plan_json_whole_document(scenario: Run) -> None:
                 "title": f"Send Ada Lovelace the letter packet ({TITLE})",
                 "date": "2026-11-11",
                 "rule_date": "2026-11-11",
+                "ideal": "2026-11-11",
+                "latest": "2026-12-02",
+                "catch_up": None,
                 "status": "upcoming",
                 "subject": {"kind": "recommender", "id": 1},
                 "program_ids": [1],
@@ -114,7 +137,9 @@ def test_plan_json_whole_document(scenario: Run) -> None:
             }
         ],
         "crowded_weeks": [],
-        "infeasible": [{"program_id": 1, "intake_id": 1, "next_feasible_intake_id": None}],
+        # Late is feasible: nothing is missed (sop.draft's ideal 10-28 passed, its latest is
+        # 7d before the packet's latest = 12-02 → 12-02).
+        "infeasible": [],
     }
 
 
@@ -135,11 +160,12 @@ def test_done_and_undo(scenario: Run) -> None:
     assert undo.stdout == (
         f"Reopened: Ask Ada Lovelace for letters ({TITLE}) (1 letter(s) back to planned)\n"
     )
+    slug = "stanford-university-computer-science-phd"
     assert scenario("done", "submit:i1").stdout == (
-        f"Done: Submit application: {TITLE} (Fall 2027)\n"
+        f"Done: Submit application: {TITLE} (Fall 2027) ({slug} marked submitted)\n"
     )
     assert scenario("undo", "submit:i1").stdout == (
-        f"Reopened: Submit application: {TITLE} (Fall 2027)\n"
+        f"Reopened: submit:i1 ({slug} back to researching)\n"
     )
     missing = scenario("done", "submit:i99")
     assert missing.exit_code == 1
@@ -149,10 +175,14 @@ def test_done_and_undo(scenario: Run) -> None:
 
 
 def test_rules_set_moves_the_milestone_and_reset_restores_it(scenario: Run) -> None:
-    assert scenario("rules", "set", "letters.ask", "35d").stdout == "letters.ask = 35d\n"
+    assert scenario("rules", "set", "letters.ask", "35d").stdout == (
+        "letters.ask = ideal 35d, latest 14d\n"
+    )
     ask = [
         m
-        for m in json.loads(scenario("plan", "--json", "--all").stdout)["milestones"]
+        for m in json.loads(scenario("plan", "--json", "--all", today="2026-10-01").stdout)[
+            "milestones"
+        ]
         if m["key"] == "letters.ask"
     ]
     assert [m["date"] for m in ask] == ["2026-11-11"]  # Dec 16 − 35d
@@ -204,21 +234,33 @@ def test_plan_earliest_names_the_next_feasible_term(gt: Run) -> None:
         ),
     ):
         assert gt(*args).exit_code == 0
-    # From 2026-11-20, Winter's transcripts.request (15 working days before Dec 1 = Nov 10)
-    # is already past, so Winter is infeasible and Spring is the earliest feasible intake.
+    # On 2026-11-20 Winter's transcripts.request (ideal 15 working days before Dec 1 = Nov 10)
+    # is late but its latest date (5 working days before = Tue Nov 24) is ahead: Winter is
+    # feasible with 1 late step, Spring the earliest comfortable intake.
     result = gt("plan", "--earliest", "--json", today="2026-11-20")
-    assert json.loads(result.stdout) == {
-        "earliest": [
-            {
-                "program_id": 1,
-                "program": "UC Santa Barbara — Statistics (MS)",
-                "intake_id": 2,
-                "term": "Spring 2027",
-                "feasible": True,
-                "earliest_completion": None,
-            }
-        ]
+    winter = {
+        "program_id": 1,
+        "program": "UC Santa Barbara — Statistics (MS)",
+        "intake_id": 1,
+        "term": "Winter 2027",
+        "feasible": True,
+        "late_steps": 1,
+        "comfortable_intake_id": 2,
+        "comfortable_term": "Spring 2027",
+        "earliest_completion": None,
     }
+    assert json.loads(result.stdout) == {"earliest": [winter]}
+    human = gt("plan", "--earliest", today="2026-11-20").stdout
+    assert "Winter 2027 (i1)   1 step late; comfortable: Spring 2027 (i2)" in human
+    # From Wed 11-25 that latest date has passed: Winter is infeasible, Spring is next.
+    result = gt("plan", "--earliest", "--json", today="2026-11-25")
+    spring = {
+        **winter,
+        "intake_id": 2,
+        "term": "Spring 2027",
+        "late_steps": 0,
+    }
+    assert json.loads(result.stdout) == {"earliest": [spring]}
 
 
 def test_level_preview_then_apply(gt: Run) -> None:

@@ -442,13 +442,13 @@ def undo_done(session: Session, milestone_id: str, title: str | None, now: datet
         rows = session.scalars(
             select(LetterRequest).where(LetterRequest.id.in_([int(k) for k in letters]))
         )
-        back = 0
+        back: dict[str, int] = defaultdict(int)
         for letter in rows:
             before = letters[str(letter.id)]
             if letter.status != before:
                 mark_letter(session, letter, before, now)
-                back += 1
-        notes.append(f"{back} letter(s) back to where they were")
+                back[before] += 1
+        notes += [f"{n} letter(s) back to {status}" for status, n in sorted(back.items())]
     program = changes.get("program")
     if program:
         found = session.get(Program, program["id"])
