@@ -408,12 +408,12 @@ def test_program_edit_errors(store: Run) -> None:
 
 def test_program_remove_takes_intakes_letters_and_materials(store: Run) -> None:
     ok(
-        store("letter", "request", "ada", "mit", "eth"),
+        store("letter", "request", "ada", "mit", "eth", today=EARLY),
         "Requested letter l1: Ada Lovelace for mit-eecs-phd\n"
         "Requested letter l2: Ada Lovelace for eth-zurich-data-science-ms\n",
     )
     ok(
-        store("material", "add", "sop", "--program", "mit"),
+        store("material", "add", "sop", "--program", "mit", today=EARLY),
         "Added material m1 Statement of purpose (for mit-eecs-phd)\n",
     )
     ok(store("program", "remove", "mit"), "Removed program p1 mit-eecs-phd\n")
@@ -515,7 +515,7 @@ def test_program_target_switches_and_stays(store: Run) -> None:
     # Adding a later intake does not move the stored target (SPEC §11.1).
     assert json.loads(store("program", "show", "mit", "--json").stdout)["target_intake_id"] == 1
     ok(
-        store("program", "target", "mit", "Spring 2028"),
+        store("program", "target", "mit", "Spring 2028", today=EARLY),
         "Target of p1 mit-eecs-phd is now i3 Spring 2028\n",
     )
     assert json.loads(store("program", "show", "mit", "--json").stdout)["target_intake_id"] == 3
@@ -528,7 +528,10 @@ def test_program_target_switches_and_stays(store: Run) -> None:
         "mit-eecs-phd  i3      Spring 2028  term   2027-09-15 23:59 America/New_York  -"
         "                         target\n",
     )
-    ok(store("program", "target", "p1", "i1"), "Target of p1 mit-eecs-phd is now i1 Fall 2027\n")
+    ok(
+        store("program", "target", "p1", "i1", today=EARLY),
+        "Target of p1 mit-eecs-phd is now i1 Fall 2027\n",
+    )
     assert json.loads(store("program", "show", "mit", "--json").stdout)["target_intake_id"] == 1
 
 
@@ -861,9 +864,12 @@ def test_default_target_skips_passed_intakes(gt: Run) -> None:
             *("intake", "add", "mit", "--term", "Fall 2026", "--deadline", "2025-12-15"),
             *("--timezone", "America/New_York"),
         ),
-        "Added intake i1 Fall 2026 to p1 mit-eecs-phd\n",
+        "Added intake i1 Fall 2026 to p1 mit-eecs-phd\n"
+        "MIT — EECS (PhD): Fall 2026 can no longer be made: its deadline has passed; "
+        "no later intake is feasible\n",
     )
-    assert json.loads(gt("program", "show", "mit", "--json").stdout)["target_intake_id"] is None
+    # A program with an intake always has a target: here the only, passed one (flagged).
+    assert json.loads(gt("program", "show", "mit", "--json").stdout)["target_intake_id"] == 1
     ok(
         gt(
             *("intake", "add", "mit", "--term", "Fall 2028", "--deadline", "2027-12-15"),
@@ -993,7 +999,7 @@ def test_recommender_errors(store: Run) -> None:
 
 def test_recommender_remove_takes_their_letters(store: Run) -> None:
     ok(
-        store("letter", "request", "turing", "mit"),
+        store("letter", "request", "turing", "mit", today=EARLY),
         "Requested letter l1: Alan Turing for mit-eecs-phd\n",
     )
     ok(store("recommender", "remove", "r2"), "Removed recommender r2 Alan Turing\n")
@@ -1032,12 +1038,12 @@ STAMP = PINNED_NOW.replace("+00:00", "Z")
 
 def test_letter_request_list_and_mark(store: Run) -> None:
     ok(
-        store("letter", "request", "Ada Lovelace", "mit", "eth"),
+        store("letter", "request", "Ada Lovelace", "mit", "eth", today=EARLY),
         "Requested letter l1: Ada Lovelace for mit-eecs-phd\n"
         "Requested letter l2: Ada Lovelace for eth-zurich-data-science-ms\n",
     )
     ok(
-        store("letter", "request", "r2", "p1"),
+        store("letter", "request", "r2", "p1", today=EARLY),
         "Requested letter l3: Alan Turing for mit-eecs-phd\n",
     )
     ok(
@@ -1093,7 +1099,7 @@ def test_letter_request_list_and_mark(store: Run) -> None:
 
 def test_letter_errors(store: Run) -> None:
     ok(
-        store("letter", "request", "ada", "mit"),
+        store("letter", "request", "ada", "mit", today=EARLY),
         "Requested letter l1: Ada Lovelace for mit-eecs-phd\n",
     )
     before = store("letter", "list", "--json").stdout
@@ -1147,12 +1153,12 @@ def material_doc(
 
 def test_material_add_list_edit_mark_remove(store: Run) -> None:
     ok(
-        store("material", "add", "sop", "--program", "mit", "--name", "SOP for MIT"),
+        store("material", "add", "sop", "--program", "mit", "--name", "SOP for MIT", today=EARLY),
         "Added material m1 SOP for MIT (for mit-eecs-phd)\n",
     )
-    ok(store("material", "add", "cv"), "Added material m2 CV (shared)\n")
+    ok(store("material", "add", "cv", today=EARLY), "Added material m2 CV (shared)\n")
     ok(
-        store("material", "add", "transcripts", "--program", "eth"),
+        store("material", "add", "transcripts", "--program", "eth", today=EARLY),
         "Added material m3 Transcripts (for eth-zurich-data-science-ms)\n",
     )
     ok(
@@ -1197,7 +1203,7 @@ def test_material_add_list_edit_mark_remove(store: Run) -> None:
 
 
 def test_material_errors(store: Run) -> None:
-    ok(store("material", "add", "cv"), "Added material m1 CV (shared)\n")
+    ok(store("material", "add", "cv", today=EARLY), "Added material m1 CV (shared)\n")
     before = store("material", "list", "--json").stdout
     usage_error(
         store("material", "add", "poem"),

@@ -112,6 +112,7 @@ class ProgramIn:
     intakes: tuple[IntakeIn, ...] = ()
     # Per-program rule overrides (``rules set KEY ... --program P``): replace the global rule.
     rules: tuple[Rule, ...] = ()
+    target_chosen: bool = False  # the user chose the target (`program target`)
 
 
 @dataclass(frozen=True)

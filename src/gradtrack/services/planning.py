@@ -249,6 +249,7 @@ def plan_input(
             Program.gre,
             Program.fee_waiver,
             Program.target_intake_id,
+            Program.target_chosen,
             Program.offer_funded,
             Program.offer_reply_by,
         ).order_by(Program.id)
@@ -270,6 +271,7 @@ def plan_input(
                 wants_scores=p.gre == "required" or shared_scores or p.id in scored_programs,
                 fee_waiver=p.fee_waiver,
                 target_intake_id=p.target_intake_id,
+                target_chosen=p.target_chosen,
                 offer=offer,
                 intakes=tuple(intakes.get(p.id, ())),
             )
@@ -561,7 +563,12 @@ SKIPPED_WINDOW = 60  # days: an intake that passed this recently is mentioned wh
 
 
 def _skipped_intake(program: planner.ProgramIn, today: date, zone: str) -> str | None:
-    """A program planned for a later intake than the next one says why (never quietly)."""
+    """A program planned for a later intake than the next one says why (never quietly).
+
+    Nothing when the user chose that target.
+    """
+    if program.target_chosen:
+        return None
     target = planner.stored_target(program)
     target_day = planner.intake_date(target, zone) if target is not None else None
     if target is None or target_day is None:
