@@ -24,18 +24,17 @@ Programs
 Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
-BUSY = """\
-gradtrack digest for Tue 2026-12-01 (America/New_York): 3 overdue, 6 due by 2026-12-04
+LATE_ONLY = """\
+gradtrack digest for Tue 2026-12-01 (America/New_York): 0 overdue, 8 due by 2026-12-04
 
-Overdue (3)
-  2026-10-21  sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS))
-  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
-  2026-11-27  submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
+Overdue: nothing.
 
 Due 2026-12-01 to 2026-12-04
   Tue 2026-12-01
     letters.remind:l2:7d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
     letters.remind:l4:7d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+    sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS)) (late: ideal 2026-11-23, latest 2026-12-28)
+    submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027) (late: ideal 2026-11-27, latest 2026-12-02)
   Wed 2026-12-02
     deadline 06:59        Alpha University — Computer Science (PhD), Fall 2027 (2026-12-01 23:59 AoE)
   Fri 2026-12-04
@@ -46,8 +45,31 @@ Due 2026-12-01 to 2026-12-04
 Programs
   program                                    intake     deadline                              left      letters  materials  fee     status       flags
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  15 days   0/2      2/3        unpaid  preparing    unverified
-  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    infeasible target (no later intake is feasible)
-  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  infeasible target (next feasible: Winter 2028 (i4))
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    1 step late
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  1 step late
+
+Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
+"""
+
+BUSY = """\
+gradtrack digest for Thu 2026-12-03 (America/New_York): 1 overdue, 4 due by 2026-12-06
+
+Overdue (1): latest date passed
+  2026-12-02  submit:i1  Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
+
+Due 2026-12-03 to 2026-12-06
+  Thu 2026-12-03
+    sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS)) (late: ideal 2026-11-23, latest 2026-12-28)
+  Fri 2026-12-04
+    letters.remind:l2:3d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
+    letters.remind:l4:3d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+    sop.final:m4          Finalize Statement of purpose (Bay University — EECS (PhD))
+
+Programs
+  program                                    intake     deadline                              left     letters  materials  fee     status       flags
+  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible: deadline passed; no later intake is feasible
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  1 step late
 
 Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
 """
@@ -79,6 +101,7 @@ DIGEST_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
             "verified": None,
+            "late_steps": 0,
             "infeasible": None,
         },
         {
@@ -99,6 +122,7 @@ DIGEST_JSON = {
             "materials": {"done": 3, "needed": 3},
             "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
             "verified": "2026-08-15",
+            "late_steps": 0,
             "infeasible": None,
         },
         {
@@ -119,6 +143,7 @@ DIGEST_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "none", "amount": "0.00", "currency": None},
             "verified": "2026-08-20",
+            "late_steps": 0,
             "infeasible": None,
         },
     ],
@@ -144,7 +169,11 @@ def test_digest_exit_codes_and_whole_text(gt: Run) -> None:
     build_scenario(gt)
     quiet = gt("digest", today="2026-10-01")
     assert (quiet.exit_code, quiet.output) == (0, QUIET)
-    busy = gt("digest", "--within", "3d", today="2026-12-01")
+    # On 12-01 two steps are late (still possible): late is not overdue, exit 0.
+    late = gt("digest", "--within", "3d", today="2026-12-01")
+    assert (late.exit_code, late.output) == (0, LATE_ONLY)
+    # On 12-03 Alpha's submit is missed (its latest date, the deadline day 12-02, passed).
+    busy = gt("digest", "--within", "3d", today="2026-12-03")
     assert (busy.exit_code, busy.output) == (3, BUSY)
     assert "Traceback" not in busy.output
 
@@ -155,8 +184,8 @@ def test_digest_json_whole(gt: Run) -> None:
     assert quiet.exit_code == 0
     assert json.loads(quiet.output) == DIGEST_JSON
     # With something overdue: the status document plus exit_status 3, and exit status 3.
-    busy = gt("digest", "--json", today="2026-12-01")
-    status = gt("status", "--json", today="2026-12-01")
+    busy = gt("digest", "--json", today="2026-12-03")
+    status = gt("status", "--json", today="2026-12-03")
     assert busy.exit_code == 3
     assert json.loads(busy.output) == {**json.loads(status.output), "exit_status": 3}
 

@@ -194,15 +194,14 @@ Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack p
 """
 
 INSIDE_48H = """\
-Overdue (3)
-  2026-10-21  sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS))
-  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
-  2026-11-27  submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
+Overdue: nothing.
 
 Due 2026-12-01 to 2026-12-15
   Tue 2026-12-01
     letters.remind:l2:7d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
     letters.remind:l4:7d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+    sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS)) (late: ideal 2026-11-23, latest 2026-12-28)
+    submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027) (late: ideal 2026-11-27, latest 2026-12-02)
   Wed 2026-12-02
     deadline 06:59        Alpha University — Computer Science (PhD), Fall 2027 (2026-12-01 23:59 AoE)
   Fri 2026-12-04
@@ -217,21 +216,19 @@ Due 2026-12-01 to 2026-12-15
 Programs
   program                                    intake     deadline                              left      letters  materials  fee     status       flags
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  15 days   0/2      2/3        unpaid  preparing    unverified
-  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    infeasible target (no later intake is feasible)
-  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  infeasible target (next feasible: Winter 2028 (i4))
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    1 step late
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  1 step late
 
-Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
 AFTER_DEADLINE = """\
-Overdue (5)
-  2026-10-21  sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS))
-  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
-  2026-11-27  submit:i1             Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
-  2026-12-01  letters.remind:l2:7d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
-  2026-12-01  letters.remind:l4:7d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
+Overdue (1): latest date passed
+  2026-12-02  submit:i1  Submit application: Alpha University — Computer Science (PhD) (Fall 2027)
 
 Due 2026-12-03 to 2026-12-17
+  Thu 2026-12-03
+    sop.draft:m5          Draft Statement of purpose (Coast Tech — Data Science (MS)) (late: ideal 2026-11-23, latest 2026-12-28)
   Fri 2026-12-04
     letters.remind:l2:3d  Remind Ada Lovelace: letter for Bay University — EECS (PhD) due 2026-12-08
     letters.remind:l4:3d  Remind Grace Hopper: letter for Bay University — EECS (PhD) due 2026-12-08
@@ -245,24 +242,25 @@ Due 2026-12-03 to 2026-12-17
 
 Programs
   program                                    intake     deadline                              left     letters  materials  fee     status       flags
-  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified, infeasible target (no later intake is feasible)
-  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible target (no later intake is feasible)
-  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  infeasible target (next feasible: Winter 2028 (i4))
+  Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified
+  Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible: deadline passed; no later intake is feasible
+  Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  1 step late
 
 Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
 ONE_PROGRAM = """\
-Overdue (1)
-  2026-10-21  sop.draft:m5  Draft Statement of purpose (Coast Tech — Data Science (MS))
+Overdue: nothing.
 
-Due 2026-11-30 to 2026-12-07: nothing.
+Due 2026-11-30 to 2026-12-07
+  Mon 2026-11-30
+    sop.draft:m5  Draft Statement of purpose (Coast Tech — Data Science (MS)) (late: ideal 2026-11-23, latest 2026-12-28)
 
 Programs
   program                         intake     deadline                              left     letters  materials  fee   status       flags
-  Coast Tech — Data Science (MS)  Fall 2027  2027-01-10 23:59 America/Los_Angeles  42 days  0/1      2/3        none  researching  infeasible target (next feasible: Winter 2028 (i4))
+  Coast Tech — Data Science (MS)  Fall 2027  2027-01-10 23:59 America/Los_Angeles  42 days  0/1      2/3        none  researching  1 step late
 
-Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
+Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
 
@@ -284,8 +282,7 @@ def test_status_on_four_days(gt: Run) -> None:
 
 
 LIFECYCLE = """\
-Overdue (1)
-  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+Overdue: nothing.
 
 Due 2026-12-01 to 2026-12-15: nothing.
 
@@ -296,8 +293,7 @@ Programs
 """
 
 REPLY_SOON = """\
-Overdue (1)
-  2026-11-27  letters.remind:l3:3d  Remind Grace Hopper: letter for Alpha University — Computer Science (PhD) due 2026-12-02
+Overdue: nothing.
 
 Due 2027-04-14 to 2027-04-28
   Thu 2027-04-15
@@ -344,33 +340,7 @@ STATUS_JSON = {
     "timezone": "America/New_York",
     "window": {"from": "2026-12-01", "to": "2026-12-15", "days": 14},
     "program_id": None,
-    "overdue": [
-        {
-            "id": "sop.draft:m5",
-            "key": "sop.draft",
-            "title": "Draft Statement of purpose (Coast Tech — Data Science (MS))",
-            "date": "2026-10-21",
-            "status": "overdue",
-            "program_ids": [3],
-        },
-        {
-            "id": "letters.remind:l3:3d",
-            "key": "letters.remind",
-            "title": "Remind Grace Hopper: letter for Alpha University — Computer Science "
-            "(PhD) due 2026-12-02",
-            "date": "2026-11-27",
-            "status": "overdue",
-            "program_ids": [1],
-        },
-        {
-            "id": "submit:i1",
-            "key": "submit",
-            "title": "Submit application: Alpha University — Computer Science (PhD) (Fall 2027)",
-            "date": "2026-11-27",
-            "status": "overdue",
-            "program_ids": [1],
-        },
-    ],
+    "overdue": [],
     "due": [
         {
             "date": "2026-12-01",
@@ -381,7 +351,9 @@ STATUS_JSON = {
                     "title": "Remind Ada Lovelace: letter for Bay University — EECS "
                     "(PhD) due 2026-12-08",
                     "date": "2026-12-01",
-                    "status": "due",
+                    "status": "upcoming",
+                    "ideal": "2026-12-01",
+                    "latest": None,
                     "program_ids": [2],
                 },
                 {
@@ -390,8 +362,31 @@ STATUS_JSON = {
                     "title": "Remind Grace Hopper: letter for Bay University — EECS "
                     "(PhD) due 2026-12-08",
                     "date": "2026-12-01",
-                    "status": "due",
+                    "status": "upcoming",
+                    "ideal": "2026-12-01",
+                    "latest": None,
                     "program_ids": [2],
+                },
+                {
+                    "id": "sop.draft:m5",
+                    "key": "sop.draft",
+                    "title": "Draft Statement of purpose (Coast Tech — Data Science (MS))",
+                    "date": "2026-12-01",
+                    "status": "late",
+                    "ideal": "2026-11-23",
+                    "latest": "2026-12-28",
+                    "program_ids": [3],
+                },
+                {
+                    "id": "submit:i1",
+                    "key": "submit",
+                    "title": "Submit application: Alpha University — Computer Science "
+                    "(PhD) (Fall 2027)",
+                    "date": "2026-12-01",
+                    "status": "late",
+                    "ideal": "2026-11-27",
+                    "latest": "2026-12-02",
+                    "program_ids": [1],
                 },
             ],
             "deadlines": [],
@@ -423,6 +418,8 @@ STATUS_JSON = {
                     "(PhD) due 2026-12-08",
                     "date": "2026-12-04",
                     "status": "upcoming",
+                    "ideal": "2026-12-04",
+                    "latest": None,
                     "program_ids": [2],
                 },
                 {
@@ -432,6 +429,8 @@ STATUS_JSON = {
                     "(PhD) due 2026-12-08",
                     "date": "2026-12-04",
                     "status": "upcoming",
+                    "ideal": "2026-12-04",
+                    "latest": None,
                     "program_ids": [2],
                 },
                 {
@@ -440,6 +439,8 @@ STATUS_JSON = {
                     "title": "Finalize Statement of purpose (Bay University — EECS (PhD))",
                     "date": "2026-12-04",
                     "status": "upcoming",
+                    "ideal": "2026-12-04",
+                    "latest": "2026-12-15",
                     "program_ids": [2],
                 },
             ],
@@ -471,6 +472,8 @@ STATUS_JSON = {
                     "title": "Submit application: Bay University — EECS (PhD) (Fall 2027)",
                     "date": "2026-12-11",
                     "status": "upcoming",
+                    "ideal": "2026-12-11",
+                    "latest": "2026-12-16",
                     "program_ids": [2],
                 }
             ],
@@ -496,6 +499,7 @@ STATUS_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
             "verified": None,
+            "late_steps": 0,
             "infeasible": None,
         },
         {
@@ -516,7 +520,8 @@ STATUS_JSON = {
             "materials": {"done": 3, "needed": 3},
             "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
             "verified": "2026-08-15",
-            "infeasible": {"next_feasible_intake": None},
+            "late_steps": 1,
+            "infeasible": None,
         },
         {
             "id": 3,
@@ -536,20 +541,23 @@ STATUS_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "none", "amount": "0.00", "currency": None},
             "verified": "2026-08-20",
-            "infeasible": {"next_feasible_intake": {"id": 4, "term": "Winter 2028"}},
+            "late_steps": 1,
+            "infeasible": None,
         },
     ],
     "crowded_weeks": [
         {
             "monday": "2026-11-30",
-            "count": 5,
+            "count": 7,
             "threshold": 4,
             "milestone_ids": [
                 "letters.remind:l2:3d",
                 "letters.remind:l2:7d",
                 "letters.remind:l4:3d",
                 "letters.remind:l4:7d",
+                "sop.draft:m5",
                 "sop.final:m4",
+                "submit:i1",
             ],
         }
     ],
