@@ -4,9 +4,12 @@
 Due times are converted into the recommender's zone: Alpha's 2026-12-01 23:59 AoE is
 2026-12-02 11:59 UTC, so 11:59 in London (GMT in December) and 20:59 in Tokyo (UTC+9); Bay's
 letters deadline 2026-12-08 17:00 Los Angeles (UTC−8) is 2026-12-09 01:00 UTC. The soft date is
-the letters.remind 14-day date: the letters' due date in the applicant's zone (New York) minus
-14 days — 2026-12-02 − 14 = Wed 2026-11-18. Ada's Alpha letter was marked submitted at the
-pinned clock, 2026-11-28 12:00 UTC.
+the due date's local date in the *recommender's* zone minus 14 days (Alpha: 2026-12-02 − 14 =
+Wed 2026-11-18; Bay: 2026-12-09 − 14 = Wed 2026-11-25 in London and Tokyo); "please submit
+by" is the soft date while it is ahead, else the due date itself, never a past day. On
+2026-11-30 both soft dates have passed, so Ada is asked for 12-02 and 12-09; Coast's soft date
+(2027-01-11 in Tokyo − 14 = Mon 2026-12-28) is still ahead. Ada's Alpha letter was marked
+submitted at the pinned clock, 2026-11-28 12:00 UTC.
 """
 
 from __future__ import annotations
@@ -21,14 +24,14 @@ Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks 
 
 ## Alpha University — Computer Science (PhD), Fall 2027
 
-- **Please submit by:** Wed 2026-11-18
+- **Please submit by:** Wed 2026-12-02
 - **Due:** Wed 2026-12-02 11:59 Europe/London (the program states 2026-12-01 23:59 AoE)
 - **How to submit:** the program will e-mail you a link; its page: https://apply.alpha.example/grad
 - **Your letter:** submitted on Sat 2026-11-28, thank you
 
 ## Bay University — EECS (PhD), Fall 2027
 
-- **Please submit by:** Tue 2026-11-24
+- **Please submit by:** Wed 2026-12-09
 - **Due:** Wed 2026-12-09 01:00 Europe/London (the program states 2026-12-08 17:00 America/Los_Angeles)
 - **How to submit:** the program will e-mail you a link
 - **Your letter:** not submitted yet
@@ -40,13 +43,13 @@ Letters of recommendation: Grace Hopper
 Times are in your time zone, Asia/Tokyo. 'Please submit by' leaves two weeks before the real deadline.
 
 Alpha University — Computer Science (PhD), Fall 2027
-  Please submit by  Wed 2026-11-18
+  Please submit by  Wed 2026-12-02
   Due               Wed 2026-12-02 20:59 Asia/Tokyo (the program states 2026-12-01 23:59 AoE)
   How to submit     the program will e-mail you a link; its page: https://apply.alpha.example/grad
   Your letter       not submitted yet
 
 Bay University — EECS (PhD), Fall 2027
-  Please submit by  Tue 2026-11-24
+  Please submit by  Wed 2026-12-09
   Due               Wed 2026-12-09 10:00 Asia/Tokyo (the program states 2026-12-08 17:00 America/Los_Angeles)
   How to submit     the program will e-mail you a link
   Your letter       not submitted yet
@@ -72,6 +75,10 @@ def test_packets_in_two_recommender_zones(gt: Run) -> None:
     assert "Ada" not in grace.output
     for secret in PRIVATE:
         assert secret not in ada.output.lower() and secret not in grace.output.lower()
+    # A month earlier the soft dates are ahead: the soft dates, in the recommender's zone.
+    early = gt("letter", "packet", "Ada", today="2026-11-01").output
+    assert "- **Please submit by:** Wed 2026-11-18\n" in early
+    assert "- **Please submit by:** Wed 2026-11-25\n" in early
 
 
 def test_packet_leaves_out_declined_letters_and_closed_programs(gt: Run) -> None:
