@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from conftest import dump_database
-from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
+from test_calendar_feeds import BUILT_ON, LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
 
 Run = Callable[..., Result]
 TOKEN_URL = re.compile(r"/feeds/([A-Za-z0-9_-]{43})\.ics")
@@ -99,6 +99,7 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
             "--deadline",
             "2026-12-02 23:59",
             env={"GRADTRACK_NOW": LATER_NOW},
+            today=BUILT_ON,
         )
     )
     assert (edited.stdout, edited.stderr) == ("Updated intake i1 Fall 2027\n", "")
@@ -132,7 +133,7 @@ def test_a_feed_that_cannot_be_written_never_undoes_the_change(
         f"Publishing the applicant feed to {target}\n",
         problem,
     )
-    edited = ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
+    edited = ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59", today=BUILT_ON))
     assert (edited.stdout, edited.stderr) == ("Updated intake i1 Fall 2027\n", problem)
     shown = json.loads(ok(store("intake", "list", "stanford", "--json")).stdout)
     assert shown["intakes"][0]["deadline"]["local"] == "2026-12-02 23:59"
