@@ -190,7 +190,7 @@ CHILD = textwrap.dedent(
     real = getattr(module, attribute)
 
     def stalled(*args, **kwargs):
-        if attribute == "_store_targets":
+        if attribute == "_store_marked_targets":
             from sqlalchemy import func, select
             from gradtrack.models import Program
             seen = args[0].scalar(select(func.count()).select_from(Program))
@@ -252,7 +252,7 @@ def test_sigkill_in_the_middle_of_an_import_leaves_the_database_as_before(
     seen = run_until_marker(
         tmp_path,
         "gradtrack.services.csvstore",
-        "_store_targets",
+        "_store_marked_targets",
         "--db",
         store,
         "program",

@@ -111,6 +111,9 @@ def test_duplicates_reported_or_updated_in_place(stocked: Run, migrated_url: str
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
         "Imported -: 0 programs added, 1 updated, 0 intakes added, 1 updated\n"
+        # Its letters are due 12-08 17:00: the ask's latest date (14 days before) has passed.
+        "MIT — EECS (PhD): Fall 2027 can no longer be made: 2 steps missed "
+        "(letters.ask:r1:2027, letters.packet:r1:2027); no later intake is feasible\n"
     )
     after = json.loads(stocked("program", "show", "mit", "--json").stdout)
     assert after["id"] == before["id"]
