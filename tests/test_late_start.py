@@ -203,7 +203,7 @@ def test_catch_up_spreads_late_steps_within_their_latest_dates() -> None:
     assert asks == [date(2026, 12, 1), date(2026, 12, 1), date(2026, 12, 2)]
     assert result.over == ()
     # Stored as moves, the plan shows the catch-up dates (and the feeds' plan too).
-    inp2, plan2 = _stanford(date(2026, 12, 1), moves=result.moves)
+    _, plan2 = _stanford(date(2026, 12, 1), moves=result.moves)
     assert all(by_id(plan2)[m].catch_up == d for m, d in result.moves.items())
 
 

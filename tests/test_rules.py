@@ -145,4 +145,3 @@ def test_with_latest_checks_rule_count_and_order() -> None:
         with_latest(default_rule("letters.ask"), parse_offsets("50d"))
     with pytest.raises(InvalidValue, match="'submit' takes 1 latest offset"):
         with_latest(default_rule("submit"), parse_offsets("1d,0d"))
-
