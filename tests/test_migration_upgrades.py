@@ -100,6 +100,16 @@ FILL = {
 # Rows a revision rewrites on purpose: 0005 gives cv.ready its fallback anchor (10 days
 # before the deadline when there are no letters) while its offsets are the shipped ones.
 REWRITTEN = {("rules", "cv.ready"): ("7d,10d", "milestone:letters.ask,deadline")}
+FILL["0006"] = [
+    *FILL["0005"],
+    f"UPDATE recommenders SET reminded_at = {T} WHERE id = 1",
+    "INSERT INTO push_targets (id, url, username, password_env, recommender_id, program_id,"
+    " todo, registered, synced_at, created_at, updated_at) VALUES (1,"
+    f" 'http://127.0.0.1:5232/ada/cal/', 'ada', 'CAL_PASSWORD', NULL, 1, 1, 1, {T}, {T}, {T})",
+    "INSERT INTO pushed_resources (target_id, uid, href, etag, body_hash, summary, created_at,"
+    f" updated_at) VALUES (1, 'abc@gradtrack', '/ada/cal/abc.ics', '\"e1\"', '{'2' * 64}',"
+    f" 'Deadline: MIT (Fall 2027)', {T}, {T})",
+]
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="plain SQL written for SQLite")
 

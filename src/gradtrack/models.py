@@ -212,6 +212,8 @@ class Recommender(Timestamped, Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     relationship_: Mapped[str] = mapped_column("relationship", String(200), default="")
     zone: Mapped[str] = mapped_column(String(64))
+    # When `letter remind --send` last had a reminder accepted by the mail server.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     letters: Mapped[list[LetterRequest]] = relationship(
         back_populates="recommender", cascade="all, delete-orphan", passive_deletes=True
@@ -348,6 +350,44 @@ class PublishTarget(Timestamped, Base):
         ForeignKey("recommenders.id", ondelete="CASCADE")
     )
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+
+
+class PushTarget(Timestamped, Base):
+    """A CalDAV collection a feed is pushed to (``calendar push``).
+
+    Only the name of the environment variable holding the password is stored, never the
+    password.  ``registered`` targets are synced again after every data-changing command.
+    """
+
+    __tablename__ = "push_targets"
+    __table_args__ = (UniqueConstraint("url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    password_env: Mapped[str] = mapped_column(String(200), default="")
+    recommender_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommenders.id", ondelete="CASCADE")
+    )
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    todo: Mapped[bool] = mapped_column(Boolean(), default=False)
+    registered: Mapped[bool] = mapped_column(Boolean(), default=False)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PushedResource(Timestamped, Base):
+    """One resource gradtrack created in a push target: where, its remote ETag, what it sent."""
+
+    __tablename__ = "pushed_resources"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("push_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    uid: Mapped[str] = mapped_column(String(120), primary_key=True)
+    href: Mapped[str] = mapped_column(String(1000))
+    etag: Mapped[str] = mapped_column(String(200))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(String(200))
 
 
 class DataVersion(Base):
