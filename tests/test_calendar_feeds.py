@@ -240,17 +240,25 @@ def test_plan_for_stored_targets_does_not_depend_on_today(store: Run, migrated_u
 def test_feed_events_are_the_planned_ones(store: Run, migrated_url: str) -> None:
     """UID, summary and start of every event, in both parsers, against the planner's output."""
     plan = planned(migrated_url, BUILT_ON)
+    # Summaries name programs by institution (each is unique here); titles use full names.
     names = {1: "Stanford University — Computer Science (PhD)", 2: "ETH Zürich — Informatik (MS)"}
     names[3] = "MIT — EECS (PhD)"
+    short = {1: "Stanford University", 2: "ETH Zürich", 3: "MIT"}
+
+    def shortened(title: str) -> str:
+        for pid, name in names.items():
+            title = title.replace(name, short[pid])
+        return title
+
     expected = {
-        feeds.event_uid("applicant", m.id): (m.title, m.date.isoformat())
+        feeds.event_uid("applicant", m.id): (shortened(m.title), m.date.isoformat())
         for m in plan.milestones
         if m.status != "done"
     }
     labels = {"deadline": "Deadline", "letters": "Letters due"}
     for d in plan.deadlines:
         uid = feeds.event_uid("applicant", f"{DEADLINE_KEYS[d.kind]}:i{d.intake_id}")
-        summary = f"{labels[d.kind]}: {names[d.program_id]} (Fall 2027)"
+        summary = f"{labels[d.kind]}: {short[d.program_id]} (Fall 2027)"
         expected[uid] = (summary, d.instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert "transcripts.request:i3" not in {m.id for m in plan.milestones if m.status != "done"}
 
@@ -301,18 +309,25 @@ def test_program_feed_holds_that_program_only(store: Run, migrated_url: str) -> 
 
 def test_aoe_and_dst_zone_deadlines_land_at_the_right_instant(store: Run) -> None:
     events = {e["summary"]: e for e in events_of(export(store)).values()}
-    stanford = events["Deadline: Stanford University — Computer Science (PhD) (Fall 2027)"]
+    stanford = events["Deadline: Stanford University (Fall 2027)"]
     # 23:59 AoE (UTC-12) on Dec 1 is 11:59 UTC on Dec 2.
     assert stanford["start"] == datetime(2026, 12, 2, 11, 59, tzinfo=UTC)
-    assert stanford["description"] == ("Deadline: 2026-12-01 23:59 AoE (anywhere on earth, UTC-12)")
+    assert stanford["description"] == (
+        "Deadline for Stanford University — Computer Science (PhD) (Fall 2027):"
+        " 2026-12-01 23:59 AoE (anywhere on earth, UTC-12)"
+    )
     # Pacific standard time in December: UTC-8.
-    mit = events["Deadline: MIT — EECS (PhD) (Fall 2027)"]
+    mit = events["Deadline: MIT (Fall 2027)"]
     assert mit["start"] == datetime(2026, 12, 16, 7, 59, tzinfo=UTC)
-    assert mit["description"] == "Deadline: 2026-12-15 23:59 America/Los_Angeles"
+    assert mit["description"] == (
+        "Deadline for MIT — EECS (PhD) (Fall 2027): 2026-12-15 23:59 America/Los_Angeles"
+    )
     # Noon on the day New York springs forward is already EDT, UTC-4.
-    eth = events["Deadline: ETH Zürich — Informatik (MS) (Fall 2027)"]
+    eth = events["Deadline: ETH Zürich (Fall 2027)"]
     assert eth["start"] == datetime(2027, 3, 14, 16, 0, tzinfo=UTC)
-    assert eth["description"] == "Deadline: 2027-03-14 12:00 America/New_York"
+    assert eth["description"] == (
+        "Deadline for ETH Zürich — Informatik (MS) (Fall 2027): 2027-03-14 12:00 America/New_York"
+    )
     data = export(store)
     assert b"DTSTART:20261202T115900Z\r\n" in data
     assert b"DTSTART:20270314T160000Z\r\n" in data
@@ -409,11 +424,11 @@ def test_recommender_feed_holds_only_their_letters(store: Run) -> None:
     data = export(store, "--recommender", "Ada Lovelace")
     events = parse_with_icaljs(data)
     assert sorted((e["summary"], e["start"]) for e in events) == [
-        ("Letter due: ETH Zürich — Informatik (MS)", "2027-03-14T16:00:00Z"),
-        ("Letter due: Stanford University — Computer Science (PhD)", "2026-12-16T11:59:00Z"),
+        ("Letter due: ETH Zürich", "2027-03-14T16:00:00Z"),
+        ("Letter due: Stanford University", "2026-12-16T11:59:00Z"),
         # 14 days before 2027-03-14 is a Sunday: rolled back to Friday.
-        ("Letter suggested date: ETH Zürich — Informatik (MS)", "2027-02-26"),
-        ("Letter suggested date: Stanford University — Computer Science (PhD)", "2026-12-02"),
+        ("Letter suggested date: ETH Zürich", "2027-02-26"),
+        ("Letter suggested date: Stanford University", "2026-12-02"),
     ]
     text = data.decode()
     unfolded = text.replace("\r\n ", "")
@@ -422,6 +437,8 @@ def test_recommender_feed_holds_only_their_letters(store: Run) -> None:
     for word in ("transcripts", "CV", "Statement", "funding", "Ask ", "packet"):
         assert word not in unfolded, word
     assert "2026-12-16 11:59 Europe/London in your time zone" in unfolded
+    # Said in words, as the applicant's feed does.
+    assert "rolled back from Sunday 2027-02-28" in unfolded
     namespace = "recommender:1"
     assert {e["uid"] for e in events} == {
         feeds.event_uid(namespace, f"{kind}:l{letter}")
@@ -623,3 +640,101 @@ def test_a_new_renderer_renders_again(
         changed = session.scalar(select(func.max(PublishedEvent.changed_at)))
     app.close()
     assert changed is not None and changed.isoformat() == PINNED_NOW  # no event re-stamped
+
+
+# -- summaries and descriptions for people ---------------------------------------------------
+
+
+def test_milestone_events_say_in_words_why_and_how_to_mark_them_done(store: Run) -> None:
+    data = export(store)
+    cal = icalendar.Calendar.from_ical(data)
+    milestones = [ev for ev in cal.walk("VEVENT") if "milestone" in str(ev.get("CATEGORIES"))]
+    assert milestones
+    done_ids = set()
+    for ev in milestones:
+        description = str(ev["DESCRIPTION"])
+        last = description.splitlines()[-1]
+        assert last.startswith("When it is done: gradtrack done "), description
+        done_ids.add(last.removeprefix("When it is done: gradtrack done "))
+        # No rule shorthand such as "15wd before" or "sop.draft: 49d".
+        words = "\n".join(description.splitlines()[:-1])
+        assert not re.search(r"\b\d+w?d\b", words), description
+    assert "transcripts.request:i1" in done_ids
+    by_id = {str(ev["DESCRIPTION"]).splitlines()[-1].rsplit(" ", 1)[1]: ev for ev in milestones}
+    transcripts = str(by_id["transcripts.request:i1"]["DESCRIPTION"])
+    assert "15 working days before the deadline on Wed 2026-12-02" in transcripts
+    submit = str(by_id["submit:i1"]["DESCRIPTION"])
+    assert "rolled back from Sunday 2026-11-29" in submit
+    # The id marks it done: the event leaves the feed.
+    ok(store("done", "transcripts.request:i1"))
+    assert feeds.event_uid("applicant", "transcripts.request:i1") not in events_of(export(store))
+
+
+def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
+    for n, institution in enumerate(["Carnegie Mellon University", "Princeton", "Cornell"]):
+        add = ("program", "add", institution, "Computer Science", "--degree", "phd")
+        ok(store(*add, today=BUILT_ON))
+        deadline = f"2027-01-{10 + n} 23:59"
+        ok(
+            store(
+                "intake",
+                "add",
+                institution.split()[0].lower(),
+                "--term",
+                "Fall 2027",
+                "--deadline",
+                deadline,
+                "--timezone",
+                "America/New_York",
+                today=BUILT_ON,
+            )
+        )
+    ok(store("letter", "request", "ada", "carnegie", "princeton", "cornell", today=BUILT_ON))
+    events = events_of(export(store))
+    ask = events[feeds.event_uid("applicant", "letters.ask:r1:2027")]
+    assert ask["summary"] == "Ask Ada Lovelace for letters (5 programs)"
+    for name in ("Carnegie Mellon University — Computer Science (PhD)", "ETH Zürich — Informatik"):
+        assert name in ask["description"]
+    assert all(len(e["summary"]) <= 80 for e in events.values())
+
+
+def test_a_deadline_in_the_repeated_hour_says_which(store: Run) -> None:
+    ok(store("program", "add", "Columbia", "Statistics", "--degree", "ms"))
+    # Clocks in New York go back at 02:00 on 2027-11-07: 01:30 happens twice.
+    ok(
+        store(
+            "intake",
+            "add",
+            "columbia",
+            "--term",
+            "Fall 2028",
+            "--deadline",
+            "2027-11-07 01:30",
+            "--timezone",
+            "America/New_York",
+        )
+    )
+    events = events_of(export(store))
+    deadline = next(e for e in events.values() if e["summary"] == "Deadline: Columbia (Fall 2028)")
+    assert deadline["description"].endswith(": 2027-11-07 01:30 EDT America/New_York")
+    assert deadline["start"] == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
+    # A time that happens once says nothing more.
+    assert all(" EST " not in e["description"] for e in events.values())
+
+
+def test_the_recommender_feed_says_a_time_once_when_the_zones_agree(store: Run) -> None:
+    ok(store("letter", "request", "alan", "eth"))  # Alan's zone is New York, as is ETH's intake
+    events = {e["summary"]: e for e in events_of(export(store, "--recommender", "alan")).values()}
+    eth = events["Letter due: ETH Zürich"]
+    assert eth["description"] == (
+        "Recommendation letter for ETH Zürich — Informatik (MS) (Fall 2027)"
+        " due 2027-03-14 12:00 America/New_York"
+    )
+    mit = events["Letter due: MIT"]
+    assert mit["description"].endswith(
+        "due 2026-12-15 23:59 America/Los_Angeles (2026-12-16 02:59 America/New_York in your"
+        " time zone)"
+    )
+    soft = events["Letter suggested date: ETH Zürich"]
+    assert soft["description"].endswith("; rolled back from Sunday 2027-02-28")
+    assert soft["start"] == date(2027, 2, 26)

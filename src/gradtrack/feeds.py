@@ -64,6 +64,7 @@ _URL_SCHEMES = ("http://", "https://")
 # (relative to its local midnight), one day before a timed deadline.
 _ALL_DAY_ALARM = "-PT15H"
 _TIMED_ALARM = "-P1D"
+TODO_STATUSES = ("NEEDS-ACTION", "COMPLETED", "IN-PROCESS", "CANCELLED")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class FeedEvent:
     instant: datetime | None = None
     categories: tuple[str, ...] = ()
     url: str | None = None
+    # A to-do (VTODO) rather than an event, with this STATUS (NEEDS-ACTION, COMPLETED, ...).
+    task: str | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -94,6 +97,8 @@ class FeedEvent:
             raise ValueError(f"feed event {self.key!r}: instant must be timezone-aware")
         if not isinstance(self.categories, tuple):
             raise ValueError(f"feed event {self.key!r}: categories must be a tuple")
+        if self.task is not None and self.task not in TODO_STATUSES:
+            raise ValueError(f"feed event {self.key!r}: unknown to-do status {self.task!r}")
 
     @cached_property
     def digest(self) -> str:
@@ -142,6 +147,8 @@ def content_hash(ev: FeedEvent) -> str:
     fields = [ev.summary, ev.description, when, ev.url or "", *ev.categories]
     payload = "".join(f"{len(f)}:{f}" for f in fields)
     flag = "u" if ev.url is not None else "-"
+    if ev.task is not None:  # (events keep the hashes they had before to-dos existed)
+        flag += f"t{ev.task}"
     return hashlib.sha256(f"v1{flag}{payload}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -245,16 +252,40 @@ def render_calendar(
     return bytes(out)
 
 
+def render_resource(uid: str, ev: FeedEvent, state: PublishedState) -> bytes:
+    """One event (or to-do) as a calendar object of its own, for a CalDAV resource.
+
+    The component's lines are the feed's (same UID, SEQUENCE and stamps), without alarms.
+    """
+    if state.content_hash != ev.digest:
+        raise ValueError(f"stale published state for feed event {ev.key!r}")
+    out = bytearray()
+    for line in ("BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"):
+        out += _fold(line)
+    for line in _event_lines(uid, ev, state, False):
+        out += _fold(line)
+    out += b"END:VCALENDAR\r\n"
+    return bytes(out)
+
+
 def _event_lines(uid: str, ev: FeedEvent, state: PublishedState, alarms: bool) -> list[str]:
     stamp = _utc_stamp(state.changed_at)
+    component = "VEVENT" if ev.task is None else "VTODO"
     lines = [
-        "BEGIN:VEVENT",
+        f"BEGIN:{component}",
         f"UID:{uid}",
         f"DTSTAMP:{stamp}",
         f"LAST-MODIFIED:{stamp}",
         f"SEQUENCE:{int(state.sequence)}",
     ]
-    if ev.day is not None:
+    if ev.task is not None:
+        # A to-do is due on the milestone's date (or at the deadline's instant); no DTSTART.
+        if ev.day is not None:
+            lines.append(f"DUE;VALUE=DATE:{_date(ev.day)}")
+        else:
+            lines.append(f"DUE:{_utc_stamp(_instant(ev))}")
+        lines.append(f"STATUS:{ev.task}")
+    elif ev.day is not None:
         lines.append(f"DTSTART;VALUE=DATE:{_date(ev.day)}")
         lines.append(f"DTEND;VALUE=DATE:{_date(ev.day + timedelta(days=1))}")
     else:
@@ -269,8 +300,9 @@ def _event_lines(uid: str, ev: FeedEvent, state: PublishedState, alarms: bool) -
         lines.append(f"CATEGORIES:{','.join(categories)}")
     if ev.url and ev.url.lower().startswith(_URL_SCHEMES):
         lines.append(f"URL:{quote(ev.url, safe=_URI_SAFE)}")
-    # A deadline or milestone never makes the applicant "busy" for scheduling tools.
-    lines.append("TRANSP:TRANSPARENT")
+    if ev.task is None:
+        # A deadline or milestone never makes the applicant "busy" for scheduling tools.
+        lines.append("TRANSP:TRANSPARENT")
     if alarms:
         trigger = _ALL_DAY_ALARM if ev.day is not None else _TIMED_ALARM
         lines += [
@@ -280,7 +312,7 @@ def _event_lines(uid: str, ev: FeedEvent, state: PublishedState, alarms: bool) -
             f"TRIGGER:{trigger}",
             "END:VALARM",
         ]
-    lines.append("END:VEVENT")
+    lines.append(f"END:{component}")
     return lines
 
 

@@ -207,5 +207,13 @@ def clock_now(environ: Mapping[str, str] | None = None) -> datetime:
 
 
 def format_local(instant: datetime, zone_name: str) -> str:
-    """``YYYY-MM-DD HH:MM Zone`` for people."""
-    return f"{utc_to_local(instant, zone_name):%Y-%m-%d %H:%M} {zone_name}"
+    """``YYYY-MM-DD HH:MM Zone`` for people.
+
+    A wall-clock time that happens twice (the hour repeated when clocks go back) says which
+    one with the zone's abbreviation: ``2026-11-01 01:30 EDT America/New_York``.
+    """
+    local = utc_to_local(instant, zone_name)
+    text = f"{local:%Y-%m-%d %H:%M}"
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        text += f" {local:%Z}"
+    return f"{text} {zone_name}"

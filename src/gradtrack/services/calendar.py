@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +48,7 @@ from gradtrack.models import (
 from gradtrack.services import planning, refs
 from gradtrack.services.meta import data_version
 from gradtrack.services.settings import load_settings
-from gradtrack.timeutil import AOE, as_utc, format_local
+from gradtrack.timeutil import AOE, as_utc, format_local, local_date
 
 if TYPE_CHECKING:
     from gradtrack.app import App
@@ -83,11 +83,14 @@ class FeedScope:
 
     kind: str  # "applicant" | "program" | "recommender"
     ident: int | None = None
+    tasks: bool = False  # the milestones as VTODOs (``calendar push --todo``)
 
     @property
     def namespace(self) -> str:
-        """The feed's UID namespace (``applicant``, ``program:7``, ``recommender:3``)."""
-        return self.kind if self.ident is None else f"{self.kind}:{self.ident}"
+        """The feed's UID namespace (``applicant``, ``program:7``, ``recommender:3``); the
+        tasks of a feed have their own (``applicant:tasks``)."""
+        base = self.kind if self.ident is None else f"{self.kind}:{self.ident}"
+        return f"{base}:tasks" if self.tasks else base
 
 
 APPLICANT = FeedScope("applicant")
@@ -154,7 +157,11 @@ def feed_plan(session: Session) -> tuple[planner.PlanInput, planner.Plan]:
 
 
 def _deadline_event(
-    d: planner.DeadlineOut, program: planner.ProgramIn, intake: planner.IntakeIn, url: str
+    d: planner.DeadlineOut,
+    program: planner.ProgramIn,
+    intake: planner.IntakeIn,
+    url: str,
+    short: str,
 ) -> feeds.FeedEvent:
     prefix, label = _DEADLINE_LABELS[d.kind]
     if d.kind == "deadline" and intake.kind == "rolling":
@@ -164,25 +171,113 @@ def _deadline_event(
         local += " (anywhere on earth, UTC-12)"
     return feeds.FeedEvent(
         key=f"{prefix}:i{d.intake_id}",
-        summary=f"{label}: {program.name} ({intake.term})",
-        description=f"{label}: {local}",
+        summary=_fit(f"{label}: {short} ({intake.term})"),
+        description=f"{label} for {program.name} ({intake.term}): {local}",
         instant=d.instant,
         categories=("deadline",),
         url=url or None,
     )
 
 
-def _milestone_event(m: planner.Milestone) -> feeds.FeedEvent:
+# A summary is cut (with "…") beyond this many characters; the full title is in the description.
+SUMMARY_LIMIT = 80
+# A batched milestone (one ask for several programs) names its programs up to this many.
+NAMED_PROGRAMS = 2
+# The planner's why line ("sop.draft: 49d before deadline, rolled back from Sat 2026-10-17"),
+# read back into its parts so that a calendar shows it in words.
+_WHY = re.compile(
+    r"^[^:]+: (?P<amount>\d+)(?P<unit>wd|d) before (?P<word>.+?)"
+    r"(?:, rolled (?P<direction>back|forward) from \w+ (?P<raw>\d{4}-\d\d-\d\d))?"
+    r"(?:, moved from (?P<moved>\d{4}-\d\d-\d\d) by levelling)?"
+    r"(?:; (?:late|missed): .*)?$"  # (today-relative: never in a feed, which has no today)
+)
+
+
+def short_names(session: Session) -> dict[int, str]:
+    """program id → a name short enough for a month view: the institution, or the
+    institution and the program's name when two programs share an institution."""
+    rows = session.execute(select(Program.id, Program.institution, Program.name)).all()
+    count: dict[str, int] = {}
+    for row in rows:
+        count[row.institution] = count.get(row.institution, 0) + 1
+    return {
+        row.id: row.institution if count[row.institution] == 1 else f"{row.institution} {row.name}"
+        for row in rows
+    }
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
+
+
+def milestone_summary(m: planner.Milestone, full: dict[int, str], short: dict[int, str]) -> str:
+    """The title with short program names; a batch of many programs says how many."""
+    title = m.title
+    for pid in sorted(m.program_ids, key=lambda p: -len(full.get(p, ""))):
+        name = full.get(pid)
+        if name and pid in short:
+            title = title.replace(name, short[pid])
+    if len(m.program_ids) > NAMED_PROGRAMS:
+        spans = [
+            (at, at + len(short[pid]))
+            for pid in m.program_ids
+            if pid in short and (at := title.find(short[pid])) >= 0
+        ]
+        if spans:
+            start, end = min(a for a, _ in spans), max(b for _, b in spans)
+            title = f"{title[:start]}{len(m.program_ids)} programs{title[end:]}"
+    return _fit(title)
+
+
+def _day(value: date) -> str:
+    return f"{value:%a} {value.isoformat()}"
+
+
+def milestone_words(m: planner.Milestone, titles: dict[str, str]) -> str:
+    """When a milestone is planned and why, in words (not rule shorthand like ``15wd``)."""
+    found = _WHY.match(m.why)
+    if found is None:
+        return m.why
+    amount, unit, word = int(found["amount"]), found["unit"], found["word"]
+    if m.anchor_ids and m.anchor_ids[0] in titles:
+        anchor = f"“{titles[m.anchor_ids[0]]}” on {_day(m.anchor_date)}"
+    else:
+        prefix = f"{word} {m.anchor_date.isoformat()}"
+        where = m.anchor[len(prefix) :].strip() if m.anchor.startswith(prefix) else ""
+        what = f"{word} date" if word.endswith(" due") else word
+        anchor = f"the {what} on {_day(m.anchor_date)}" + (f" {where}" if where else "")
+    days = "working day" if unit == "wd" else "day"
+    text = f"{amount} {days}{'s' * (amount != 1)} before {anchor}" if amount else f"On {anchor}"
+    if found["raw"]:
+        text += f"; {rolled_words(found['direction'], date.fromisoformat(found['raw']))}"
+    if found["moved"]:
+        text += f"; moved from {_day(date.fromisoformat(found['moved']))} to spread the work"
+    return text + "."
+
+
+def rolled_words(direction: str, raw: date) -> str:
+    """``rolled back from Saturday 2026-12-05``: how a date left a weekend or holiday."""
+    return f"rolled {direction} from {raw:%A} {raw.isoformat()}"
+
+
+def _milestone_event(
+    m: planner.Milestone, full: dict[int, str], short: dict[int, str], titles: dict[str, str]
+) -> feeds.FeedEvent:
+    summary = milestone_summary(m, full, short)
+    lines = [m.title] if summary != m.title else []
+    lines += [milestone_words(m, titles), f"When it is done: gradtrack done {m.id}"]
     return feeds.FeedEvent(
         key=m.id,
-        summary=m.title,
-        description=f"{m.why}\nAnchor: {m.anchor}",
+        summary=summary,
+        description="\n".join(lines),
         day=m.date,
         categories=("milestone",),
     )
 
 
-def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterator[feeds.FeedEvent]:
+def _letter_events(
+    inp: planner.PlanInput, rec: planner.RecommenderIn, short: dict[int, str]
+) -> Iterator[feeds.FeedEvent]:
     """A recommender's letters: the soft due date (all-day) and the real due instant.
 
     Only the program's name and term, the due times and the recommender's own zone: nothing
@@ -195,23 +290,28 @@ def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterat
         if intake is None or due is None or soft is None:
             continue
         where = f"{program.name} ({intake.term})"
+        name = short.get(program.id, program.name)
+        stated = format_local(due, intake.zone)
         yours = format_local(due, rec.zone)
+        # The same wall-clock time in the same zone is said once.
+        also = "" if rec.zone == intake.zone else f" ({yours} in your time zone)"
+        raw = local_date(due, rec.zone) - timedelta(days=days)
+        rolled = ""
+        if soft != raw:
+            rolled = f"; {rolled_words('back' if soft < raw else 'forward', raw)}"
         yield feeds.FeedEvent(
             key=f"letter-due:l{item.letter.id}",
-            summary=f"Letter due: {program.name}",
-            description=(
-                f"Recommendation letter for {where} due {format_local(due, intake.zone)}"
-                f" ({yours} in your time zone)"
-            ),
+            summary=_fit(f"Letter due: {name}"),
+            description=f"Recommendation letter for {where} due {stated}{also}",
             instant=due,
             categories=("letter",),
         )
         yield feeds.FeedEvent(
             key=f"letter-soft-due:l{item.letter.id}",
-            summary=f"Letter suggested date: {program.name}",
+            summary=_fit(f"Letter suggested date: {name}"),
             description=(
                 f"Suggested date for the recommendation letter for {where}, "
-                f"{days} days before it is due ({yours})"
+                f"{days} days before it is due ({yours}){rolled}"
             ),
             day=soft,
             categories=("letter",),
@@ -220,6 +320,7 @@ def _letter_events(inp: planner.PlanInput, rec: planner.RecommenderIn) -> Iterat
 
 def feed_content(session: Session, scope: FeedScope) -> FeedContent:
     """The events of one feed, from stored data only (never today or the clock)."""
+    short = short_names(session)
     if scope.kind == "recommender":
         rec_row = session.get(Recommender, scope.ident)
         if rec_row is None:
@@ -229,7 +330,7 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
         return FeedContent(
             f"Recommendation letters: {rec_row.name}",
             "Due dates of the recommendation letters you are writing (gradtrack)",
-            tuple(_letter_events(inp, rec)),
+            tuple(_letter_events(inp, rec, short)),
         )
     only: int | None = None
     name, description = "gradtrack: applications", "Deadlines and milestones (gradtrack)"
@@ -242,19 +343,46 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
         description = f"Deadlines and milestones for {program_row.display_name} (gradtrack)"
     inp, plan = feed_plan(session)
     programs = {p.id: p for p in inp.programs}
+    full = {p.id: p.name for p in inp.programs}
+    titles = {m.id: m.title for m in plan.milestones}
     intakes = {i.id: i for p in inp.programs for i in p.intakes}
     urls = {pid: url for pid, url in session.execute(select(Program.id, Program.url))}
     events = [
-        _deadline_event(d, programs[d.program_id], intakes[d.intake_id], urls.get(d.program_id, ""))
+        _deadline_event(
+            d,
+            programs[d.program_id],
+            intakes[d.intake_id],
+            urls.get(d.program_id, ""),
+            short.get(d.program_id, programs[d.program_id].name),
+        )
         for d in plan.deadlines
         if only is None or d.program_id == only
     ]
-    events += [
-        _milestone_event(m)
-        for m in plan.milestones
-        if m.status != "done" and (only is None or only in m.program_ids)
-    ]
+    wanted = [m for m in plan.milestones if only is None or only in m.program_ids]
+    if scope.tasks:
+        # To-dos keep done milestones (STATUS:COMPLETED): a task list shows them ticked off.
+        events = [
+            replace(_milestone_event(m, full, short, titles), task=todo_status(m.status))
+            for m in wanted
+        ]
+        name += " (tasks)"
+    else:
+        events += [_milestone_event(m, full, short, titles) for m in wanted if m.status != "done"]
     return FeedContent(name, description, tuple(events))
+
+
+def todo_status(milestone_status: str) -> str:
+    """A milestone's status as a VTODO ``STATUS`` (RFC 5545 §3.8.1.11).
+
+    Done is ``COMPLETED``; a milestone that can no longer be done in time (``missed``) is
+    ``CANCELLED``; everything else, late included, still needs doing (clients show a task
+    past its ``DUE`` as overdue themselves).
+    """
+    if milestone_status == "done":
+        return "COMPLETED"
+    if milestone_status == "missed":
+        return "CANCELLED"
+    return "NEEDS-ACTION"
 
 
 # -- published state -------------------------------------------------------------------------
@@ -268,7 +396,7 @@ _CHUNK = 500
 # Rendered feeds (``rendered_feeds``): the bytes of a feed variant at a data version, reused
 # while the data version and the renderer are unchanged.  Bump FEED_FORMAT when a change of
 # the code changes a feed's bytes for the same data without a new gradtrack version.
-FEED_FORMAT = 1
+FEED_FORMAT = 2  # 2: short summaries, descriptions in words, VTODO tasks
 _PLAIN, _ALARMS = "", "alarms"
 _COMPRESSION = 6  # zlib: 7.6 MiB → 0.55 MiB in ~0.15 s; decompressing takes ~0.03 s
 
