@@ -104,8 +104,9 @@ FILL["0006"] = [
     *FILL["0005"],
     f"UPDATE recommenders SET reminded_at = {T} WHERE id = 1",
     "INSERT INTO push_targets (id, url, username, password_env, recommender_id, program_id,"
-    " todo, registered, synced_at, created_at, updated_at) VALUES (1,"
-    f" 'http://127.0.0.1:5232/ada/cal/', 'ada', 'CAL_PASSWORD', NULL, 1, 1, 1, {T}, {T}, {T})",
+    " todo, registered, synced_at, synced_state, created_at, updated_at) VALUES (1,"
+    f" 'http://127.0.0.1:5232/ada/cal/', 'ada', 'CAL_PASSWORD', NULL, 1, 1, 1, {T}, '', {T},"
+    f" {T})",
     "INSERT INTO pushed_resources (target_id, uid, href, etag, body_hash, summary, created_at,"
     f" updated_at) VALUES (1, 'abc@gradtrack', '/ada/cal/abc.ics', '\"e1\"', '{'2' * 64}',"
     f" 'Deadline: MIT (Fall 2027)', {T}, {T})",

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("todo", sa.Boolean(), nullable=False),
         sa.Column("registered", sa.Boolean(), nullable=False),
         sa.Column("synced_at", sa.DateTime(), nullable=True),
+        sa.Column("synced_state", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(

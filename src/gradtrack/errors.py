@@ -39,9 +39,13 @@ class SchemaMismatch(GradtrackError):
     """The database schema is behind (or ahead of) this version of gradtrack."""
 
 
-class ImportProblems(GradtrackError):
-    """A file was rejected; ``problems`` holds one line per problem."""
+class Problems(GradtrackError):
+    """Several problems, one line each (the CLI shows one ``Error:`` line per problem)."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class ImportProblems(Problems):
+    """A file was rejected; ``problems`` holds one line per problem."""

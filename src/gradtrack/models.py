@@ -373,6 +373,9 @@ class PushTarget(Timestamped, Base):
     todo: Mapped[bool] = mapped_column(Boolean(), default=False)
     registered: Mapped[bool] = mapped_column(Boolean(), default=False)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the last complete push showed (data version, renderer, feed): while it is still
+    # current, a push only compares the remote ETags with the stored ones.
+    synced_state: Mapped[str] = mapped_column(String(300), default="")
 
 
 class PushedResource(Timestamped, Base):

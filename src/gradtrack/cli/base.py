@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from gradtrack.app import App
-from gradtrack.errors import GradtrackError, ImportProblems, InvalidValue
+from gradtrack.errors import GradtrackError, InvalidValue, Problems
 
 # Typed loosely on purpose: commands take **options, which the precise type rejects.
 pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
@@ -48,8 +48,8 @@ def today_option() -> click.Option:
 def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
     if isinstance(exc, click.ClickException):
         return None
-    if isinstance(exc, ImportProblems):
-        # One `Error:` line per problem, each naming its row, column and value.
+    if isinstance(exc, Problems):
+        # One `Error:` line per problem, each naming its row, column and value (or resource).
         return DomainError("\nError: ".join(exc.problems))
     if isinstance(exc, InvalidValue):
         return click.UsageError(str(exc), ctx)

@@ -1,10 +1,11 @@
-"""``gradtrack calendar export|publish|unpublish|subscribe|subscriptions|revoke|serve``."""
+"""``gradtrack calendar export|publish|unpublish|push|pushes|unpush|subscribe|subscriptions|
+revoke|serve``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,9 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import BoundedInt, json_option
 from gradtrack.cli.output import emit
+
+if TYPE_CHECKING:
+    from gradtrack.services.calendar import FeedScope
 
 
 @click.group(cls=GTGroup)
@@ -32,15 +36,19 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def republish_feeds(app: App) -> None:
-    """After-commit hook: re-export every published file; failures go to stderr.
+    """After-commit hook: re-export every published file and push every registered CalDAV
+    target; failures go to stderr.
 
-    The change is already committed, so a feed that cannot be written is reported and the
-    command still succeeds.
+    The change is already committed, so a feed that cannot be written (or pushed) is reported
+    and the command still succeeds.
     """
     from gradtrack.services.calendar import republish
+    from gradtrack.services.push import sync_registered
 
     for path, reason in republish(app):
         click.echo(f"gradtrack: could not update feed {path}: {reason}", err=True)
+    for url, reason in sync_registered(app):
+        click.echo(f"gradtrack: could not push to {url}: {reason}", err=True)
 
 
 @calendar.command("export")
@@ -121,6 +129,123 @@ def calendar_unpublish(app: App, path: str) -> None:
     click.echo(f"Stopped publishing {absolute}")
 
 
+@calendar.command("push")
+@click.argument("url", metavar="URL")
+@click.option("--user", default="", help="User name on the CalDAV server.")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    default="",
+    help="Environment variable holding the password (default: the system keyring, for --user).",
+)
+@scope_options
+@click.option("--todo", is_flag=True, help="Also add your milestones as tasks (VTODO).")
+@click.option("--register", is_flag=True, help="Push again after every command that changes data.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite (or recreate) resources changed on the server."
+)
+@pass_app
+def calendar_push(
+    app: App,
+    url: str,
+    user: str,
+    password_env: str,
+    program_ref: str | None,
+    recommender_ref: str | None,
+    todo: bool,
+    register: bool,
+    force: bool,
+) -> None:
+    """Sync a feed into the CalDAV calendar collection at URL, one resource per event.
+
+    Creates, updates and deletes only the resources gradtrack created there; one changed on
+    the server is reported and left alone unless --force. The password comes from
+    --password-env VAR, else from the system keyring (`keyring set gradtrack USER@HOST`);
+    it is never stored.
+
+    \b
+    Examples:
+      gradtrack calendar push https://cloud.example.org/dav/calendars/ada/gradtrack/ \\
+          --user ada --password-env CAL_PASSWORD --register
+      gradtrack calendar push http://127.0.0.1:5232/ada/letters/ --recommender ada
+    """
+    from gradtrack.services import calendar as service
+    from gradtrack.services import push as pushing
+
+    target = pushing.normalize_url(url)
+    with app.read() as session:
+        scope = service.resolve_scope(session, program_ref, recommender_ref)
+        what = service.describe_scope(session, scope)
+    request = pushing.PushRequest(target, user, password_env, scope, todo, force, register)
+    outcome = pushing.push(app, request)
+    click.echo(f"{outcome.summary()} (the {what} feed{' and its tasks' if todo else ''})")
+    if register:
+        click.echo(f"Pushing to {target} after every change", err=True)
+    if outcome.problems:
+        raise pushing.PushProblems(outcome.problems)
+
+
+@calendar.command("pushes")
+@json_option
+@pass_app
+def calendar_pushes(app: App, fmt: str) -> None:
+    """List CalDAV push targets (never a password)."""
+    from gradtrack.services import push as pushing
+    from gradtrack.views import iso_utc
+
+    with app.read() as session:
+        views = pushing.list_targets(session)
+    docs = [
+        {
+            "id": v.id,
+            "url": v.url,
+            "user": v.user or None,
+            "password": {"env": v.password_env} if v.password_env else None,
+            "feed": {"kind": v.scope.kind, "id": v.scope.ident},
+            "todo": v.todo,
+            "registered": v.registered,
+            "synced": iso_utc(v.synced_at),
+            "resources": v.resources,
+        }
+        for v in views
+    ]
+    rows = [
+        (
+            f"t{v.id}",
+            v.url,
+            _feed_label(v.scope) + (" +tasks" if v.todo else ""),
+            v.user or None,
+            f"${v.password_env}" if v.password_env else ("keyring" if v.user else None),
+            "yes" if v.registered else "no",
+            iso_utc(v.synced_at),
+            v.resources,
+        )
+        for v in views
+    ]
+    emit(
+        fmt,
+        {"pushes": docs},
+        ("id", "url", "feed", "user", "password", "after changes", "synced", "resources"),
+        rows,
+        empty="No push targets yet: add one with `gradtrack calendar push URL --register`.",
+    )
+
+
+@calendar.command("unpush")
+@click.argument("ref", metavar="TARGET")
+@pass_app
+def calendar_unpush(app: App, ref: str) -> None:
+    """Stop pushing to TARGET (an id from `calendar pushes`, or its URL).
+
+    What was pushed stays on the server; gradtrack forgets it.
+    """
+    from gradtrack.services import push as pushing
+
+    with app.write() as session:
+        url = pushing.remove_target(session, ref)
+    click.echo(f"Stopped pushing to {url} (what is on the server stays there)")
+
+
 @calendar.command("subscribe")
 @scope_options
 @click.option("--label", default="", help="A note for yourself, e.g. 'phone' or 'Ada'.")
@@ -178,7 +303,7 @@ def calendar_subscriptions(app: App, fmt: str) -> None:
     rows = [
         (
             f"s{v.id}",
-            " ".join(p for p in (v.scope.kind, _ref(v.scope.kind, v.scope.ident), v.subject) if p),
+            _feed_label(v.scope, v.subject),
             v.label or None,
             iso_utc(v.created),
             iso_utc(v.revoked),
@@ -194,8 +319,10 @@ def calendar_subscriptions(app: App, fmt: str) -> None:
     )
 
 
-def _ref(kind: str, ident: int | None) -> str:
-    return "" if ident is None else f"{kind[0]}{ident}"
+def _feed_label(scope: FeedScope, subject: str | None = None) -> str:
+    """``applicant``, ``program p3``, ``recommender r1 Ada Lovelace``: a feed in a table."""
+    ref = "" if scope.ident is None else f"{scope.kind[0]}{scope.ident}"
+    return " ".join(p for p in (scope.kind, ref, subject) if p)
 
 
 @calendar.command("revoke")

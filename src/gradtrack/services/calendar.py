@@ -473,13 +473,18 @@ def _load_stored(session: Session, namespace: str) -> _Stored:
     return _Stored(states, row.body_hash, as_utc(row.last_modified))
 
 
-def _renderer(session: Session) -> str:
+def renderer(session: Session) -> str:
     """What a rendered feed depends on besides the data: the code, and the applicant's zone
     (which falls back to the system's when none is stored)."""
     from gradtrack import __version__
 
     zone = load_settings(session).zone
     return f"gradtrack {__version__}; feed format {FEED_FORMAT}; zone {zone}"
+
+
+def stored_states(session: Session, namespace: str) -> dict[str, feeds.PublishedState]:
+    """The published state of a namespace's events, by event key (tombstones included)."""
+    return _load_stored(session, namespace).states
 
 
 def _load_meta(session: Session, namespace: str, variant: str) -> _Meta | None:
@@ -495,7 +500,7 @@ def _fresh_meta(session: Session, namespace: str, variant: str) -> tuple[int, _M
     """The data version, and the rendered feed's row if it shows that version."""
     version = data_version(session)
     meta = _load_meta(session, namespace, variant)
-    if meta is None or meta.data_version != version or meta.renderer != _renderer(session):
+    if meta is None or meta.data_version != version or meta.renderer != renderer(session):
         return version, None
     return version, meta
 
@@ -703,7 +708,7 @@ def _keep(
 
 
 @contextmanager
-def _state_write(app: App) -> Iterator[Session]:
+def state_write(app: App) -> Iterator[Session]:
     """A short write transaction for published state only, holding the write lock.
 
     Not :meth:`App.write`: published state is bookkeeping, not the user's data, so it neither
@@ -744,7 +749,7 @@ def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
         if found is not None:
             return found
         version = data_version(session)
-        renderer = _renderer(session)
+        made_by = renderer(session)
         content = feed_content(session, scope)
         stored = _load_stored(session, namespace)
         kept = {v: _load_meta(session, namespace, v) for v in (_PLAIN, variant)}
@@ -754,12 +759,12 @@ def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
         rendered.packed  # noqa: B018
     if alarms and ((meta := kept[variant]) is None or meta.body_hash != rendered.alarms_hash):
         rendered.packed_alarms  # noqa: B018
-    with _state_write(app) as session:
+    with state_write(app) as session:
         locked = _locked_version(session)
         again = _load_stored(session, namespace)
         if locked != version:
             content = feed_content(session, scope)
-            renderer = _renderer(session)
+            made_by = renderer(session)
             version = locked
         if content is not rendered.content or again != stored:
             rendered = _render(content, namespace, again, app.clock(), alarms=alarms)
@@ -770,7 +775,7 @@ def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
             namespace,
             _PLAIN,
             version,
-            renderer,
+            made_by,
             rendered.body_hash,
             lambda: rendered.packed,
         )
@@ -780,7 +785,7 @@ def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
                 namespace,
                 _ALARMS,
                 version,
-                renderer,
+                made_by,
                 rendered.alarms_hash,
                 lambda: rendered.packed_alarms,
             )

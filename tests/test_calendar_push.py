@@ -1,0 +1,368 @@
+"""``calendar push`` into a real Radicale server on 127.0.0.1 (SPEC §16).
+
+The server counts requests (method, path) in a WSGI middleware, so each test can say how many
+PUTs or DELETEs a push sent.  Other clients' changes are made with plain HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import icalendar
+import pytest
+from click.testing import Result
+
+from conftest import dump_database
+from dav_helpers import PASSWORD, Radicale, radicale_server
+from gradtrack import feeds
+
+Run = Callable[..., Result]
+BUILT_ON = "2026-09-01"
+ENV = {"CAL_PASSWORD": PASSWORD}
+CAL = "/ada/gradtrack/"
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return result
+
+
+@pytest.fixture(name="dav")
+def dav_fixture(tmp_path: Path) -> Iterator[Radicale]:
+    with radicale_server(tmp_path / "radicale") as server:
+        server.mkcalendar(CAL)
+        server.reset()
+        yield server
+
+
+@pytest.fixture(name="store")
+def store_fixture(gt: Run) -> Run:
+    steps: list[tuple[str, ...]] = [
+        ("settings", "set", "timezone", "America/New_York"),
+        ("program", "add", "Stanford University", "Computer Science", "--degree", "phd"),
+        (
+            "intake",
+            "add",
+            "stanford",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2026-12-01 23:59",
+            "--timezone",
+            "AoE",
+        ),
+        ("program", "add", "MIT", "EECS", "--degree", "phd"),
+        (
+            "intake",
+            "add",
+            "mit",
+            "--term",
+            "Fall 2027",
+            "--deadline",
+            "2026-12-15 23:59",
+            "--timezone",
+            "America/Los_Angeles",
+        ),
+        ("recommender", "add", "Ada Lovelace", "--timezone", "Europe/London"),
+        ("letter", "request", "ada", "stanford", "mit"),
+    ]
+    for step in steps:
+        ok(gt(*step, today=BUILT_ON))
+    return gt
+
+
+def push(gt: Run, dav: Radicale, *args: str, env: dict[str, str] | None = None) -> Result:
+    return gt(
+        "calendar",
+        "push",
+        dav.base + CAL,
+        "--user",
+        "ada",
+        "--password-env",
+        "CAL_PASSWORD",
+        *args,
+        env={**ENV, **(env or {})},
+    )
+
+
+def exported_uids(gt: Run, *args: str) -> set[str]:
+    data = ok(gt("calendar", "export", *args)).stdout_bytes
+    return {str(ev["UID"]) for ev in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+
+def on_server(dav: Radicale) -> dict[str, icalendar.cal.Component]:
+    """UID → the one component of each resource, read back with icalendar (no errors)."""
+    out = {}
+    for href, body in dav.resources(CAL).items():
+        cal = icalendar.Calendar.from_ical(body)
+        components = [c for c in cal.subcomponents if c.name in ("VEVENT", "VTODO")]
+        assert len(components) == 1, href
+        for component in cal.walk():
+            assert not component.errors, (href, component.errors)
+        uid = str(components[0]["UID"])
+        assert href == f"{CAL}{uid.split('@')[0]}.ics"
+        out[uid] = components[0]
+    return out
+
+
+def test_first_push_creates_every_event_and_a_second_sends_no_put(
+    store: Run, dav: Radicale
+) -> None:
+    result = ok(push(store, dav))
+    uids = exported_uids(store)
+    assert result.stdout == (
+        f"Pushed to {dav.base}{CAL}: {len(uids)} created, 0 updated, 0 deleted, 0 unchanged"
+        " (the applicant feed)\n"
+    )
+    assert result.stderr == ""
+    assert dav.count("PUT") == len(uids) > 5
+    assert set(on_server(dav)) == uids
+    dav.reset()
+    again = ok(push(store, dav))
+    assert "0 created, 0 updated, 0 deleted" in again.stdout
+    assert dav.requests == [("PROPFIND", CAL)]
+
+
+def test_pushed_events_are_the_feed_events(store: Run, dav: Radicale) -> None:
+    ok(push(store, dav))
+    data = ok(store("calendar", "export")).stdout_bytes
+    feed = {str(ev["UID"]): ev for ev in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    for uid, ev in on_server(dav).items():
+        for prop in ("SUMMARY", "DESCRIPTION", "DTSTART", "SEQUENCE", "DTSTAMP"):
+            assert ev.get(prop) == feed[uid].get(prop), (uid, prop)
+
+
+def test_a_moved_deadline_updates_its_resources_in_place(store: Run, dav: Radicale) -> None:
+    ok(push(store, dav))
+    before = on_server(dav)
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59"))
+    dav.reset()
+    result = ok(push(store, dav))
+    after = on_server(dav)
+    assert set(after) == set(before)
+    changed = {uid for uid in after if after[uid].to_ical() != before[uid].to_ical()}
+    deadline = feeds.event_uid("applicant", "deadline:i2")
+    assert deadline in changed
+    assert int(after[deadline]["SEQUENCE"]) == int(before[deadline]["SEQUENCE"]) + 1
+    assert all(int(after[u]["SEQUENCE"]) > int(before[u]["SEQUENCE"]) for u in changed)
+    puts = [path for method, path in dav.requests if method == "PUT"]
+    assert len(puts) == len(changed) < len(after)
+    assert dav.count("DELETE") == 0
+    assert f"0 created, {len(changed)} updated, 0 deleted" in result.stdout
+
+
+def test_a_removed_program_deletes_its_resources(store: Run, dav: Radicale) -> None:
+    ok(push(store, dav))
+    before = set(on_server(dav))
+    ok(store("program", "remove", "mit"))
+    dav.reset()
+    ok(push(store, dav))
+    after = set(on_server(dav))
+    assert after == exported_uids(store)
+    gone = before - after
+    assert feeds.event_uid("applicant", "deadline:i2") in gone
+    assert dav.count("DELETE") == len(gone)
+
+
+def test_what_someone_else_created_is_never_touched(store: Run, dav: Radicale) -> None:
+    foreign = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other//EN\r\nBEGIN:VEVENT\r\n"
+        b"UID:dentist@example.org\r\nDTSTAMP:20261101T000000Z\r\n"
+        b"DTSTART:20261203T150000Z\r\nSUMMARY:Dentist\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    assert (
+        dav.call("PUT", f"{CAL}dentist.ics", foreign, {"Content-Type": "text/calendar"})[0] == 201
+    )
+    # Someone else's object exactly where gradtrack would put one of its own.
+    squatted_uid = feeds.event_uid("applicant", "deadline:i1")
+    squatted = f"{CAL}{squatted_uid.split('@')[0]}.ics"
+    other = foreign.replace(b"dentist@example.org", squatted_uid.encode())
+    assert dav.call("PUT", squatted, other, {"Content-Type": "text/calendar"})[0] == 201
+    theirs = dav.resources(CAL)  # as the server keeps them
+    result = push(store, dav)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: 'Deadline: Stanford University (Fall 2027)' ({squatted}) already exists on"
+        " the server and was not created by gradtrack; left alone\n"
+    )
+    ok(store("program", "remove", "stanford"))
+    ok(store("program", "remove", "mit"))
+    ok(push(store, dav))
+    assert dav.resources(CAL) == theirs
+
+
+def test_a_resource_edited_on_the_server_is_reported_not_overwritten(
+    store: Run, dav: Radicale
+) -> None:
+    ok(push(store, dav))
+    uid = feeds.event_uid("applicant", "deadline:i2")
+    href = f"{CAL}{uid.split('@')[0]}.ics"
+    _, _, body = dav.call("GET", href)
+    edited = body.replace(b"SUMMARY:", b"SUMMARY:(moved to my phone) ")
+    assert dav.call("PUT", href, edited, {"Content-Type": "text/calendar"})[0] in (201, 204)
+    _, _, edited = dav.call("GET", href)
+    # Nothing new here: the edit simply stays.
+    ok(push(store, dav))
+    assert dav.call("GET", href)[2] == edited
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59"))
+    result = push(store, dav)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: 'Deadline: MIT (Fall 2027)' ({href}) was changed on the server since"
+        " gradtrack pushed it; left alone (--force overwrites it)\n"
+    )
+    assert dav.call("GET", href)[2] == edited
+    # The other changes went through.
+    submit = on_server(dav)[feeds.event_uid("applicant", "submit:i2")]
+    assert int(submit["SEQUENCE"]) == 1
+    forced = ok(push(store, dav, "--force"))
+    assert "1 updated" in forced.stdout
+    assert b"moved to my phone" not in dav.call("GET", href)[2]
+    assert int(on_server(dav)[uid]["SEQUENCE"]) == 1
+
+
+def test_errors_change_nothing_locally(store: Run, dav: Radicale, migrated_url: str) -> None:
+    ok(push(store, dav))
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59"))
+    before = dump_database(migrated_url)
+    dav.reset()
+    wrong = push(store, dav, env={"CAL_PASSWORD": "not-it"})
+    assert (wrong.exit_code, wrong.stdout) == (1, "")
+    assert wrong.stderr == (
+        f"Error: CalDAV server {dav.base} refused the login as 'ada': Unauthorized\n"
+    )
+    assert dav.count("PUT") == 0
+    with radicale_server_closed() as closed:
+        gone = store("calendar", "push", closed + CAL, "--user", "ada", "--password-env", "X")
+    assert gone.exit_code == 1
+    assert (
+        gone.stderr == "Error: environment variable X is not set (it should hold the"
+        " password for the CalDAV server 127.0.0.1)\n"
+    )
+    unreachable = store(
+        "calendar",
+        "push",
+        closed + CAL,
+        "--user",
+        "ada",
+        "--password-env",
+        "CAL_PASSWORD",
+        env=ENV,
+    )
+    assert unreachable.exit_code == 1
+    assert unreachable.stderr == f"Error: cannot reach CalDAV server {closed}: Connection refused\n"
+    not_calendar = store(
+        "calendar",
+        "push",
+        dav.base + "/ada/",
+        "--user",
+        "ada",
+        "--password-env",
+        "CAL_PASSWORD",
+        env=ENV,
+    )
+    assert not_calendar.exit_code == 1
+    assert not_calendar.stderr == (f"Error: {dav.base}/ada/ is not a CalDAV calendar collection\n")
+    missing = push_to(store, dav.base + "/ada/nothing-here/")
+    assert missing.exit_code == 1
+    assert re.fullmatch(
+        rf"Error: {re.escape(dav.base)}/ada/nothing-here/ is not a CalDAV calendar collection"
+        r" \(PROPFIND answered 404 Not Found\)\n",
+        missing.stderr,
+    ), missing.stderr
+    assert dump_database(migrated_url) == before
+    assert dav.count("PUT") == dav.count("DELETE") == 0
+
+
+def push_to(gt: Run, url: str) -> Result:
+    return gt("calendar", "push", url, "--user", "ada", "--password-env", "CAL_PASSWORD", env=ENV)
+
+
+class radicale_server_closed:
+    """A loopback URL where nothing listens (a port bound, then closed)."""
+
+    def __enter__(self) -> str:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_todo_adds_milestones_as_vtodos(store: Run, dav: Radicale) -> None:
+    ok(store("done", "transcripts.request:i1", today=BUILT_ON))
+    result = ok(push(store, dav, "--todo"))
+    assert result.stdout.endswith("(the applicant feed and its tasks)\n")
+    events = exported_uids(store)
+    assert dav.query(CAL, "VEVENT") == sorted(events)
+    todos = dav.query(CAL, "VTODO")
+    assert todos
+    assert not set(todos) & events  # their own UID namespace
+    assert feeds.event_uid("applicant:tasks", "transcripts.request:i1") in todos
+    assert feeds.event_uid("applicant:tasks", "submit:i1") in todos
+    server = on_server(dav)
+    done = server[feeds.event_uid("applicant:tasks", "transcripts.request:i1")]
+    assert (done.name, str(done["STATUS"])) == ("VTODO", "COMPLETED")
+    submit = server[feeds.event_uid("applicant:tasks", "submit:i1")]
+    assert str(submit["STATUS"]) == "NEEDS-ACTION"
+    assert submit.decoded("DUE").isoformat() == "2026-11-27"
+    assert "DTSTART" not in submit and "TRANSP" not in submit
+    # Ticking it off here ticks it off there.
+    ok(store("done", "submit:i1"))
+    dav.reset()
+    ok(push(store, dav, "--todo"))
+    assert dav.count("PUT") == 1
+    assert str(on_server(dav)[feeds.event_uid("applicant:tasks", "submit:i1")]["STATUS"]) == (
+        "COMPLETED"
+    )
+
+
+def test_a_registered_target_follows_every_change(
+    store: Run, dav: Radicale, migrated_url: str
+) -> None:
+    result = ok(push(store, dav, "--register"))
+    assert result.stderr == f"Pushing to {dav.base}{CAL} after every change\n"
+    listed = ok(store("calendar", "pushes")).stdout
+    assert listed.splitlines()[1].split() == [
+        "t1",
+        f"{dav.base}{CAL}",
+        "applicant",
+        "ada",
+        "$CAL_PASSWORD",
+        "yes",
+        "2026-11-28T12:00:00Z",
+        str(len(exported_uids(store))),
+    ]
+    dav.reset()
+    changed = ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59", env=ENV))
+    assert changed.stderr == ""
+    assert dav.count("PUT") > 0
+    deadline = on_server(dav)[feeds.event_uid("applicant", "deadline:i2")]
+    assert deadline.decoded("DTSTART").isoformat() == "2026-12-23T07:59:00+00:00"
+    # A push that fails is reported; the change is kept.
+    failed = store("intake", "edit", "i2", "--deadline", "2026-12-20 23:59")
+    assert failed.exit_code == 0
+    assert failed.stderr == (
+        f"gradtrack: could not push to {dav.base}{CAL}: environment variable CAL_PASSWORD is"
+        " not set (it should hold the password for the CalDAV server 127.0.0.1)\n"
+    )
+    assert "2026-12-20 23:59" in ok(store("intake", "list", "mit")).stdout
+    # No password is stored or shown anywhere.
+    assert PASSWORD not in repr(dump_database(migrated_url))
+    assert PASSWORD not in ok(store("calendar", "pushes", "--json")).stdout
+    stopped = ok(store("calendar", "unpush", "t1", env=ENV))
+    assert (
+        stopped.stdout
+        == f"Stopped pushing to {dav.base}{CAL} (what is on the server stays there)\n"
+    )
+    dav.reset()
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-21 23:59", env=ENV))
+    assert dav.requests == []
+    assert on_server(dav)  # left as it was
+    assert ok(store("calendar", "pushes")).stdout.startswith("No push targets yet")
