@@ -427,8 +427,8 @@ def test_program_remove_takes_intakes_letters_and_materials(store: Run) -> None:
     )
     ok(
         store("letter", "list"),
-        "id  recommender   program                     status\n"
-        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned\n",
+        "id  recommender   program                     status   reminded\n"
+        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned  -\n",
     )
     ok(store("material", "list"), "No materials yet: add one with `gradtrack material add`.\n")
     domain_error(
@@ -1027,6 +1027,7 @@ def letter_doc(
         "agreed_at": None,
         "submitted_at": None,
         "declined_at": None,
+        "recommender_reminded_at": None,
         **changes,
     }
 
@@ -1048,10 +1049,10 @@ def test_letter_request_list_and_mark(store: Run) -> None:
     )
     ok(
         store("letter", "list"),
-        "id  recommender   program                     status\n"
-        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned\n"
-        "l1  Ada Lovelace  mit-eecs-phd                planned\n"
-        "l3  Alan Turing   mit-eecs-phd                planned\n",
+        "id  recommender   program                     status   reminded\n"
+        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned  -\n"
+        "l1  Ada Lovelace  mit-eecs-phd                planned  -\n"
+        "l3  Alan Turing   mit-eecs-phd                planned  -\n",
     )
     ok(
         store("letter", "mark", "ada", "mit", "asked"),
@@ -1081,13 +1082,14 @@ def test_letter_request_list_and_mark(store: Run) -> None:
     )
     ok(
         store("letter", "list", "--recommender", "ada"),
-        "id  recommender   program                     status\n"
-        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned\n"
-        "l1  Ada Lovelace  mit-eecs-phd                submitted\n",
+        "id  recommender   program                     status     reminded\n"
+        "l2  Ada Lovelace  eth-zurich-data-science-ms  planned    -\n"
+        "l1  Ada Lovelace  mit-eecs-phd                submitted  -\n",
     )
     ok(
         store("letter", "list", "--program", "eth", "--csv"),
-        "id,recommender,program,status\nl2,Ada Lovelace,eth-zurich-data-science-ms,planned\n",
+        "id,recommender,program,status,reminded\n"
+        "l2,Ada Lovelace,eth-zurich-data-science-ms,planned,\n",
     )
     ok(
         store("recommender", "list", "--csv"),
@@ -1249,7 +1251,12 @@ def test_settings_show_defaults(gt: Run) -> None:
         "weekend-policy      back\n"
         "holidays\n"
         "crowding-threshold  6\n"
-        "base-url            http://127.0.0.1:8080\n",
+        "base-url            http://127.0.0.1:8080\n"
+        "smtp-host\n"
+        "smtp-port           587\n"
+        "smtp-user\n"
+        "smtp-starttls       on\n"
+        "mail-from\n",
     )
     ok_json(
         gt("settings", "show", "--json"),
@@ -1259,6 +1266,11 @@ def test_settings_show_defaults(gt: Run) -> None:
             "holidays": "",
             "crowding-threshold": "6",
             "base-url": "http://127.0.0.1:8080",
+            "smtp-host": "",
+            "smtp-port": "587",
+            "smtp-user": "",
+            "smtp-starttls": "on",
+            "mail-from": "",
         },
     )
 
@@ -1284,6 +1296,11 @@ def test_settings_set(gt: Run) -> None:
             "holidays": "2026-12-24,2026-12-25",
             "crowding-threshold": "4",
             "base-url": "https://cal.example.org/gt",
+            "smtp-host": "",
+            "smtp-port": "587",
+            "smtp-user": "",
+            "smtp-starttls": "on",
+            "mail-from": "",
         },
     )
     ok(
@@ -1292,7 +1309,12 @@ def test_settings_set(gt: Run) -> None:
         "weekend-policy      forward\n"
         "holidays            2026-12-24,2026-12-25\n"
         "crowding-threshold  4\n"
-        "base-url            https://cal.example.org/gt\n",
+        "base-url            https://cal.example.org/gt\n"
+        "smtp-host\n"
+        "smtp-port           587\n"
+        "smtp-user\n"
+        "smtp-starttls       on\n"
+        "mail-from\n",
     )
 
 
@@ -1342,8 +1364,24 @@ def test_settings_set(gt: Run) -> None:
             "colour",
             "blue",
             "Error: Invalid value for '{timezone|weekend-policy|holidays|crowding-threshold"
-            "|base-url}': 'colour' is not one of 'timezone', 'weekend-policy', 'holidays', "
-            "'crowding-threshold', 'base-url'.",
+            "|base-url|smtp-host|smtp-port|smtp-user|smtp-starttls|mail-from}': 'colour' is not"
+            " one of 'timezone', 'weekend-policy', 'holidays', 'crowding-threshold', 'base-url',"
+            " 'smtp-host', 'smtp-port', 'smtp-user', 'smtp-starttls', 'mail-from'.",
+        ),
+        (
+            "smtp-port",
+            "0",
+            "Error: invalid SMTP port '0' (expected a number 1-65535)",
+        ),
+        (
+            "smtp-starttls",
+            "maybe",
+            "Error: invalid smtp-starttls 'maybe' (expected on or off)",
+        ),
+        (
+            "mail-from",
+            "grace at example",
+            "Error: invalid mail-from address 'grace at example' (expected name@example.org)",
         ),
     ],
 )

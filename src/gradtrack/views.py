@@ -105,6 +105,7 @@ def letter_doc(letter: LetterRequest) -> dict[str, Any]:
         "agreed_at": iso_utc(letter.agreed_at),
         "submitted_at": iso_utc(letter.submitted_at),
         "declined_at": iso_utc(letter.declined_at),
+        "recommender_reminded_at": iso_utc(letter.recommender.reminded_at),
     }
 
 

@@ -36,4 +36,15 @@ MATERIAL_KINDS = (
     "custom",
 )
 MATERIAL_STATUSES = ("todo", "draft", "final", "sent")
-SETTING_KEYS = ("timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url")
+SETTING_KEYS = (
+    "timezone",
+    "weekend-policy",
+    "holidays",
+    "crowding-threshold",
+    "base-url",
+    "smtp-host",
+    "smtp-port",
+    "smtp-user",
+    "smtp-starttls",
+    "mail-from",
+)

@@ -17,12 +17,13 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup
 
 # name -> (modules to import, the first holding it; the attribute holding it).  `letter
-# packet` lives with the status reports, so `letter` loads both modules.
+# packet` lives with the status reports and `letter remind` with the mail commands, so
+# `letter` loads all three modules.
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "program": (("programs",), "program"),
     "intake": (("intakes",), "intake"),
     "recommender": (("people",), "recommender"),
-    "letter": (("people", "status"), "letter"),
+    "letter": (("people", "status", "mail"), "letter"),
     "material": (("materials",), "material"),
     "rules": (("rules",), "rules"),
     "plan": (("plan",), "plan"),

@@ -162,11 +162,14 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
         rec = people.find_recommender(session, rec_ref) if rec_ref else None
         prog = program_service.find_program(session, program_ref) if program_ref else None
         docs = [letter_doc(x) for x in people.list_letters(session, rec, prog)]
-    rows = [(f"l{d['id']}", d["recommender"], d["program"], d["status"]) for d in docs]
+    rows = [
+        (f"l{d['id']}", d["recommender"], d["program"], d["status"], d["recommender_reminded_at"])
+        for d in docs
+    ]
     emit(
         fmt,
         {"letters": docs},
-        ("id", "recommender", "program", "status"),
+        ("id", "recommender", "program", "status", "reminded"),
         rows,
         empty="No letter requests yet: add one with `gradtrack letter request`.",
     )

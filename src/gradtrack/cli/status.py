@@ -239,33 +239,53 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     help="The window: today through today + N days.",
 )
 @json_option
+@click.option(
+    "--mail",
+    "mail_to",
+    metavar="ADDRESS",
+    help="Write it as an e-mail message to ADDRESS (printed unless --send).",
+)
+@click.option("--send", is_flag=True, help="With --mail: send it over SMTP (the smtp-* settings).")
 @click.pass_context
-def digest(ctx: click.Context, within: int, fmt: str) -> None:
+def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send: bool) -> None:
     """The status summary as plain text, for a cron job or an e-mail.
 
     Exit status: 0 when nothing is overdue; 3 when something is overdue (the summary is
-    printed either way); 1 and 2 are errors, as for every command (docs/status.md).
+    printed, or mailed, either way); 1 and 2 are errors, as for every command
+    (docs/status.md).
 
     \b
     Examples:
       gradtrack digest | mail -s "applications" me@example.org
+      gradtrack digest --mail me@example.org --send
       gradtrack digest > /dev/null; [ $? -eq 3 ] && notify-send "something is overdue"
     """
     from gradtrack.services.report import status_document
 
     app = ctx.find_object(App)
     assert app is not None
+    if send and not mail_to:
+        raise click.UsageError("--send needs --mail ADDRESS", ctx)
+    if mail_to and fmt == "json":
+        raise click.UsageError("--mail writes the plain-text digest: not with --json", ctx)
     built = _report(app, within)
     code = OVERDUE_EXIT if built.overdue else 0
     if fmt == "json":
         emit(fmt, {**status_document(built), "exit_status": code})
+        ctx.exit(code)
+    headline = (
+        f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "
+        f"{len(built.overdue)} overdue, {built.due_count} due by {built.last_day}"
+    )
+    text = "\n".join([headline, "", *status_lines(built)])
+    if mail_to:
+        from gradtrack.cli.mail import deliver
+        from gradtrack.services import mail
+
+        msg = mail.compose(app.settings, "", mail_to, headline, text + "\n", app.clock())
+        deliver(app, msg, send)
     else:
-        click.echo(
-            f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "
-            f"{len(built.overdue)} overdue, {built.due_count} due by {built.last_day}"
-        )
-        click.echo()
-        click.echo("\n".join(status_lines(built)), color=False)
+        click.echo(text, color=False)
     ctx.exit(code)
 
 

@@ -175,3 +175,12 @@ def list_letters(
     if program is not None:
         query = query.where(LetterRequest.program_id == program.id)
     return list(session.scalars(query))
+
+
+def mark_reminded(session: Session, recommender_id: int, stamp: datetime) -> None:
+    """Record that a reminder to this recommender was accepted by the mail server."""
+    rec = session.get(Recommender, recommender_id)
+    if rec is None:
+        raise NotFound(f"no recommender r{recommender_id}")
+    rec.reminded_at = stamp
+    session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +15,8 @@ from gradtrack.models import Setting
 from gradtrack.vocab import SETTING_KEYS
 
 WEEKEND_POLICIES = ("back", "forward", "none")
+_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Settings:
     holidays: tuple[date, ...] = field(default_factory=tuple)
     crowding_threshold: int = 6
     base_url: str = "http://127.0.0.1:8080"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -31,6 +39,11 @@ class Settings:
             "holidays": ",".join(d.isoformat() for d in self.holidays),
             "crowding-threshold": str(self.crowding_threshold),
             "base-url": self.base_url,
+            "smtp-host": self.smtp_host,
+            "smtp-port": str(self.smtp_port),
+            "smtp-user": self.smtp_user,
+            "smtp-starttls": "on" if self.smtp_starttls else "off",
+            "mail-from": self.mail_from,
         }
 
 
@@ -61,6 +74,26 @@ def parse_setting(key: str, value: str) -> str:
                 f"invalid base URL {value!r} (expected http://host[:port] or https://host/path)"
             )
         return value.rstrip("/")
+    if key == "smtp-host":
+        if not _HOST.fullmatch(value):
+            raise InvalidValue(f"invalid SMTP host {value!r} (expected a host name or address)")
+        return value
+    if key == "smtp-port":
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise InvalidValue(f"invalid SMTP port {value!r} (expected a number 1-65535)")
+        return str(int(value))
+    if key == "smtp-user":
+        if _CONTROL.search(value) or len(value) > 200:
+            raise InvalidValue(f"invalid SMTP user {value!r}")
+        return value
+    if key == "smtp-starttls":
+        if value.lower() not in ("on", "off"):
+            raise InvalidValue(f"invalid smtp-starttls {value!r} (expected on or off)")
+        return value.lower()
+    if key == "mail-from":
+        from gradtrack.services.mail import check_address
+
+        return check_address(value, "mail-from address")
     raise InvalidValue(f"unknown setting {key!r} (expected one of {', '.join(SETTING_KEYS)})")
 
 
@@ -73,6 +106,11 @@ def load_settings(session: Session) -> Settings:
         holidays=holidays,
         crowding_threshold=int(stored.get("crowding-threshold", "6")),
         base_url=stored.get("base-url", "http://127.0.0.1:8080"),
+        smtp_host=stored.get("smtp-host", ""),
+        smtp_port=int(stored.get("smtp-port", "587")),
+        smtp_user=stored.get("smtp-user", ""),
+        smtp_starttls=stored.get("smtp-starttls", "on") == "on",
+        mail_from=stored.get("mail-from", ""),
     )
 
 
