@@ -17,6 +17,7 @@ docs/benchmarks.md explains each floor.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -233,6 +234,10 @@ class Bench:
                 self.bench_serve(stores[m], events)
             else:
                 self.skipped("calendar serve", "≥ 1.0×", "no `calendar serve` command yet")
+            if self.has_command("calendar", "push"):
+                self.bench_push(stores[s])
+            else:
+                self.skipped("calendar push", "≤ 2×", "no `calendar push` command yet")
         else:
             for what, budget in (
                 (f"calendar export at {m}, first run", "≤ 1.3×"),
@@ -416,6 +421,57 @@ class Bench:
                 ratio >= 1.0,
                 f"requests done per run: app ≥ {done[0]}, floor ≥ {done[1]} (of {requests}, "
                 f"≤ {self.profile.serve_seconds:.0f} s); 16 clients, no keep-alive",
+            )
+        )
+
+    def bench_push(self, store: Path) -> None:
+        """``calendar push`` with nothing changed, against Radicale on loopback.
+
+        The floor is ``calendar export -o FILE`` with nothing changed on the same store (the
+        same "is there anything to do" work, without a server).  A push must also send no
+        PUT and at most one PROPFIND or REPORT.
+        """
+        n = self.profile.sizes[0]
+        db, out, log = self.work / "push.db", self.work / "push.ics", self.work / "dav.log"
+        copy_db(store, db)
+        log.unlink(missing_ok=True)
+        dav = Server([PY, str(HERE / "dav_server.py"), str(self.work / "dav"), str(log)], self.env)
+        try:
+            port = dav.start(r"^(\d+)$")
+            collection = f"http://127.0.0.1:{port}/bench/gradtrack/"
+            for method, path in (("MKCOL", "/bench/"), ("MKCALENDAR", "/bench/gradtrack/")):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request(method, path)
+                status = conn.getresponse().status
+                conn.close()
+                if status != 201:
+                    raise Failure(f"{method} {path} on the benchmark Radicale: {status}")
+            self.check(self.gt(db, "calendar", "push", collection))
+            self.check(self.gt(db, "calendar", "export", "-o", str(out)))
+            pushed = log.read_text(encoding="utf-8").count("PUT ")
+            log.write_text("", encoding="utf-8")
+            again = Cmd(f"push-again@{n}", self.gt(db, "calendar", "push", collection))
+            floor = Cmd(f"export-again-file@{n}", self.gt(db, "calendar", "export", "-o", str(out)))
+            self.measure([again, floor], self.profile.export_runs)
+            sent = log.read_text(encoding="utf-8").split()
+        finally:
+            dav.stop()
+        runs = len(again.samples) + 1  # the warm-up too
+        methods = sent[0::2]
+        puts, reads = methods.count("PUT"), methods.count("PROPFIND") + methods.count("REPORT")
+        self.extra[f"push_{n}"] = {"first_push_puts": pushed, "runs": runs, "requests": methods}
+        ratio = again.median() / floor.median()
+        fine = puts == 0 and reads <= runs and len(methods) == reads
+        self.rows.append(
+            Row(
+                f"`calendar push` at {n}, nothing changed ({pushed} resources)",
+                again.spread(),
+                floor.spread(),
+                ratio,
+                "≤ 2×; 0 PUT, ≤ 1 PROPFIND",
+                ratio <= 2 and fine,
+                f"floor: `calendar export -o` nothing changed; {puts} PUT and {reads} "
+                f"PROPFIND/REPORT in {runs} pushes, {len(methods) - reads} other requests",
             )
         )
 
