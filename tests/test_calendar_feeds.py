@@ -512,7 +512,7 @@ def test_a_change_during_an_export_is_not_lost(
 
     export(store)
     ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
-    real = calendar._state_write
+    real = calendar.state_write
     interleaved: list[bool] = []
 
     def racing(app: App) -> Any:
@@ -522,7 +522,7 @@ def test_a_change_during_an_export_is_not_lost(
             calendar.publish(store_app(migrated_url), calendar.APPLICANT)
         return real(app)
 
-    monkeypatch.setattr(calendar, "_state_write", racing)
+    monkeypatch.setattr(calendar, "state_write", racing)
     monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
     body = calendar.publish(store_app(migrated_url), calendar.APPLICANT).body
     assert interleaved

@@ -313,14 +313,16 @@ def test_todo_adds_milestones_as_vtodos(store: Run, dav: Radicale) -> None:
     assert str(submit["STATUS"]) == "NEEDS-ACTION"
     assert submit.decoded("DUE").isoformat() == "2026-11-27"
     assert "DTSTART" not in submit and "TRANSP" not in submit
-    # Ticking it off here ticks it off there.
-    ok(store("done", "submit:i1"))
+    # Ticking it off here ticks the task off there (and the event leaves the calendar).
+    ok(store("done", "transcripts.request:i2"))
     dav.reset()
     ok(push(store, dav, "--todo"))
-    assert dav.count("PUT") == 1
-    assert str(on_server(dav)[feeds.event_uid("applicant:tasks", "submit:i1")]["STATUS"]) == (
+    assert (dav.count("PUT"), dav.count("DELETE")) == (1, 1)
+    server = on_server(dav)
+    assert str(server[feeds.event_uid("applicant:tasks", "transcripts.request:i2")]["STATUS"]) == (
         "COMPLETED"
     )
+    assert feeds.event_uid("applicant", "transcripts.request:i2") not in server
 
 
 def test_a_registered_target_follows_every_change(
