@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import pytest
@@ -368,3 +369,83 @@ def test_a_registered_target_follows_every_change(
     assert dav.requests == []
     assert on_server(dav)  # left as it was
     assert ok(store("calendar", "pushes")).stdout.startswith("No push targets yet")
+
+
+class MemoryKeyring:
+    """A real ``keyring`` backend holding passwords in memory (the system's is not used)."""
+
+    @staticmethod
+    def make() -> Any:
+        from keyring.backend import KeyringBackend
+
+        class Memory(KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.items: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.items.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.items[(service, username)] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                self.items.pop((service, username), None)
+
+        return Memory()
+
+
+@pytest.fixture(name="memory_keyring")
+def memory_keyring_fixture() -> Iterator[Any]:
+    import keyring
+
+    before = keyring.get_keyring()
+    backend = MemoryKeyring.make()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_the_password_can_come_from_the_keyring(
+    store: Run, dav: Radicale, memory_keyring: Any
+) -> None:
+    url = dav.base + CAL
+    missing = store("calendar", "push", url, "--user", "ada")
+    assert (missing.exit_code, missing.stderr) == (
+        1,
+        "Error: no password for ada@127.0.0.1 in the system keyring (store one with `keyring"
+        " set gradtrack ada@127.0.0.1`, or name an environment variable)\n",
+    )
+    assert dav.requests == []
+    memory_keyring.set_password("gradtrack", "ada@127.0.0.1", PASSWORD)
+    result = ok(store("calendar", "push", url, "--user", "ada", "--register"))
+    assert "created" in result.stdout
+    assert ok(store("calendar", "pushes")).stdout.splitlines()[1].split()[4] == "keyring"
+    # A registered push reads the keyring again after a change.
+    dav.reset()
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59"))
+    assert dav.count("PUT") > 0
+
+
+def test_todo_is_not_for_a_recommender_feed(store: Run, dav: Radicale) -> None:
+    result = push(store, dav, "--recommender", "ada", "--todo")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "Error: --todo adds your milestones as tasks: not with --recommender\n"
+    )
+    assert dav.requests == []
+
+
+def test_pushed_resources_parse_in_icaljs(store: Run, dav: Radicale) -> None:
+    from icaljs_helper import run_icaljs
+
+    ok(push(store, dav, "--todo"))
+    bodies = dav.resources(CAL)
+    parsed = [run_icaljs(body) for body in bodies.values()]
+    events = [e for p in parsed for e in p["events"]]
+    assert len(events) == len(exported_uids(store))
+    assert all(e["summary"] and e["start"] for e in events)
