@@ -12,7 +12,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 
 def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
@@ -115,7 +115,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 
 
 @intake.command("list")
-@click.argument("program_ref", metavar="PROGRAM", required=False)
+@click.argument("program_ref", metavar="[PROGRAM]", required=False)
 @output_options
 @pass_app
 def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
@@ -130,8 +130,12 @@ def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
             else programs.list_programs(session, include_closed=True)
         )
         docs = [{**intake_doc(i), "program": p.slug} for p in chosen for i in p.intakes]
+        refs = [Ref(p.slug, short_ref(p)) for p in chosen for i in p.intakes]
         targets = {p.target_intake_id for p in chosen}
-    rows = [(d["program"], *intake_row(d, d["id"] if d["id"] in targets else None)) for d in docs]
+    rows = [
+        (ref, *intake_row(d, d["id"] if d["id"] in targets else None))
+        for d, ref in zip(docs, refs, strict=True)
+    ]
     emit(
         fmt,
         {"intakes": docs},

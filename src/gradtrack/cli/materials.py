@@ -8,7 +8,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 KINDS = click.Choice(vocab.MATERIAL_KINDS)
 STATUSES = click.Choice(vocab.MATERIAL_STATUSES)
@@ -54,9 +54,12 @@ def material_list(app: App, program_ref: str | None, fmt: str) -> None:
 
     with app.read() as session:
         prog = programs.find_program(session, program_ref) if program_ref else None
-        docs = [material_doc(m) for m in materials.list_materials(session, prog)]
+        found = materials.list_materials(session, prog)
+        docs = [material_doc(m) for m in found]
+        refs = [Ref(m.program.slug, short_ref(m.program)) if m.program else "shared" for m in found]
     rows = [
-        (f"m{d['id']}", d["kind"], d["name"], d["program"] or "shared", d["status"]) for d in docs
+        (f"m{d['id']}", d["kind"], d["name"], ref, d["status"])
+        for d, ref in zip(docs, refs, strict=True)
     ]
     emit(
         fmt,

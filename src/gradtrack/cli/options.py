@@ -127,7 +127,10 @@ WITHIN = WithinType()
 
 
 def output_options(func: F) -> F:
-    """``--json`` / ``--csv``: chosen once per command; passed on as ``fmt``."""
+    """``--json`` / ``--csv`` / ``--wide``: chosen once per command; passed on as ``fmt``."""
+    from gradtrack.cli.output import wide_option
+
+    func = wide_option(func)
     func = click.option(
         "--csv", "fmt", flag_value="csv", help="Comma-separated rows (where rows fit)."
     )(func)

@@ -10,7 +10,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import ZONE, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 LETTER_STATUSES = click.Choice(vocab.LETTER_STATUSES)
 
@@ -161,8 +161,13 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
     with app.read() as session:
         rec = people.find_recommender(session, rec_ref) if rec_ref else None
         prog = program_service.find_program(session, program_ref) if program_ref else None
-        docs = [letter_doc(x) for x in people.list_letters(session, rec, prog)]
-    rows = [(f"l{d['id']}", d["recommender"], d["program"], d["status"]) for d in docs]
+        found = people.list_letters(session, rec, prog)
+        docs = [letter_doc(x) for x in found]
+        refs = [Ref(x.program.slug, short_ref(x.program)) for x in found]
+    rows = [
+        (f"l{d['id']}", d["recommender"], ref, d["status"])
+        for d, ref in zip(docs, refs, strict=True)
+    ]
     emit(
         fmt,
         {"letters": docs},

@@ -19,7 +19,7 @@ from gradtrack.cli.options import (
     json_option,
     output_options,
 )
-from gradtrack.cli.output import emit, key_values
+from gradtrack.cli.output import Ref, emit, key_values, short_ref
 
 DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
 STATUSES = click.Choice(vocab.PROGRAM_STATUSES)
@@ -128,17 +128,18 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
     with app.read() as session:
         found = programs.list_programs(session, include_closed=include_closed)
         docs = [program_doc(p) for p in found]
+        refs = [Ref(p.slug, short_ref(p)) for p in found]
     rows = [
         (
             f"p{d['id']}",
-            d["slug"],
+            ref,
             d["degree"],
             d["status"],
             d["priority"],
             len(d["intakes"]),
             "unverified" if d["verified"] is None else d["verified"],
         )
-        for d in docs
+        for d, ref in zip(docs, refs, strict=True)
     ]
     emit(
         fmt,

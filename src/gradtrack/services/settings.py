@@ -23,6 +23,8 @@ class Settings:
     holidays: tuple[date, ...] = field(default_factory=tuple)
     crowding_threshold: int = 6
     base_url: str = "http://127.0.0.1:8080"
+    #: True when no zone is stored and ``zone`` is the system's (the CLI then says so).
+    zone_from_system: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -73,6 +75,7 @@ def load_settings(session: Session) -> Settings:
         holidays=holidays,
         crowding_threshold=int(stored.get("crowding-threshold", "6")),
         base_url=stored.get("base-url", "http://127.0.0.1:8080"),
+        zone_from_system=not stored.get("timezone"),
     )
 
 
