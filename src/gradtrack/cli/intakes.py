@@ -97,7 +97,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 
     \b
     Example:
-      gradtrack intake add stanford --term "Fall 2027" \
+      gradtrack intake add stanford --term "Fall 2027" \\
           --deadline "2026-12-01 23:59" --timezone America/Los_Angeles
     """
     from gradtrack.services import planning, programs

@@ -20,12 +20,13 @@ def material() -> None:
 
 
 @material.command("add")
-@click.argument("kind", type=KINDS)
+@click.argument("kind", metavar="KIND", type=KINDS)
 @click.option("--name", help="A name (default: from the kind).")
 @click.option("--program", "program_ref", metavar="PROGRAM", help="Per program (default: shared).")
 @pass_app
 def material_add(app: App, kind: str, name: str | None, program_ref: str | None) -> None:
-    """Add a material.
+    """Add a material of KIND: sop, personal_statement, research_statement, cv, transcripts,
+    gre_scores, english_scores, writing_sample, fee, fee_waiver or custom.
 
     \b
     Example:
@@ -94,7 +95,7 @@ def material_edit(
 
 @material.command("mark")
 @click.argument("ref", metavar="MATERIAL")
-@click.argument("status", type=STATUSES)
+@click.argument("status", metavar="STATUS", type=STATUSES)
 @pass_app
 def material_mark(app: App, ref: str, status: str) -> None:
     """Set a material's status: todo, draft, final or sent."""

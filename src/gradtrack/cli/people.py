@@ -129,6 +129,9 @@ def letter() -> None:
 def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
     """Ask RECOMMENDER for letters to one or more programs.
 
+    Programs already requested from RECOMMENDER are named and left as they are; the others
+    are added.
+
     \b
     Example:
       gradtrack letter request "Ada Lovelace" stanford mit-eecs
@@ -138,12 +141,20 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
 
     with app.write() as session:
         rec = people.find_recommender(session, ref)
-        made = [
-            people.request_letter(session, rec, program_service.find_program(session, p))
-            for p in programs
-        ]
-        lines = [f"Requested letter l{x.id}: {rec.name} for {x.program.slug}" for x in made]
-        lines += planning.settle_late(session, app.now(), {x.program_id for x in made})
+        wanted = {p.id: p for p in (program_service.find_program(session, r) for r in programs)}
+        lines = []
+        added: set[int] = set()
+        for program in wanted.values():
+            letter = people.existing_letter(session, rec, program)
+            if letter is not None:
+                lines.append(
+                    f"Already requested l{letter.id}: {rec.name} for {program.slug} (unchanged)"
+                )
+            else:
+                letter = people.request_letter(session, rec, program)
+                added.add(program.id)
+                lines.append(f"Requested letter l{letter.id}: {rec.name} for {program.slug}")
+        lines += planning.settle_late(session, app.now(), added)
     click.echo("\n".join(lines))
 
 
@@ -180,10 +191,12 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
 @letter.command("mark")
 @click.argument("ref", metavar="RECOMMENDER")
 @click.argument("program_ref", metavar="PROGRAM")
-@click.argument("status", type=LETTER_STATUSES)
+@click.argument("status", metavar="STATUS", type=LETTER_STATUSES)
 @pass_app
 def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:
     """Set the status of RECOMMENDER's letter for PROGRAM.
+
+    STATUS is one of planned, asked, agreed, submitted, declined.
 
     \b
     Example:

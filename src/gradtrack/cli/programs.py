@@ -104,7 +104,7 @@ def program_add(app: App, institution: str, name: str, degree: str, **values: An
 
     \b
     Example:
-      gradtrack program add "Stanford University" "Computer Science" \
+      gradtrack program add "Stanford University" "Computer Science" \\
           --degree phd --fee 125 --currency USD
     """
     from gradtrack.services import programs
@@ -238,7 +238,7 @@ def program_remove(app: App, program_ref: str) -> None:
 
 @program.command("mark")
 @click.argument("program_ref", metavar="PROGRAM")
-@click.argument("status", type=STATUSES)
+@click.argument("status", metavar="STATUS", type=STATUSES)
 @click.option("--funded/--unfunded", default=None, help="With 'admitted': the offer's funding.")
 @click.option("--reply-by", type=DATE, help="With 'admitted': the offer's reply-by date.")
 @pass_app
@@ -247,12 +247,22 @@ def program_mark(
 ) -> None:
     """Change a program's application status (timestamped).
 
+    STATUS is one of researching, preparing, submitted, interview, admitted, waitlisted,
+    rejected, accepted, declined, withdrawn.
+
     \b
     Example:
       gradtrack program mark stanford admitted --funded --reply-by 2027-04-15
     """
     from gradtrack.services import programs
 
+    if funded is None and reply_by is None:
+        # Marking a program with the status it has is a no-op: said, exit 0, nothing written.
+        with app.read() as session:
+            found = programs.find_program(session, program_ref)
+            if found.status == status:
+                click.echo(f"p{found.id} {found.slug} is already {status}")
+                return
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         programs.mark_program(session, found, status, app.clock(), funded=funded, reply_by=reply_by)
