@@ -472,10 +472,8 @@ def test_program_mark_admitted_with_offer(store: Run) -> None:
 
 
 def test_program_mark_errors(store: Run) -> None:
-    domain_error(
-        store("program", "mark", "mit", "researching"),
-        "Error: program 'mit-eecs-phd' is already researching",
-    )
+    same = store("program", "mark", "mit", "researching")
+    assert (same.exit_code, same.output) == (0, "p1 mit-eecs-phd is already researching\n")
     domain_error(
         store("program", "mark", "mit", "accepted"),
         "Error: cannot mark 'mit-eecs-phd' accepted: it is researching, not admitted",
@@ -491,8 +489,7 @@ def test_program_mark_errors(store: Run) -> None:
     )
     usage_error(
         store("program", "mark", "mit", "accepted-ish"),
-        "Error: Invalid value for '{researching|preparing|submitted|interview|admitted|waitlisted"
-        "|rejected|accepted|declined|withdrawn}': 'accepted-ish' is not one of 'researching', "
+        "Error: Invalid value for 'STATUS': 'accepted-ish' is not one of 'researching', "
         "'preparing', 'submitted', 'interview', 'admitted', 'waitlisted', 'rejected', "
         "'accepted', 'declined', 'withdrawn'.",
     )
@@ -1103,9 +1100,10 @@ def test_letter_errors(store: Run) -> None:
         "Requested letter l1: Ada Lovelace for mit-eecs-phd\n",
     )
     before = store("letter", "list", "--json").stdout
-    domain_error(
-        store("letter", "request", "ada", "mit"),
-        "Error: Ada Lovelace already has a letter request for 'mit-eecs-phd' (l1)",
+    again = store("letter", "request", "ada", "mit")
+    assert (again.exit_code, again.output) == (
+        0,
+        "Already requested l1: Ada Lovelace for mit-eecs-phd (unchanged)\n",
     )
     domain_error(
         store("letter", "request", "ada", "eth", "nosuch"),
@@ -1117,7 +1115,7 @@ def test_letter_errors(store: Run) -> None:
     )
     usage_error(
         store("letter", "mark", "ada", "mit", "finished"),
-        "Error: Invalid value for '{planned|asked|agreed|submitted|declined}': 'finished' is not "
+        "Error: Invalid value for 'STATUS': 'finished' is not "
         "one of 'planned', 'asked', 'agreed', 'submitted', 'declined'.",
     )
     domain_error(
@@ -1207,8 +1205,7 @@ def test_material_errors(store: Run) -> None:
     before = store("material", "list", "--json").stdout
     usage_error(
         store("material", "add", "poem"),
-        "Error: Invalid value for '{sop|personal_statement|research_statement|cv|transcripts"
-        "|gre_scores|english_scores|writing_sample|fee|fee_waiver|custom}': 'poem' is not one of "
+        "Error: Invalid value for 'KIND': 'poem' is not one of "
         "'sop', 'personal_statement', 'research_statement', 'cv', 'transcripts', 'gre_scores', "
         "'english_scores', 'writing_sample', 'fee', 'fee_waiver', 'custom'.",
     )
@@ -1218,15 +1215,15 @@ def test_material_errors(store: Run) -> None:
     )
     usage_error(
         store("material", "mark", "m1", "done"),
-        "Error: Invalid value for '{todo|draft|final|sent}': 'done' is not one of "
-        "'todo', 'draft', 'final', 'sent'.",
+        "Error: Invalid value for 'STATUS': 'done' is not one of 'todo', 'draft', 'final', 'sent'.",
     )
     domain_error(
         store("material", "mark", "m9", "final"),
-        "Error: no material 'm9' (see `gradtrack material list`)",
+        "Error: no material matches 'm9' (see `gradtrack material list`)",
     )
     domain_error(
-        store("material", "remove", "cv"), "Error: no material 'cv' (see `gradtrack material list`)"
+        store("material", "remove", "essay"),
+        "Error: no material matches 'essay' (see `gradtrack material list`)",
     )
     usage_error(
         store("material", "edit", "m1"), "Error: nothing to change: give at least one option"
@@ -1341,9 +1338,8 @@ def test_settings_set(gt: Run) -> None:
         (
             "colour",
             "blue",
-            "Error: Invalid value for '{timezone|weekend-policy|holidays|crowding-threshold"
-            "|base-url}': 'colour' is not one of 'timezone', 'weekend-policy', 'holidays', "
-            "'crowding-threshold', 'base-url'.",
+            "Error: Invalid value for 'KEY': 'colour' is not one of 'timezone', "
+            "'weekend-policy', 'holidays', 'crowding-threshold', 'base-url'.",
         ),
     ],
 )

@@ -33,7 +33,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
-from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc
+from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, zone_suggestion
 from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
 
 REQUIRED_COLUMNS = (
@@ -379,7 +379,9 @@ def _parse_zone(text: str) -> str:
     try:
         return check_zone(text)
     except InvalidValue:
-        raise _Bad("expected an IANA time zone like 'America/New_York', or 'AoE'") from None
+        meant = zone_suggestion(text)
+        hint = f" (an abbreviation is not a place: {meant}?)" if meant else ""
+        raise _Bad(f"expected an IANA time zone like 'America/New_York', or 'AoE'{hint}") from None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
 from gradtrack.cli.output import Ref, emit, short_ref
 
@@ -89,7 +90,7 @@ def _intake_fields(clear: tuple[str, ...] = (), **values: Any) -> Any:
 
 
 @intake.command("add")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @intake_options
 @pass_app
 def intake_add(app: App, program_ref: str, **values: Any) -> None:
@@ -115,7 +116,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 
 
 @intake.command("list")
-@click.argument("program_ref", metavar="[PROGRAM]", required=False)
+@click.argument("program_ref", metavar="[PROGRAM]", shell_complete=complete_program, required=False)
 @output_options
 @pass_app
 def intake_list(app: App, program_ref: str | None, fmt: str) -> None:

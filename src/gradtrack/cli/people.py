@@ -9,6 +9,7 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import ZONE, output_options
 from gradtrack.cli.output import Ref, emit, short_ref
 
@@ -85,7 +86,7 @@ def recommender_list(app: App, fmt: str) -> None:
 
 
 @recommender.command("edit")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @click.option("--name", help="New name.")
 @recommender_options
 @pass_app
@@ -104,7 +105,7 @@ def recommender_edit(app: App, ref: str, **values: Any) -> None:
 
 
 @recommender.command("remove")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @pass_app
 def recommender_remove(app: App, ref: str) -> None:
     """Remove a recommender and their letter requests."""
@@ -123,8 +124,10 @@ def letter() -> None:
 
 
 @letter.command("request")
-@click.argument("ref", metavar="RECOMMENDER")
-@click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True)
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
+@click.argument(
+    "programs", metavar="PROGRAM...", shell_complete=complete_program, nargs=-1, required=True
+)
 @pass_app
 def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
     """Ask RECOMMENDER for letters to one or more programs.
@@ -159,8 +162,20 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
 
 
 @letter.command("list")
-@click.option("--recommender", "rec_ref", metavar="RECOMMENDER", help="Only this recommender.")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--recommender",
+    "rec_ref",
+    metavar="RECOMMENDER",
+    shell_complete=complete_recommender,
+    help="Only this recommender.",
+)
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @output_options
 @pass_app
 def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str) -> None:
@@ -189,8 +204,8 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
 
 
 @letter.command("mark")
-@click.argument("ref", metavar="RECOMMENDER")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @click.argument("status", metavar="STATUS", type=LETTER_STATUSES)
 @pass_app
 def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:

@@ -9,6 +9,7 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.complete import complete_milestone, complete_program
 from gradtrack.cli.options import DATE, WITHIN, output_options
 from gradtrack.cli.output import crowded_lines, emit, terminal, zone_note
 
@@ -119,7 +120,13 @@ def _refuse_combinations(
 
 
 @click.command(cls=GTCommand)
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @click.option("--from", "start", type=DATE, help="First date shown.")
 @click.option("--to", "end", type=DATE, help="Last date shown.")
 @click.option("--within", type=WITHIN, help="Only today through today + N days (e.g. 30d).")
@@ -416,7 +423,7 @@ def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
 
 
 @click.command(cls=GTCommand)
-@click.argument("milestone_id", metavar="MILESTONE")
+@click.argument("milestone_id", metavar="MILESTONE", shell_complete=complete_milestone)
 @pass_app
 def done(app: App, milestone_id: str) -> None:
     """Mark a milestone done (its id from `gradtrack plan`).
@@ -431,7 +438,7 @@ def done(app: App, milestone_id: str) -> None:
 
 
 @click.command(cls=GTCommand)
-@click.argument("milestone_id", metavar="MILESTONE")
+@click.argument("milestone_id", metavar="MILESTONE", shell_complete=complete_milestone)
 @pass_app
 def undo(app: App, milestone_id: str) -> None:
     """Reopen a milestone marked done.

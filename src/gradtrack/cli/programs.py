@@ -11,6 +11,7 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program
 from gradtrack.cli.intakes import echo_intakes
 from gradtrack.cli.options import (
     DATE,
@@ -151,7 +152,7 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
 
 
 @program.command("show")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @json_option
 @pass_app
 def program_show(app: App, program_ref: str, fmt: str) -> None:
@@ -201,7 +202,7 @@ def _offer_text(offer: dict[str, Any] | None) -> str | None:
 
 
 @program.command("edit")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @program_fields(require_names=False)
 @pass_app
 def program_edit(app: App, program_ref: str, **values: Any) -> None:
@@ -223,7 +224,7 @@ def program_edit(app: App, program_ref: str, **values: Any) -> None:
 
 
 @program.command("remove")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @pass_app
 def program_remove(app: App, program_ref: str) -> None:
     """Remove a program with its intakes, letter requests and materials."""
@@ -237,7 +238,7 @@ def program_remove(app: App, program_ref: str) -> None:
 
 
 @program.command("mark")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @click.argument("status", metavar="STATUS", type=STATUSES)
 @click.option("--funded/--unfunded", default=None, help="With 'admitted': the offer's funding.")
 @click.option("--reply-by", type=DATE, help="With 'admitted': the offer's reply-by date.")
@@ -271,7 +272,7 @@ def program_mark(
 
 
 @program.command("target")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @click.argument("intake_ref", metavar="INTAKE")
 @pass_app
 def program_target(app: App, program_ref: str, intake_ref: str) -> None:

@@ -9,6 +9,7 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import WITHIN, json_option
 from gradtrack.cli.output import (
     STATUS_COLOURS,
@@ -223,7 +224,13 @@ def _report(app: App, within: int, program_ref: str | None = None) -> StatusRepo
     show_default=True,
     help="The window: today through today + N days.",
 )
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @json_option
 @wide_option
 @pass_app
@@ -346,7 +353,7 @@ def packet_text(found: Packet, fmt: str) -> str:
 
 
 @letter.command("packet")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @click.option(
     "--format",
     "fmt",
