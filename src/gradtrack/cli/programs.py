@@ -82,7 +82,7 @@ def _fields(**values: Any) -> Any:
         source_url=values.get("source_url"),
         verified=values.get("verified"),
         fee=values.get("fee"),
-        currency=values["currency"].upper() if values.get("currency") else values.get("currency"),
+        currency=values.get("currency"),
         fee_waiver=values.get("fee_waiver"),
         fee_paid=values.get("fee_paid"),
         letters_required=values.get("letters"),
@@ -112,7 +112,7 @@ def program_add(app: App, institution: str, name: str, degree: str, **values: An
 
     fields = _fields(institution=institution, name=name, degree=degree, **values)
     with app.write() as session:
-        added = programs.add_program(session, fields, app.clock())
+        added = programs.add_program(session, fields, app.clock(), app.today())
         message = f"Added program p{added.id} {added.slug}"
     click.echo(message)
 
@@ -218,7 +218,9 @@ def program_edit(app: App, program_ref: str, **values: Any) -> None:
     if not fields.changes():
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
-        found = programs.edit_program(session, programs.find_program(session, program_ref), fields)
+        found = programs.edit_program(
+            session, programs.find_program(session, program_ref), fields, app.today()
+        )
         message = f"Updated program p{found.id} {found.slug}"
     click.echo(message)
 
