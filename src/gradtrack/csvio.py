@@ -600,13 +600,25 @@ def _read(text: str, today: date, problems: _Problems) -> list[ProgramRecord]:
     return reader.programs()
 
 
+def header_name(cell: str) -> str:
+    """A header cell as a column name: case, surrounding spaces and inner spaces or hyphens
+    do not matter (``Institution``, ``Letters Due`` and ``letters-due`` all name a column)."""
+    return re.sub(r"[\s\-]+", "_", cell.strip()).casefold()
+
+
 def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
-    names = [cell.strip() for cell in cells]
+    names = [header_name(cell) for cell in cells]
     # Spreadsheets often leave trailing empty header cells; they name no column.
     while names and not names[-1]:
         names.pop()
+    if len(names) == 1 and ";" in cells[0]:
+        problems.header.append(
+            "header: the file looks semicolon-separated: save it as comma-separated CSV"
+        )
+        return {}
+    typed = [cell.strip() for cell in cells]  # problems name the cells as written
     if not any(name in ALL_COLUMNS for name in names):
-        shown = ", ".join(_show(name) for name in names[:3])
+        shown = ", ".join(_show(name) for name in typed[:3])
         problems.header.append(
             f"header: the first row ({shown}{', ...' if len(names) > 3 else ''}) names no known "
             f"column (expected a header row: {','.join(REQUIRED_COLUMNS)})"
@@ -616,7 +628,7 @@ def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
     for index, name in enumerate(names):
         if name in positions:
             problems.header.append(
-                f"header: column {_show(name)} appears twice "
+                f"header: column {_show(typed[index])} appears twice "
                 f"(columns {positions[name] + 1} and {index + 1})"
             )
         elif name in ALL_COLUMNS:
@@ -624,10 +636,10 @@ def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
         elif not name:
             problems.header.append(f"header: column {index + 1} has no name")
         else:
-            hint = difflib.get_close_matches(name.lower(), ALL_COLUMNS, n=1)
+            hint = difflib.get_close_matches(name, ALL_COLUMNS, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             problems.header.append(
-                f"header: unknown column {_show(name)} (column {index + 1}{suggestion})"
+                f"header: unknown column {_show(typed[index])} (column {index + 1}{suggestion})"
             )
     for name in REQUIRED_COLUMNS:
         if name not in positions:
