@@ -28,6 +28,9 @@ from click.testing import CliRunner
 
 from conftest import BACKEND, PINNED_NOW, Run, dump_database
 
+# Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
+pytestmark = pytest.mark.slow
+
 EARLY = "2026-09-01"
 
 
