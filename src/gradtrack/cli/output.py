@@ -147,8 +147,8 @@ def table(
     shown = [_cell(h, short) for h in headers]
     if width is not None:
         widths = _fit(headers, widths, width)
-        cells = [[_cut(v, widths[i]) for i, v in enumerate(row)] for row in cells]
-        shown = [_cut(h, widths[i]) for i, h in enumerate(shown)]
+        cells = [[cut(v, widths[i]) for i, v in enumerate(row)] for row in cells]
+        shown = [cut(h, widths[i]) for i, h in enumerate(shown)]
     lines = []
     for row in [shown, *cells]:
         parts = [value.ljust(widths[i]) for i, value in enumerate(row[:-1])]
@@ -183,7 +183,9 @@ def _fit(headers: Sequence[Any], widths: list[int], width: int) -> list[int]:
         widths[widest] = max(target, floors[widest])
 
 
-def _cut(value: str, width: int) -> str:
+def cut(value: str, width: int) -> str:
+    """``value`` in at most ``width`` characters, ending in … when cut."""
+
     return value if len(value) <= width else value[: width - 1] + ELLIPSIS
 
 

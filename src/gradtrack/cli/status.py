@@ -15,6 +15,7 @@ from gradtrack.cli.output import (
     STATUS_COLOURS,
     Ref,
     crowded_lines,
+    cut,
     emit,
     key_values,
     short_ref,
@@ -70,9 +71,13 @@ def _stated(t: Timed) -> str:
     return f"{t.stated:%Y-%m-%d %H:%M} {t.zone}"
 
 
-def _aligned(rows: list[tuple[str, str]], indent: str) -> list[str]:
-    width = max((len(a) for a, _ in rows), default=0)
-    return [f"{indent}{a.ljust(width)}  {b}".rstrip() for a, b in rows]
+def _aligned(rows: list[tuple[str, str]], indent: str, width: int | None = None) -> list[str]:
+    """Two aligned columns; with ``width`` (a terminal) the second is cut with … to fit."""
+    left = max((len(a) for a, _ in rows), default=0)
+    room = None if width is None else max(width - len(indent) - left - 2, 8)
+    return [
+        f"{indent}{a.ljust(left)}  {b if room is None else cut(b, room)}".rstrip() for a, b in rows
+    ]
 
 
 def _milestone_row(m: Milestone) -> tuple[str, str]:
@@ -141,7 +146,7 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
         late = [(f"{m.date}  {m.id}", m.title) for m in report.overdue]
         out += [
             paint(text, fg=STATUS_COLOURS.get(m.status, STATUS_COLOURS["overdue"]))
-            for m, text in zip(report.overdue, _aligned(late, INDENT), strict=True)
+            for m, text in zip(report.overdue, _aligned(late, INDENT, width), strict=True)
         ]
     else:
         out.append("Overdue: nothing.")
@@ -161,7 +166,7 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
                 )
                 for x in day.deadlines
             ]
-        lines = _aligned(rows, INDENT * 2)
+        lines = _aligned(rows, INDENT * 2, width)
         starts = dict(days)
         for i, text in enumerate(lines):
             if i in starts:
