@@ -121,17 +121,22 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(gt: Run) -> None:
     ):
         assert gt(*args, today="2026-09-01").exit_code == 0
     coloured = gt("plan", today="2026-12-10", env={"GRADTRACK_FORCE_TTY": "1"})
-    overdue = [line for line in coloured.stdout.splitlines() if "overdue" in line]
-    assert overdue and all(line.startswith("\x1b[31m") for line in overdue)
+    lines = coloured.stdout.splitlines()
+    missed = [line for line in lines if "  missed" in strip_ansi(line)]
+    late = [line for line in lines if "  late" in strip_ansi(line)]
+    assert missed or late, coloured.stdout
+    assert all(line.startswith("\x1b[31m") for line in missed)  # red
+    assert all(line.startswith("\x1b[33m") for line in late)  # yellow
     upcoming = [line for line in coloured.stdout.splitlines() if "upcoming" in line]
     assert upcoming and not any("\x1b[" in line for line in upcoming)
     plain = gt("plan", today="2026-12-10", env={"GRADTRACK_FORCE_TTY": "1", "NO_COLOR": "1"})
     assert "\x1b[" not in plain.stdout
     assert strip_ansi(coloured.stdout) == plain.stdout
     piped = gt("plan", today="2026-12-10")
-    assert "\x1b[" not in piped.stdout and "overdue" in piped.stdout
+    assert "\x1b[" not in piped.stdout and ("missed" in piped.stdout or "late" in piped.stdout)
     status = gt("status", today="2026-12-10", env={"GRADTRACK_FORCE_TTY": "1"})
-    assert "\x1b[31m" in status.stdout
+    assert "\x1b[1m" in status.stdout  # bold headings on a terminal
+    assert "\x1b[" not in gt("status", today="2026-12-10").stdout
 
 
 def test_status_colours_cover_both_planner_vocabularies() -> None:
@@ -160,9 +165,9 @@ def test_table_cuts_the_widest_text_column() -> None:
 
 @pytest.fixture
 def crowded(gt: Run) -> Run:
-    """Two programs whose milestones crowd the weeks of 2026-11-23 and 2026-11-30."""
+    """Two programs whose twin milestones crowd several weeks (threshold 1)."""
     steps = [
-        ("settings", "set", "crowding-threshold", "2"),
+        ("settings", "set", "crowding-threshold", "1"),
         ("program", "add", "Alpha University", "CS", "--degree", "phd"),
         ("program", "add", "Beta University", "CS", "--degree", "phd"),
         (
@@ -263,7 +268,7 @@ def test_plan_program_filters_everything_and_level_agrees(crowded: Run) -> None:
             ("plan", "--from", "2026-12-10", "--to", "2026-12-01"),
             "Error: --from 2026-12-10 is after --to 2026-12-01 (expected --from on or before --to)",
         ),
-        (("plan", "--apply"), "Error: --apply only goes with --level"),
+        (("plan", "--apply"), "Error: --apply only goes with --level or --catch-up"),
     ],
 )
 def test_options_that_cannot_combine_are_usage_errors(
@@ -438,7 +443,7 @@ def test_letter_request_adds_the_others_and_names_the_existing(shipped: Run) -> 
     result = shipped("letter", "request", "eleanor", "cornell", "brown-university-ph-d", "cornell")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert len(lines) == 2
+    assert len(lines) >= 2  # then what starts late, if anything (docs/planner.md)
     assert lines[0].startswith("Already requested l") and lines[0].endswith("(unchanged)")
     assert lines[1].startswith(
         "Requested letter l4: Professor Eleanor Hughes-Worthington for brown-"
@@ -597,7 +602,7 @@ def test_help_examples_have_no_runs_of_spaces_and_optionals_look_optional() -> N
     assert intake.startswith("Usage: cli intake list [OPTIONS] [PROGRAM]\n")
 
 
-METAVAR = re.compile(r"\[?[A-Z][A-Z_]*(\.\.\.|\.csv)?\]?(\.\.\.)?")
+METAVAR = re.compile(r"\[?[A-Z][A-Z_]*(\.\.\.|\.csv|(\|[a-z]+)+)?\]?(\.\.\.)?")
 
 
 def test_usage_lines_break_between_words_only() -> None:

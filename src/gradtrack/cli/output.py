@@ -29,7 +29,7 @@ STATUS_COLOURS: dict[str, str] = {
     "crowded": "yellow",
 }
 #: Columns a table never cuts: references a user types back (ids, milestone ids) and dates.
-UNCUT_COLUMNS = frozenset({"id", "milestone", "intake", "date", "from", "to", "left", "status"})
+UNCUT_COLUMNS = frozenset({"id", "milestone", "intake", "date", "from", "to", "left"})
 ELLIPSIS = "…"
 SHORT_REF_CHARS = 24
 DEFAULT_WIDTH = 80
@@ -281,6 +281,17 @@ def crowded_lines(
         )
         out.append(click.style(text, fg=STATUS_COLOURS["crowded"]) if colour else text)
     return out
+
+
+def summary_text(lines: Sequence[str], width: int | None) -> str:
+    """Summary lines as one block; on a terminal each wraps at its width, indented after the
+    first line, so nothing is lost (piped: one line each)."""
+    if width is None:
+        return "\n".join(lines)
+    return "\n".join(
+        click.wrap_text(line, width, subsequent_indent="  ", preserve_paragraphs=False)
+        for line in lines
+    )
 
 
 def zone_note(zone: str, from_system: bool) -> None:

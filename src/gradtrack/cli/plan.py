@@ -11,7 +11,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
 from gradtrack.cli.complete import complete_milestone, complete_program
 from gradtrack.cli.options import DATE, WITHIN, output_options
-from gradtrack.cli.output import crowded_lines, emit, terminal, zone_note
+from gradtrack.cli.output import crowded_lines, emit, summary_text, terminal, zone_note
 
 if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
@@ -282,7 +282,7 @@ def _summary(
                 f"Infeasible: {planning.infeasible_line(item, names[item.program_id], terms)}"
             )
     if lines:
-        click.echo("\n".join(lines), color=term.colour)
+        click.echo(summary_text(lines, term.width), color=term.colour)
 
 
 def _earliest(inp: PlanInput, only: int | None, fmt: str) -> None:

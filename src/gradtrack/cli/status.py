@@ -19,6 +19,7 @@ from gradtrack.cli.output import (
     emit,
     key_values,
     short_ref,
+    summary_text,
     table,
     terminal,
     wide_option,
@@ -205,7 +206,7 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
         colour=colour,
     )
     if crowded:
-        out += ["", *crowded]
+        out += ["", *summary_text(crowded, width).splitlines()]
     return out
 
 
