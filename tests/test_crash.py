@@ -64,7 +64,7 @@ def store(gt: Run, migrated_url: str, tmp_path: Path) -> str:
         encoding="utf-8",
     )
     for args in (
-        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75"),
+        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75", "--currency", "USD"),
         ("program", "add", "ETH Zurich", "Data Science", "--degree", "ms"),
         (
             *("intake", "add", "mit", "--term", "Fall 2027", "--deadline", "2027-12-15"),
