@@ -63,6 +63,7 @@ def store(gt: Run, migrated_url: str, tmp_path: Path) -> str:
         "optional,,https://ox.ac.uk/a,https://ox.ac.uk/a,2026-11-01\n",
         encoding="utf-8",
     )
+    (tmp_path / "feeds").mkdir()  # a feed is published only into a folder that exists
     for args in (
         ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75", "--currency", "USD"),
         ("program", "add", "ETH Zurich", "Data Science", "--degree", "ms"),
