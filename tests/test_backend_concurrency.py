@@ -18,7 +18,12 @@ import textwrap
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from conftest import Run
+
+# Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
+pytestmark = pytest.mark.slow
 
 WORKERS = 4
 ROUNDS = 8

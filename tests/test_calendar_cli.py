@@ -125,14 +125,18 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
 def test_a_feed_that_cannot_be_written_never_undoes_the_change(
     store: Run, tmp_path: Path, migrated_url: str
 ) -> None:
-    (tmp_path / "blocker").write_text("a file, not a folder")
+    (tmp_path / "blocker").mkdir()
     target = tmp_path / "blocker" / "plan.ics"
     problem = f"gradtrack: could not update feed {target}: Not a directory\n"
     registered = ok(store("calendar", "publish", str(target)))
     assert (registered.stdout, registered.stderr) == (
         f"Publishing the applicant feed to {target}\n",
-        problem,
+        "",
     )
+    # The folder becomes a file after the path was registered: every write still succeeds.
+    target.unlink()
+    (tmp_path / "blocker").rmdir()
+    (tmp_path / "blocker").write_text("a file, not a folder")
     edited = ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59", today=BUILT_ON))
     assert (edited.stdout, edited.stderr) == ("Updated intake i1 Fall 2027\n", problem)
     shown = json.loads(ok(store("intake", "list", "stanford", "--json")).stdout)

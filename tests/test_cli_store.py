@@ -312,8 +312,8 @@ def test_program_add_duplicate_is_refused(store: Run) -> None:
 def test_program_add_bad_values(gt: Run) -> None:
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--fee", "-5"),
-        "Error: Invalid value for '--fee': invalid amount '-5' "
-        "(expected 0 or more and below 100000000, with at most 2 decimals, e.g. 90 or 75.50)",
+        "Error: Invalid value for '--fee': invalid fee '-5' "
+        "(expected a fee of 0 or more (this one is negative))",
     )
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--verified", "2026-13-45"),
@@ -321,7 +321,8 @@ def test_program_add_bad_values(gt: Run) -> None:
     )
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--currency", "dollars"),
-        "Error: invalid currency 'DOLLARS' (expected a 3-letter ISO code like USD)",
+        "Error: invalid currency 'dollars' "
+        "(expected a 3-letter ISO 4217 currency code like USD, or nothing)",
     )
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--letters", "11"),
@@ -333,7 +334,7 @@ def test_program_add_bad_values(gt: Run) -> None:
     )
     usage_error(
         gt("program", "add", " ", "Y", "--degree", "phd"),
-        "Error: invalid institution ' ' (expected a non-empty name)",
+        "Error: invalid institution ' ' (expected the institution's name)",
     )
     ok(
         gt("program", "list"),
@@ -400,8 +401,8 @@ def test_program_edit_errors(store: Run) -> None:
     )
     usage_error(
         store("program", "edit", "mit", "--fee", "12.345"),
-        "Error: Invalid value for '--fee': invalid amount '12.345' "
-        "(expected 0 or more and below 100000000, with at most 2 decimals, e.g. 90 or 75.50)",
+        "Error: Invalid value for '--fee': invalid fee '12.345' "
+        "(expected an amount with at most 2 decimals)",
     )
     ok_json(store("program", "show", "mit", "--json"), MIT_DOC)
 
@@ -472,10 +473,8 @@ def test_program_mark_admitted_with_offer(store: Run) -> None:
 
 
 def test_program_mark_errors(store: Run) -> None:
-    domain_error(
-        store("program", "mark", "mit", "researching"),
-        "Error: program 'mit-eecs-phd' is already researching",
-    )
+    same = store("program", "mark", "mit", "researching")
+    assert (same.exit_code, same.output) == (0, "p1 mit-eecs-phd is already researching\n")
     domain_error(
         store("program", "mark", "mit", "accepted"),
         "Error: cannot mark 'mit-eecs-phd' accepted: it is researching, not admitted",
@@ -491,8 +490,7 @@ def test_program_mark_errors(store: Run) -> None:
     )
     usage_error(
         store("program", "mark", "mit", "accepted-ish"),
-        "Error: Invalid value for '{researching|preparing|submitted|interview|admitted|waitlisted"
-        "|rejected|accepted|declined|withdrawn}': 'accepted-ish' is not one of 'researching', "
+        "Error: Invalid value for 'STATUS': 'accepted-ish' is not one of 'researching', "
         "'preparing', 'submitted', 'interview', 'admitted', 'waitlisted', 'rejected', "
         "'accepted', 'declined', 'withdrawn'.",
     )
@@ -1105,9 +1103,10 @@ def test_letter_errors(store: Run) -> None:
         "Requested letter l1: Ada Lovelace for mit-eecs-phd\n",
     )
     before = store("letter", "list", "--json").stdout
-    domain_error(
-        store("letter", "request", "ada", "mit"),
-        "Error: Ada Lovelace already has a letter request for 'mit-eecs-phd' (l1)",
+    again = store("letter", "request", "ada", "mit")
+    assert (again.exit_code, again.output) == (
+        0,
+        "Already requested l1: Ada Lovelace for mit-eecs-phd (unchanged)\n",
     )
     domain_error(
         store("letter", "request", "ada", "eth", "nosuch"),
@@ -1119,7 +1118,7 @@ def test_letter_errors(store: Run) -> None:
     )
     usage_error(
         store("letter", "mark", "ada", "mit", "finished"),
-        "Error: Invalid value for '{planned|asked|agreed|submitted|declined}': 'finished' is not "
+        "Error: Invalid value for 'STATUS': 'finished' is not "
         "one of 'planned', 'asked', 'agreed', 'submitted', 'declined'.",
     )
     domain_error(
@@ -1209,8 +1208,7 @@ def test_material_errors(store: Run) -> None:
     before = store("material", "list", "--json").stdout
     usage_error(
         store("material", "add", "poem"),
-        "Error: Invalid value for '{sop|personal_statement|research_statement|cv|transcripts"
-        "|gre_scores|english_scores|writing_sample|fee|fee_waiver|custom}': 'poem' is not one of "
+        "Error: Invalid value for 'KIND': 'poem' is not one of "
         "'sop', 'personal_statement', 'research_statement', 'cv', 'transcripts', 'gre_scores', "
         "'english_scores', 'writing_sample', 'fee', 'fee_waiver', 'custom'.",
     )
@@ -1220,15 +1218,15 @@ def test_material_errors(store: Run) -> None:
     )
     usage_error(
         store("material", "mark", "m1", "done"),
-        "Error: Invalid value for '{todo|draft|final|sent}': 'done' is not one of "
-        "'todo', 'draft', 'final', 'sent'.",
+        "Error: Invalid value for 'STATUS': 'done' is not one of 'todo', 'draft', 'final', 'sent'.",
     )
     domain_error(
         store("material", "mark", "m9", "final"),
-        "Error: no material 'm9' (see `gradtrack material list`)",
+        "Error: no material matches 'm9' (see `gradtrack material list`)",
     )
     domain_error(
-        store("material", "remove", "cv"), "Error: no material 'cv' (see `gradtrack material list`)"
+        store("material", "remove", "essay"),
+        "Error: no material matches 'essay' (see `gradtrack material list`)",
     )
     usage_error(
         store("material", "edit", "m1"), "Error: nothing to change: give at least one option"
@@ -1363,10 +1361,9 @@ def test_settings_set(gt: Run) -> None:
         (
             "colour",
             "blue",
-            "Error: Invalid value for '{timezone|weekend-policy|holidays|crowding-threshold"
-            "|base-url|smtp-host|smtp-port|smtp-user|smtp-starttls|mail-from}': 'colour' is not"
-            " one of 'timezone', 'weekend-policy', 'holidays', 'crowding-threshold', 'base-url',"
-            " 'smtp-host', 'smtp-port', 'smtp-user', 'smtp-starttls', 'mail-from'.",
+            "Error: Invalid value for 'KEY': 'colour' is not one of 'timezone', "
+            "'weekend-policy', 'holidays', 'crowding-threshold', 'base-url', 'smtp-host', "
+            "'smtp-port', 'smtp-user', 'smtp-starttls', 'mail-from'.",
         ),
         (
             "smtp-port",

@@ -28,6 +28,9 @@ from click.testing import CliRunner
 
 from conftest import BACKEND, PINNED_NOW, Run, dump_database
 
+# Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
+pytestmark = pytest.mark.slow
+
 EARLY = "2026-09-01"
 
 
@@ -60,8 +63,9 @@ def store(gt: Run, migrated_url: str, tmp_path: Path) -> str:
         "optional,,https://ox.ac.uk/a,https://ox.ac.uk/a,2026-11-01\n",
         encoding="utf-8",
     )
+    (tmp_path / "feeds").mkdir()  # a feed is published only into a folder that exists
     for args in (
-        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75"),
+        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75", "--currency", "USD"),
         ("program", "add", "ETH Zurich", "Data Science", "--degree", "ms"),
         (
             *("intake", "add", "mit", "--term", "Fall 2027", "--deadline", "2027-12-15"),

@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 
 from conftest import PINNED_NOW, Run
 
+# Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(
     max_examples=100,
     deadline=None,

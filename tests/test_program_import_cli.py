@@ -165,6 +165,7 @@ def test_export_import_export_round_trip(gt: Run, tmp_path: Path, db_url: str) -
     assert runner.invoke(cli, ["--db", fresh, "program", "export"]).stdout_bytes == exported
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
 def test_arbitrary_bytes_never_half_import(stocked: Run, migrated_url: str, data: bytes) -> None:

@@ -80,7 +80,7 @@ def stored(tmp_path: Path) -> tuple[str, Path]:
     path = tmp_path / "store.sqlite3"
     url = f"sqlite:///{path}"
     for args in (
-        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75"),
+        ("program", "add", "MIT", "EECS", "--degree", "phd", "--fee", "75", "--currency", "USD"),
         ("program", "add", "ETH Zurich", "Data Science", "--degree", "ms"),
         (
             *("intake", "add", "mit", "--term", "Fall 2027", "--deadline", "2027-12-15"),

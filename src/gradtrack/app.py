@@ -39,6 +39,11 @@ class App:
     def set_today(self, today: date) -> None:
         self._today = today
 
+    def set_db(self, db: str) -> None:
+        """``--db`` given after the command name: only before the database is first used."""
+        assert "url" not in self.__dict__, "the database URL is already in use"
+        self._db = db
+
     # -- database ---------------------------------------------------------------------------
     @cached_property
     def url(self) -> str:

@@ -33,7 +33,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
-from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc
+from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, zone_suggestion
 from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
 
 REQUIRED_COLUMNS = (
@@ -244,10 +244,7 @@ class _Row:
     def text(self, column: str) -> str:
         """The cell's value: surrounding spaces and a formula guard removed (notes: only the
         guard, notes are kept exactly)."""
-        raw = self.raw(column)
-        if column == "notes":
-            return unneutralise(raw)
-        return unneutralise(raw.strip()).strip()
+        return clean_cell(column, self.raw(column))
 
     def problem(self, column: str, expected: str) -> None:
         message = f"row {self.number}, column {column}: got {_show(self.raw(column))}, {expected}"
@@ -379,7 +376,9 @@ def _parse_zone(text: str) -> str:
     try:
         return check_zone(text)
     except InvalidValue:
-        raise _Bad("expected an IANA time zone like 'America/New_York', or 'AoE'") from None
+        meant = zone_suggestion(text)
+        hint = f" (an abbreviation is not a place: {meant}?)" if meant else ""
+        raise _Bad(f"expected an IANA time zone like 'America/New_York', or 'AoE'{hint}") from None
 
 
 @dataclass(frozen=True)
@@ -601,13 +600,25 @@ def _read(text: str, today: date, problems: _Problems) -> list[ProgramRecord]:
     return reader.programs()
 
 
+def header_name(cell: str) -> str:
+    """A header cell as a column name: case, surrounding spaces and inner spaces or hyphens
+    do not matter (``Institution``, ``Letters Due`` and ``letters-due`` all name a column)."""
+    return re.sub(r"[\s\-]+", "_", cell.strip()).casefold()
+
+
 def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
-    names = [cell.strip() for cell in cells]
+    names = [header_name(cell) for cell in cells]
     # Spreadsheets often leave trailing empty header cells; they name no column.
     while names and not names[-1]:
         names.pop()
+    if len(names) == 1 and ";" in cells[0]:
+        problems.header.append(
+            "header: the file looks semicolon-separated: save it as comma-separated CSV"
+        )
+        return {}
+    typed = [cell.strip() for cell in cells]  # problems name the cells as written
     if not any(name in ALL_COLUMNS for name in names):
-        shown = ", ".join(_show(name) for name in names[:3])
+        shown = ", ".join(_show(name) for name in typed[:3])
         problems.header.append(
             f"header: the first row ({shown}{', ...' if len(names) > 3 else ''}) names no known "
             f"column (expected a header row: {','.join(REQUIRED_COLUMNS)})"
@@ -617,7 +628,7 @@ def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
     for index, name in enumerate(names):
         if name in positions:
             problems.header.append(
-                f"header: column {_show(name)} appears twice "
+                f"header: column {_show(typed[index])} appears twice "
                 f"(columns {positions[name] + 1} and {index + 1})"
             )
         elif name in ALL_COLUMNS:
@@ -625,10 +636,10 @@ def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
         elif not name:
             problems.header.append(f"header: column {index + 1} has no name")
         else:
-            hint = difflib.get_close_matches(name.lower(), ALL_COLUMNS, n=1)
+            hint = difflib.get_close_matches(name, ALL_COLUMNS, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             problems.header.append(
-                f"header: unknown column {_show(name)} (column {index + 1}{suggestion})"
+                f"header: unknown column {_show(typed[index])} (column {index + 1}{suggestion})"
             )
     for name in REQUIRED_COLUMNS:
         if name not in positions:
@@ -648,35 +659,89 @@ class _Group:
     target_row: int | None = None
 
 
+def program_parsers(today: date | None) -> dict[str, Callable[[str], object]]:
+    """One parser per program column, shared by the import and the command line."""
+    return {
+        "institution": _required("the institution's name"),
+        "program": _required("the program's name"),
+        "degree": _choice(DEGREES),
+        "field": _free_text,
+        "url": _url(required=False),
+        "source_url": _url(required=False),
+        "verified": _plain_date(latest=today),
+        "fee": _parse_fee,
+        "currency": _parse_currency,
+        "letters": _whole(
+            0, MAX_LETTERS, f"a whole number of letters from 0 to {MAX_LETTERS}", optional=False
+        ),
+        "gre": _choice(GRE_POLICIES),
+        "english_test": _free_text,
+        "fee_waiver": _choice(FEE_WAIVERS, default="none"),
+        "priority": _whole(
+            1, None, "a whole number of 1 or more (1 = first choice)", optional=True
+        ),
+        "status": _choice(STATUSES, default="researching"),
+        "notes": _free_text,
+        "offer_funded": _yes_no,
+        "offer_reply_by": _plain_date(),
+    }
+
+
+#: What a column is called in a command-line error ("invalid source URL ...").
+_SPOKEN = {"url": "URL", "source_url": "source URL", "english_test": "English test"}
+
+
+def clean_cell(column: str, text: str) -> str:
+    """A cell's text as the import reads it: surrounding spaces (tab, CR) and one formula
+    guard removed; notes lose only the guard (they are kept exactly)."""
+    if column == "notes":
+        return unneutralise(text)
+    return unneutralise(text.strip()).strip()
+
+
+def check_cell(column: str, text: str, today: date | None = None) -> object:
+    """Validate one program value as the import does; :class:`InvalidValue` naming it.
+
+    The command line calls this for what it is given, so a value that ``program add``
+    accepts is one ``program import`` accepts (and the other way round).
+    """
+    try:
+        return program_parsers(today)[column](clean_cell(column, text))
+    except _Bad as bad:
+        what = _SPOKEN.get(column, column.replace("_", " "))
+        raise InvalidValue(f"invalid {what} {text!r} ({bad.expected})") from None
+
+
+FEE_NEEDS_CURRENCY = "expected a 3-letter ISO 4217 currency code like USD (a fee is given)"
+
+
+def fee_needs_currency(fee: Decimal | None, currency: object) -> bool:
+    """A fee other than 0 is money in some currency: it needs the code (0 needs none)."""
+    return fee is not None and fee != 0 and not currency
+
+
+def intake_order_problems(
+    opens: date | None, deadline: datetime | None, closes: datetime | None
+) -> list[tuple[str, str]]:
+    """Opening, priority (deadline) and closing dates out of order: (column, expected)."""
+    problems = []
+    anchor = deadline or closes
+    if opens and anchor and opens > anchor.date():
+        which = "deadline" if deadline else "closing date"
+        problems.append(("opens", f"expected a date on or before the {which} ({anchor:%Y-%m-%d})"))
+    if closes and deadline and closes.date() < deadline.date():
+        problems.append(
+            ("closes", f"expected a date on or after the priority date ({deadline:%Y-%m-%d})")
+        )
+    return problems
+
+
 class _ProgramReader:
     def __init__(self, today: date) -> None:
         self.today = today
         self.groups: dict[tuple[str, str, str], _Group] = {}
         self.seen_rows = 0
-        self.parsers: dict[str, Callable[[str], object]] = {
-            "institution": _required("the institution's name"),
-            "program": _required("the program's name"),
-            "degree": _choice(DEGREES),
-            "field": _free_text,
-            "url": _url(required=False),
-            "source_url": _url(required=True),
-            "verified": _plain_date(latest=today),
-            "fee": _parse_fee,
-            "currency": _parse_currency,
-            "letters": _whole(
-                0, MAX_LETTERS, f"a whole number of letters from 0 to {MAX_LETTERS}", optional=False
-            ),
-            "gre": _choice(GRE_POLICIES),
-            "english_test": _free_text,
-            "fee_waiver": _choice(FEE_WAIVERS, default="none"),
-            "priority": _whole(
-                1, None, "a whole number of 1 or more (1 = first choice)", optional=True
-            ),
-            "status": _choice(STATUSES, default="researching"),
-            "notes": _free_text,
-            "offer_funded": _yes_no,
-            "offer_reply_by": _plain_date(),
-        }
+        self.parsers = program_parsers(today)
 
     def add(self, row: _Row) -> None:
         self.seen_rows += 1
@@ -685,10 +750,9 @@ class _ProgramReader:
             value = row.parse(column, self.parsers[column])
             if not isinstance(value, _Invalid):
                 values[column] = value
-        if values.get("fee") is not None and values.get("currency") == "":
-            row.problem(
-                "currency", "expected a 3-letter ISO 4217 currency code like USD (a fee is given)"
-            )
+        fee = values.get("fee")
+        if isinstance(fee, Decimal) and fee_needs_currency(fee, values.get("currency", "?")):
+            row.problem("currency", FEE_NEEDS_CURRENCY)
             del values["currency"]
         intakes = _read_intakes(row, self.today)
         if not all(column in values for column in ("institution", "program", "degree")):
@@ -985,18 +1049,10 @@ def _check_times(row: _Row, intakes: list[IntakeRecord]) -> bool:
 
 def _check_order(row: _Row, intake: IntakeRecord) -> bool:
     """Opening, priority and closing dates in that order (an annual row is built so)."""
-    ok = True
-    anchor = intake.deadline or intake.closes
-    if intake.opens and anchor and intake.opens > anchor.date():
-        which = "deadline" if intake.deadline else "closing date"
-        row.problem("opens", f"expected a date on or before the {which} ({anchor:%Y-%m-%d})")
-        ok = False
-    if intake.closes and intake.deadline and intake.closes.date() < intake.deadline.date():
-        row.problem(
-            "closes", f"expected a date on or after the priority date ({intake.deadline:%Y-%m-%d})"
-        )
-        ok = False
-    return ok
+    problems = intake_order_problems(intake.opens, intake.deadline, intake.closes)
+    for column, expected in problems:
+        row.problem(column, expected)
+    return not problems
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,8 +52,17 @@ def resolve_url(db: str | None) -> str:
         if "://" not in url:
             # A bare path is a convenience: treat it as a SQLite file.
             return f"sqlite:///{Path(url).expanduser().resolve()}"
-        return url
+        return postgres_spelling(url)
     return f"sqlite:///{default_data_dir() / 'gradtrack.sqlite3'}"
+
+
+def postgres_spelling(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (what most tools print) mean PostgreSQL through
+    psycopg, the driver gradtrack ships with: ``postgresql+psycopg://``."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
 
 
 def is_sqlite(url: str) -> bool:

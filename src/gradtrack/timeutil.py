@@ -35,21 +35,78 @@ def zone(name: str) -> tzinfo:
     if name == AOE or name.lower() == "aoe":
         return ZoneInfo(AOE_ZONE)
     if not name or name != name.strip() or "\x00" in name or name.startswith(("/", ".")):
-        raise InvalidValue(
-            f"unknown time zone {name!r} (expected an IANA name like 'America/New_York', or 'AoE')"
-        )
+        raise InvalidValue(f"unknown time zone {name!r} ({_ZONE_HELP})")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidValue(
-            f"unknown time zone {name!r} (expected an IANA name like 'America/New_York', or 'AoE')"
-        ) from None
+        raise InvalidValue(f"unknown time zone {name!r} ({_ZONE_HELP})") from None
+
+
+#: Abbreviations and POSIX-style rule zones: not a place, so not a zone for a person (they
+#: ignore local DST history, or are not zones at all).  Each suggests the zone usually meant.
+NOT_A_PLACE: dict[str, str] = {
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "EST5EDT": "America/New_York",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "CST6CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "MST7MDT": "America/Denver",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "PST8PDT": "America/Los_Angeles",
+    "AKST": "America/Anchorage",
+    "HST": "Pacific/Honolulu",
+    "WET": "Europe/Lisbon",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "MET": "Europe/Paris",
+    "EET": "Europe/Athens",
+    "BST": "Europe/London",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+}
+_ZONE_HELP = "expected an IANA name like 'America/New_York', or 'AoE'"
+
+
+def zone_suggestion(name: str) -> str | None:
+    """The zone an abbreviation (``EST``) usually means, else None."""
+    return NOT_A_PLACE.get(name.strip().upper())
+
+
+@lru_cache(maxsize=1)
+def _zones_by_folded_name() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    return {name.casefold(): name for name in available_timezones()}
 
 
 def check_zone(name: str) -> str:
-    """Return the canonical spelling of a zone name (``AoE`` for any case of it)."""
-    zone(name)
-    return AOE if name.lower() == "aoe" else name
+    """The canonical spelling of a zone a person typed (``AoE`` for any case of it).
+
+    IANA names are matched without case (``america/los_angeles``); abbreviations and rule
+    zones (``EST``, ``PST8PDT``) are refused with the zone usually meant.
+    """
+    suggestion = zone_suggestion(name)
+    if suggestion is not None:
+        raise InvalidValue(
+            f"time zone {name!r} is an abbreviation, not a place (did you mean {suggestion}?)"
+        )
+    if name.lower() == "aoe":
+        return AOE
+    try:
+        zone(name)
+        return name
+    except InvalidValue:
+        canonical = _zones_by_folded_name().get(name.casefold())
+        if canonical is None:
+            raise
+        return canonical
 
 
 def system_zone_name() -> str:

@@ -9,12 +9,14 @@ imported inside the commands that need them, so ``gradtrack --help`` and every s
 from __future__ import annotations
 
 import importlib
+from datetime import date
 
 import click
 
 from gradtrack import __version__
 from gradtrack.app import App
-from gradtrack.cli.base import GTGroup
+from gradtrack.cli.base import DB_HELP, TODAY_HELP, GTGroup
+from gradtrack.cli.options import DATE
 
 # name -> (modules to import, the first holding it; the attribute holding it).  `letter
 # packet` lives with the status reports and `letter remind` with the mail commands, so
@@ -61,15 +63,11 @@ def _republish_feeds(app: App) -> None:
 
 
 @click.group(cls=RootGroup)
-@click.option(
-    "--db",
-    "db_url",
-    metavar="URL",
-    help="Database URL (also GRADTRACK_DB); default: SQLite in the user data folder.",
-)
+@click.option("--db", "db_url", metavar="URL", help=DB_HELP)
+@click.option("--today", type=DATE, help=TODAY_HELP)
 @click.version_option(__version__, prog_name="gradtrack")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None) -> None:
+def cli(ctx: click.Context, db_url: str | None, today: date | None) -> None:
     """Keep graduate-school applications on track.
 
     A store of programs, intakes, recommenders, letters and materials, and a planner that
@@ -80,7 +78,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
       gradtrack program import data/programs.csv
       gradtrack plan --within 30d
     """
-    app = App(db=db_url)
+    app = App(db=db_url, today=today)
     app.on_commit(_republish_feeds)
     ctx.obj = app
     ctx.call_on_close(app.close)

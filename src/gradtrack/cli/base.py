@@ -33,16 +33,29 @@ def _set_today(ctx: click.Context, param: click.Parameter, value: date | None) -
             app.set_today(value)
 
 
+def _set_db(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        app = ctx.find_object(App)
+        if app is not None:
+            app.set_db(value)
+
+
+TODAY_HELP = "Pretend today is this date (also GRADTRACK_TODAY)."
+DB_HELP = "Database URL (also GRADTRACK_DB); default: SQLite in the user data folder."
+
+
 def today_option() -> click.Option:
+    """``--today``, accepted after the command name (the root group takes it before)."""
     from gradtrack.cli.options import DATE
 
     return click.Option(
-        ["--today"],
-        type=DATE,
-        expose_value=False,
-        callback=_set_today,
-        help="Pretend today is this date (also GRADTRACK_TODAY).",
+        ["--today"], type=DATE, expose_value=False, callback=_set_today, help=TODAY_HELP
     )
+
+
+def db_option() -> click.Option:
+    """``--db``, accepted after the command name too (SPEC: before and after)."""
+    return click.Option(["--db"], metavar="URL", expose_value=False, callback=_set_db, help=DB_HELP)
 
 
 def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
@@ -70,7 +83,7 @@ def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | 
 class GTCommand(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.params.append(today_option())
+        self.params += [today_option(), db_option()]
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

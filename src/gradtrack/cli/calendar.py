@@ -11,6 +11,7 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import BoundedInt, json_option
 from gradtrack.cli.output import emit
 
@@ -28,11 +29,16 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "--recommender",
         "recommender_ref",
         metavar="RECOMMENDER",
+        shell_complete=complete_recommender,
         help="Only this recommender's letters (no other data of yours).",
     )(func)
-    return click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")(
-        func
-    )
+    return click.option(
+        "--program",
+        "program_ref",
+        metavar="PROGRAM",
+        shell_complete=complete_program,
+        help="Only this program.",
+    )(func)
 
 
 def republish_feeds(app: App) -> None:

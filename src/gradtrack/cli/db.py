@@ -10,7 +10,7 @@ from gradtrack.cli.base import GTGroup, pass_app
 
 @click.group(cls=GTGroup)
 def db() -> None:
-    """The database schema: upgrade, current, history."""
+    """The database: where it is (path), its schema (upgrade, current, history)."""
 
 
 @db.command("upgrade")
@@ -55,3 +55,18 @@ def db_history() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     for rev in script.walk_revisions():
         click.echo(f"{rev.revision}  {rev.doc}")
+
+
+@db.command("path")
+@pass_app
+def db_path(app: App) -> None:
+    """Print the database URL (password hidden) and the data folder.
+
+    \b
+    Example:
+      gradtrack db path
+    """
+    from gradtrack.db import default_data_dir, safe_url
+
+    click.echo(f"database     {safe_url(app.url)}")
+    click.echo(f"data folder  {default_data_dir()}")

@@ -11,8 +11,9 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 
 def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
@@ -89,7 +90,7 @@ def _intake_fields(clear: tuple[str, ...] = (), **values: Any) -> Any:
 
 
 @intake.command("add")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @intake_options
 @pass_app
 def intake_add(app: App, program_ref: str, **values: Any) -> None:
@@ -97,7 +98,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 
     \b
     Example:
-      gradtrack intake add stanford --term "Fall 2027" \
+      gradtrack intake add stanford --term "Fall 2027" \\
           --deadline "2026-12-01 23:59" --timezone America/Los_Angeles
     """
     from gradtrack.services import planning, programs
@@ -115,7 +116,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 
 
 @intake.command("list")
-@click.argument("program_ref", metavar="PROGRAM", required=False)
+@click.argument("program_ref", metavar="[PROGRAM]", shell_complete=complete_program, required=False)
 @output_options
 @pass_app
 def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
@@ -130,8 +131,12 @@ def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
             else programs.list_programs(session, include_closed=True)
         )
         docs = [{**intake_doc(i), "program": p.slug} for p in chosen for i in p.intakes]
+        refs = [Ref(p.slug, short_ref(p)) for p in chosen for i in p.intakes]
         targets = {p.target_intake_id for p in chosen}
-    rows = [(d["program"], *intake_row(d, d["id"] if d["id"] in targets else None)) for d in docs]
+    rows = [
+        (ref, *intake_row(d, d["id"] if d["id"] in targets else None))
+        for d, ref in zip(docs, refs, strict=True)
+    ]
     emit(
         fmt,
         {"intakes": docs},

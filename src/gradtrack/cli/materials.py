@@ -7,8 +7,9 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 KINDS = click.Choice(vocab.MATERIAL_KINDS)
 STATUSES = click.Choice(vocab.MATERIAL_STATUSES)
@@ -20,12 +21,19 @@ def material() -> None:
 
 
 @material.command("add")
-@click.argument("kind", type=KINDS)
+@click.argument("kind", metavar="KIND", type=KINDS)
 @click.option("--name", help="A name (default: from the kind).")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Per program (default: shared).")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Per program (default: shared).",
+)
 @pass_app
 def material_add(app: App, kind: str, name: str | None, program_ref: str | None) -> None:
-    """Add a material.
+    """Add a material of KIND: sop, personal_statement, research_statement, cv, transcripts,
+    gre_scores, english_scores, writing_sample, fee, fee_waiver or custom.
 
     \b
     Example:
@@ -44,7 +52,13 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
 
 
 @material.command("list")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only what PROGRAM uses.")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only what PROGRAM uses.",
+)
 @output_options
 @pass_app
 def material_list(app: App, program_ref: str | None, fmt: str) -> None:
@@ -54,9 +68,12 @@ def material_list(app: App, program_ref: str | None, fmt: str) -> None:
 
     with app.read() as session:
         prog = programs.find_program(session, program_ref) if program_ref else None
-        docs = [material_doc(m) for m in materials.list_materials(session, prog)]
+        found = materials.list_materials(session, prog)
+        docs = [material_doc(m) for m in found]
+        refs = [Ref(m.program.slug, short_ref(m.program)) if m.program else "shared" for m in found]
     rows = [
-        (f"m{d['id']}", d["kind"], d["name"], d["program"] or "shared", d["status"]) for d in docs
+        (f"m{d['id']}", d["kind"], d["name"], ref, d["status"])
+        for d, ref in zip(docs, refs, strict=True)
     ]
     emit(
         fmt,
@@ -91,7 +108,7 @@ def material_edit(
 
 @material.command("mark")
 @click.argument("ref", metavar="MATERIAL")
-@click.argument("status", type=STATUSES)
+@click.argument("status", metavar="STATUS", type=STATUSES)
 @pass_app
 def material_mark(app: App, ref: str, status: str) -> None:
     """Set a material's status: todo, draft, final or sent."""

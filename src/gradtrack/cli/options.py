@@ -7,6 +7,7 @@ bad typed input is a usage error (exit 2) with click's usual ``Error:`` line (SP
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -15,7 +16,6 @@ from gradtrack.errors import InvalidValue
 
 if TYPE_CHECKING:
     from datetime import date, datetime
-    from decimal import Decimal
 
 # Parsers import what they need when they run: this module is loaded for `--help`.
 
@@ -68,26 +68,25 @@ class MoneyType(_DomainType):
     name = "AMOUNT"
 
     def parse(self, value: str) -> Decimal:
-        from decimal import Decimal, InvalidOperation
+        from gradtrack.csvio import check_cell
 
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            amount = None
-        exponent = amount.as_tuple().exponent if amount is not None else "n"
-        # NaN and infinities have no integer exponent; test that before comparing (NaN < 0
-        # raises InvalidOperation).
-        if (
-            amount is None
-            or not isinstance(exponent, int)
-            or exponent < -2
-            or not 0 <= amount < 100_000_000  # programs.fee is NUMERIC(10, 2)
-        ):
-            raise InvalidValue(
-                f"invalid amount {value!r} (expected 0 or more and below 100000000, "
-                "with at most 2 decimals, e.g. 90 or 75.50)"
-            )
-        return amount
+        amount = check_cell("fee", value)  # the import's own rule for a fee
+        if amount is None:
+            raise InvalidValue(f"invalid fee {value!r} (expected an amount like 75 or 80.50)")
+        assert isinstance(amount, Decimal)
+        return TypedAmount.of(amount, value)
+
+
+class TypedAmount(Decimal):
+    """A Decimal that remembers the text typed, so a later error can name it as typed."""
+
+    typed: str = ""
+
+    @classmethod
+    def of(cls, amount: Decimal, typed: str) -> TypedAmount:
+        out = cls(amount)
+        out.typed = typed
+        return out
 
 
 class WithinType(_DomainType):
@@ -127,7 +126,10 @@ WITHIN = WithinType()
 
 
 def output_options(func: F) -> F:
-    """``--json`` / ``--csv``: chosen once per command; passed on as ``fmt``."""
+    """``--json`` / ``--csv`` / ``--wide``: chosen once per command; passed on as ``fmt``."""
+    from gradtrack.cli.output import wide_option
+
+    func = wide_option(func)
     func = click.option(
         "--csv", "fmt", flag_value="csv", help="Comma-separated rows (where rows fit)."
     )(func)

@@ -9,8 +9,9 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import ZONE, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import Ref, emit, short_ref
 
 LETTER_STATUSES = click.Choice(vocab.LETTER_STATUSES)
 
@@ -85,7 +86,7 @@ def recommender_list(app: App, fmt: str) -> None:
 
 
 @recommender.command("edit")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @click.option("--name", help="New name.")
 @recommender_options
 @pass_app
@@ -104,7 +105,7 @@ def recommender_edit(app: App, ref: str, **values: Any) -> None:
 
 
 @recommender.command("remove")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @pass_app
 def recommender_remove(app: App, ref: str) -> None:
     """Remove a recommender and their letter requests."""
@@ -123,11 +124,16 @@ def letter() -> None:
 
 
 @letter.command("request")
-@click.argument("ref", metavar="RECOMMENDER")
-@click.argument("programs", metavar="PROGRAM...", nargs=-1, required=True)
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
+@click.argument(
+    "programs", metavar="PROGRAM...", shell_complete=complete_program, nargs=-1, required=True
+)
 @pass_app
 def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
     """Ask RECOMMENDER for letters to one or more programs.
+
+    Programs already requested from RECOMMENDER are named and left as they are; the others
+    are added.
 
     \b
     Example:
@@ -138,18 +144,38 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
 
     with app.write() as session:
         rec = people.find_recommender(session, ref)
-        made = [
-            people.request_letter(session, rec, program_service.find_program(session, p))
-            for p in programs
-        ]
-        lines = [f"Requested letter l{x.id}: {rec.name} for {x.program.slug}" for x in made]
-        lines += planning.settle_late(session, app.now(), {x.program_id for x in made})
+        wanted = {p.id: p for p in (program_service.find_program(session, r) for r in programs)}
+        lines = []
+        added: set[int] = set()
+        for program in wanted.values():
+            letter = people.existing_letter(session, rec, program)
+            if letter is not None:
+                lines.append(
+                    f"Already requested l{letter.id}: {rec.name} for {program.slug} (unchanged)"
+                )
+            else:
+                letter = people.request_letter(session, rec, program)
+                added.add(program.id)
+                lines.append(f"Requested letter l{letter.id}: {rec.name} for {program.slug}")
+        lines += planning.settle_late(session, app.now(), added)
     click.echo("\n".join(lines))
 
 
 @letter.command("list")
-@click.option("--recommender", "rec_ref", metavar="RECOMMENDER", help="Only this recommender.")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--recommender",
+    "rec_ref",
+    metavar="RECOMMENDER",
+    shell_complete=complete_recommender,
+    help="Only this recommender.",
+)
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @output_options
 @pass_app
 def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str) -> None:
@@ -161,10 +187,12 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
     with app.read() as session:
         rec = people.find_recommender(session, rec_ref) if rec_ref else None
         prog = program_service.find_program(session, program_ref) if program_ref else None
-        docs = [letter_doc(x) for x in people.list_letters(session, rec, prog)]
+        found = people.list_letters(session, rec, prog)
+        docs = [letter_doc(x) for x in found]
+        refs = [Ref(x.program.slug, short_ref(x.program)) for x in found]
     rows = [
-        (f"l{d['id']}", d["recommender"], d["program"], d["status"], d["recommender_reminded_at"])
-        for d in docs
+        (f"l{d['id']}", d["recommender"], ref, d["status"], d["recommender_reminded_at"])
+        for d, ref in zip(docs, refs, strict=True)
     ]
     emit(
         fmt,
@@ -176,12 +204,14 @@ def letter_list(app: App, rec_ref: str | None, program_ref: str | None, fmt: str
 
 
 @letter.command("mark")
-@click.argument("ref", metavar="RECOMMENDER")
-@click.argument("program_ref", metavar="PROGRAM")
-@click.argument("status", type=LETTER_STATUSES)
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
+@click.argument("status", metavar="STATUS", type=LETTER_STATUSES)
 @pass_app
 def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:
     """Set the status of RECOMMENDER's letter for PROGRAM.
+
+    STATUS is one of planned, asked, agreed, submitted, declined.
 
     \b
     Example:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.complete import complete_milestone, complete_program
 from gradtrack.cli.options import DATE, WITHIN, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import crowded_lines, emit, summary_text, terminal, zone_note
 
 if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
@@ -36,7 +37,13 @@ def milestone_doc(m: Any) -> dict[str, Any]:
     }
 
 
-def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
+_WEEK = timedelta(days=7)
+
+
+def plan_doc(
+    plan: Plan, zone: str, milestones: list[Any], only: int | None = None
+) -> dict[str, Any]:
+    """The ``plan --json`` document; with ``only``, narrowed to that program throughout."""
     from gradtrack.views import iso_utc
 
     return {
@@ -53,6 +60,7 @@ def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
                 "local_date": d.local_date.isoformat(),
             }
             for d in plan.deadlines
+            if only is None or d.program_id == only
         ],
         "crowded_weeks": [
             {
@@ -60,7 +68,7 @@ def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
                 "count": w.count,
                 "milestone_ids": list(w.milestone_ids),
             }
-            for w in plan.crowded
+            for w in _crowded(plan, only)
         ],
         "infeasible": [
             {
@@ -71,12 +79,54 @@ def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
                 "missed": list(i.missed),
             }
             for i in plan.infeasible
+            if only is None or i.program_id == only
         ],
     }
 
 
+def _refuse_combinations(
+    earliest: bool,
+    level: bool,
+    apply_level: bool,
+    windows: dict[str, bool],
+    show_done: bool,
+    start: date | None,
+    end: date | None,
+    program: bool,
+    catch_up: bool = False,
+) -> None:
+    """Options that cannot go together are a usage error, never silently ignored."""
+    if apply_level and not (level or catch_up):
+        raise click.UsageError("--apply only goes with --level or --catch-up")
+    if apply_level and program:
+        raise click.UsageError(
+            "--apply changes the whole plan: leave out --program (it previews one program's share)"
+        )
+    given = [name for name, on in windows.items() if on]
+    if earliest or level:
+        mode = "--earliest" if earliest else "--level"
+        clash = [*given, *(["--all"] if show_done else [])]
+        if earliest and level:
+            clash.insert(0, "--level")
+        if clash:
+            raise click.UsageError(f"{mode} cannot be combined with {', '.join(clash)}")
+    if "--within" in given and len(given) > 1:
+        others = ", ".join(g for g in given if g != "--within")
+        raise click.UsageError(f"--within cannot be combined with {others}")
+    if start is not None and end is not None and start > end:
+        raise click.UsageError(
+            f"--from {start} is after --to {end} (expected --from on or before --to)"
+        )
+
+
 @click.command(cls=GTCommand)
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @click.option("--from", "start", type=DATE, help="First date shown.")
 @click.option("--to", "end", type=DATE, help="Last date shown.")
 @click.option("--within", type=WITHIN, help="Only today through today + N days (e.g. 30d).")
@@ -124,13 +174,12 @@ def plan(
     from gradtrack import planner
     from gradtrack.services import planning
 
-    if apply_level and not (level or catch_up):
-        raise click.UsageError("--apply only goes with --level or --catch-up")
     if level and catch_up:
         raise click.UsageError("--level and --catch-up cannot be combined: run one, then the other")
-    if earliest:
-        _earliest(app, fmt)
-        return
+    windows = {"--from": start is not None, "--to": end is not None, "--within": within is not None}
+    _refuse_combinations(
+        earliest, level, apply_level, windows, show_done, start, end, bool(program_ref), catch_up
+    )
     with app.read() as session:
         only = None
         if program_ref:
@@ -138,9 +187,14 @@ def plan(
 
             only = find_program(session, program_ref).id
         inp = planning.plan_input(session, app.now(), app.settings)
+    if fmt == "table":
+        zone_note(app.zone, app.settings.zone_from_system)
+    if earliest:
+        _earliest(inp, only, fmt)
+        return
     built = planner.build_plan(inp)
     if level:
-        _level(app, inp, built, apply_level, fmt)
+        _level(app, inp, built, only, apply_level, fmt)
         return
     if catch_up:
         _catch_up(app, inp, built, apply_level, fmt)
@@ -157,27 +211,14 @@ def plan(
     ]
     emit(
         fmt,
-        plan_doc(built, app.zone, shown) if fmt == "json" else None,
+        plan_doc(built, app.zone, shown, only) if fmt == "json" else None,
         ("date", "status", "milestone", "what"),
         [(m.date.isoformat(), _state(m), m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
+        colour_column="status",
     )
     if fmt == "table":
-        for week in built.crowded:
-            click.echo(
-                f"Crowded: week of {week.monday} has {week.count} open milestones "
-                f"(threshold {app.settings.crowding_threshold}; try `gradtrack plan --level`)"
-            )
-        late = sum(m.status == planner.LATE and m.catch_up is None for m in built.milestones)
-        if late:
-            click.echo(
-                f"Late: {late} step(s) are due now; spread them with `gradtrack plan --catch-up`"
-            )
-        names = {p.id: p.name for p in inp.programs}
-        terms = {i.id: i.term for p in inp.programs for i in p.intakes}
-        for item in built.infeasible:
-            line = planning.infeasible_line(item, names[item.program_id], terms)
-            click.echo(f"Infeasible: {line}")
+        _summary(app, inp, built, only, start, end)
 
 
 def _iso(day: date | None) -> str | None:
@@ -195,13 +236,59 @@ def _state(m: Any) -> str:
     return str(m.status)
 
 
-def _earliest(app: App, fmt: str) -> None:
+def _crowded(built: Plan, only: int | None) -> list[Any]:
+    from gradtrack.services.planning import crowded_for
+
+    return list(crowded_for(built, only))
+
+
+def _summary(
+    app: App,
+    inp: PlanInput,
+    built: Plan,
+    only: int | None,
+    start: date | None = None,
+    end: date | None = None,
+) -> None:
+    """The lines after the table: crowded weeks, late steps, infeasible targets.
+
+    With ``only`` (``--program``), each narrowed to that program.
+    """
     from gradtrack import planner
     from gradtrack.services import planning
 
-    with app.read() as session:
-        inp = planning.plan_input(session, app.now(), app.settings)
-        choices = planner.earliest_feasible_intakes(inp)
+    term = terminal()
+    lines = crowded_lines(
+        _crowded(built, only),
+        app.settings.crowding_threshold,
+        built.today,
+        start,
+        end,
+        colour=term.colour,
+    )
+    late = sum(
+        m.status == planner.LATE and m.catch_up is None and (only is None or only in m.program_ids)
+        for m in built.milestones
+    )
+    if late:
+        lines.append(
+            f"Late: {late} step(s) are due now; spread them with `gradtrack plan --catch-up`"
+        )
+    names = {p.id: p.name for p in inp.programs}
+    terms = {i.id: i.term for p in inp.programs for i in p.intakes}
+    for item in built.infeasible:
+        if only is None or item.program_id == only:
+            lines.append(
+                f"Infeasible: {planning.infeasible_line(item, names[item.program_id], terms)}"
+            )
+    if lines:
+        click.echo(summary_text(lines, term.width), color=term.colour)
+
+
+def _earliest(inp: PlanInput, only: int | None, fmt: str) -> None:
+    from gradtrack import planner
+
+    choices = planner.earliest_feasible_intakes(inp)
     names = {p.id: p.name for p in inp.programs}
     terms = {i.id: i.term for p in inp.programs for i in p.intakes}
     docs = [
@@ -221,6 +308,7 @@ def _earliest(app: App, fmt: str) -> None:
             else None,
         }
         for c in choices
+        if only is None or c.program_id == only
     ]
     docs.sort(key=lambda d: (not d["feasible"], d["earliest_completion"] or "9999", d["program"]))
     rows = [
@@ -253,13 +341,23 @@ def _cost(doc: dict[str, Any]) -> str:
     return f"{steps}; comfortable: {doc['comfortable_term']} (i{doc['comfortable_intake_id']})"
 
 
-def _level(app: App, inp: PlanInput, built: Plan, apply_level: bool, fmt: str) -> None:
-    """Preview (or store) the moves; the plan and its input were read once, by the caller."""
+def _level(
+    app: App, inp: PlanInput, built: Plan, only: int | None, apply_level: bool, fmt: str
+) -> None:
+    """Preview (or store) the moves; the plan and its input were read once, by the caller.
+
+    The levelling is the whole plan's (crowding counts every program); ``--program`` shows
+    and stores only that program's share of it, and the same crowded weeks as ``plan``.
+    """
     from gradtrack import planner
     from gradtrack.services import planning
 
-    moves = planner.level(inp, built)
     by_id = {m.id: m for m in built.milestones}
+    moves = {
+        mid: day
+        for mid, day in planner.level(inp, built).items()
+        if only is None or only in by_id[mid].program_ids
+    }
     docs = [
         {
             "id": mid,
@@ -273,17 +371,28 @@ def _level(app: App, inp: PlanInput, built: Plan, apply_level: bool, fmt: str) -
         with app.write() as session:
             planning.store_moves(session, moves)
     rows = [(d["from"], d["to"], d["id"], d["title"]) for d in docs]
+    crowded = [w for w in _crowded(built, only) if w.monday + _WEEK > built.today]
+    empty = (
+        "Nothing can move: the crowded weeks have no flexible milestone with room earlier."
+        if crowded
+        else "No week is crowded: nothing to move."
+    )
     emit(
         fmt,
         {"moves": docs, "applied": apply_level},
         ("from", "to", "milestone", "what"),
         rows,
-        empty="No week is crowded: nothing to move.",
+        empty=empty,
     )
-    if fmt == "table" and apply_level:
-        click.echo(f"Stored {len(docs)} move(s).")
-    elif fmt == "table" and docs:
-        click.echo("Preview only: add --apply to store these moves.")
+    if fmt == "table":
+        lines = []
+        if apply_level:
+            lines.append(f"Stored {len(docs)} move(s).")
+        elif docs:
+            lines.append("Preview only: add --apply to store these moves.")
+        if lines:
+            click.echo("\n".join(lines))
+        _summary(app, inp, built, only)
 
 
 def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
@@ -314,7 +423,7 @@ def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
 
 
 @click.command(cls=GTCommand)
-@click.argument("milestone_id", metavar="MILESTONE")
+@click.argument("milestone_id", metavar="MILESTONE", shell_complete=complete_milestone)
 @pass_app
 def done(app: App, milestone_id: str) -> None:
     """Mark a milestone done (its id from `gradtrack plan`).
@@ -329,7 +438,7 @@ def done(app: App, milestone_id: str) -> None:
 
 
 @click.command(cls=GTCommand)
-@click.argument("milestone_id", metavar="MILESTONE")
+@click.argument("milestone_id", metavar="MILESTONE", shell_complete=complete_milestone)
 @pass_app
 def undo(app: App, milestone_id: str) -> None:
     """Reopen a milestone marked done.

@@ -11,6 +11,7 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.complete import complete_program
 from gradtrack.cli.intakes import echo_intakes
 from gradtrack.cli.options import (
     DATE,
@@ -19,7 +20,7 @@ from gradtrack.cli.options import (
     json_option,
     output_options,
 )
-from gradtrack.cli.output import emit, key_values
+from gradtrack.cli.output import Ref, emit, key_values, short_ref
 
 DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
 STATUSES = click.Choice(vocab.PROGRAM_STATUSES)
@@ -81,7 +82,7 @@ def _fields(**values: Any) -> Any:
         source_url=values.get("source_url"),
         verified=values.get("verified"),
         fee=values.get("fee"),
-        currency=values["currency"].upper() if values.get("currency") else values.get("currency"),
+        currency=values.get("currency"),
         fee_waiver=values.get("fee_waiver"),
         fee_paid=values.get("fee_paid"),
         letters_required=values.get("letters"),
@@ -104,14 +105,14 @@ def program_add(app: App, institution: str, name: str, degree: str, **values: An
 
     \b
     Example:
-      gradtrack program add "Stanford University" "Computer Science" \
+      gradtrack program add "Stanford University" "Computer Science" \\
           --degree phd --fee 125 --currency USD
     """
     from gradtrack.services import programs
 
     fields = _fields(institution=institution, name=name, degree=degree, **values)
     with app.write() as session:
-        added = programs.add_program(session, fields, app.clock())
+        added = programs.add_program(session, fields, app.clock(), app.today())
         message = f"Added program p{added.id} {added.slug}"
     click.echo(message)
 
@@ -128,17 +129,18 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
     with app.read() as session:
         found = programs.list_programs(session, include_closed=include_closed)
         docs = [program_doc(p) for p in found]
+        refs = [Ref(p.slug, short_ref(p)) for p in found]
     rows = [
         (
             f"p{d['id']}",
-            d["slug"],
+            ref,
             d["degree"],
             d["status"],
             d["priority"],
             len(d["intakes"]),
             "unverified" if d["verified"] is None else d["verified"],
         )
-        for d in docs
+        for d, ref in zip(docs, refs, strict=True)
     ]
     emit(
         fmt,
@@ -150,7 +152,7 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
 
 
 @program.command("show")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @json_option
 @pass_app
 def program_show(app: App, program_ref: str, fmt: str) -> None:
@@ -200,7 +202,7 @@ def _offer_text(offer: dict[str, Any] | None) -> str | None:
 
 
 @program.command("edit")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @program_fields(require_names=False)
 @pass_app
 def program_edit(app: App, program_ref: str, **values: Any) -> None:
@@ -216,13 +218,15 @@ def program_edit(app: App, program_ref: str, **values: Any) -> None:
     if not fields.changes():
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
-        found = programs.edit_program(session, programs.find_program(session, program_ref), fields)
+        found = programs.edit_program(
+            session, programs.find_program(session, program_ref), fields, app.today()
+        )
         message = f"Updated program p{found.id} {found.slug}"
     click.echo(message)
 
 
 @program.command("remove")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @pass_app
 def program_remove(app: App, program_ref: str) -> None:
     """Remove a program with its intakes, letter requests and materials."""
@@ -236,8 +240,8 @@ def program_remove(app: App, program_ref: str) -> None:
 
 
 @program.command("mark")
-@click.argument("program_ref", metavar="PROGRAM")
-@click.argument("status", type=STATUSES)
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
+@click.argument("status", metavar="STATUS", type=STATUSES)
 @click.option("--funded/--unfunded", default=None, help="With 'admitted': the offer's funding.")
 @click.option("--reply-by", type=DATE, help="With 'admitted': the offer's reply-by date.")
 @pass_app
@@ -246,12 +250,22 @@ def program_mark(
 ) -> None:
     """Change a program's application status (timestamped).
 
+    STATUS is one of researching, preparing, submitted, interview, admitted, waitlisted,
+    rejected, accepted, declined, withdrawn.
+
     \b
     Example:
       gradtrack program mark stanford admitted --funded --reply-by 2027-04-15
     """
     from gradtrack.services import programs
 
+    if funded is None and reply_by is None:
+        # Marking a program with the status it has is a no-op: said, exit 0, nothing written.
+        with app.read() as session:
+            found = programs.find_program(session, program_ref)
+            if found.status == status:
+                click.echo(f"p{found.id} {found.slug} is already {status}")
+                return
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         programs.mark_program(session, found, status, app.clock(), funded=funded, reply_by=reply_by)
@@ -260,7 +274,7 @@ def program_mark(
 
 
 @program.command("target")
-@click.argument("program_ref", metavar="PROGRAM")
+@click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
 @click.argument("intake_ref", metavar="INTAKE")
 @pass_app
 def program_target(app: App, program_ref: str, intake_ref: str) -> None:

@@ -31,11 +31,14 @@ def settings_show(app: App, fmt: str) -> None:
 
 
 @settings.command("set")
-@click.argument("key", type=KEYS)
+@click.argument("key", metavar="KEY", type=KEYS)
 @click.argument("value")
 @pass_app
 def settings_set(app: App, key: str, value: str) -> None:
     """Set KEY to VALUE.
+
+    \b
+    KEY: timezone, weekend-policy, holidays, crowding-threshold, base-url
 
     \b
     Example:

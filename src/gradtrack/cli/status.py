@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import WITHIN, json_option
-from gradtrack.cli.output import emit, key_values, table
+from gradtrack.cli.output import (
+    STATUS_COLOURS,
+    Ref,
+    crowded_lines,
+    cut,
+    emit,
+    key_values,
+    short_ref,
+    summary_text,
+    table,
+    terminal,
+    wide_option,
+    zone_note,
+)
 from gradtrack.cli.people import letter
 
 if TYPE_CHECKING:
@@ -39,11 +51,6 @@ DEADLINE_WORDS = {
 Paint = Callable[..., str]
 
 
-def use_colour(stream: TextIO, environ: Any = os.environ) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
-    return bool(stream.isatty()) and not environ.get("NO_COLOR")
-
-
 def _plain(text: str, **_: Any) -> str:
     return text
 
@@ -65,9 +72,13 @@ def _stated(t: Timed) -> str:
     return f"{t.stated:%Y-%m-%d %H:%M} {t.zone}"
 
 
-def _aligned(rows: list[tuple[str, str]], indent: str) -> list[str]:
-    width = max((len(a) for a, _ in rows), default=0)
-    return [f"{indent}{a.ljust(width)}  {b}".rstrip() for a, b in rows]
+def _aligned(rows: list[tuple[str, str]], indent: str, width: int | None = None) -> list[str]:
+    """Two aligned columns; with ``width`` (a terminal) the second is cut with … to fit."""
+    left = max((len(a) for a, _ in rows), default=0)
+    room = None if width is None else max(width - len(indent) - left - 2, 8)
+    return [
+        f"{indent}{a.ljust(left)}  {b if room is None else cut(b, room)}".rstrip() for a, b in rows
+    ]
 
 
 def _milestone_row(m: Milestone) -> tuple[str, str]:
@@ -96,6 +107,7 @@ def _flags(line: ProgramLine) -> str:
 
 def _program_row(line: ProgramLine) -> tuple[Any, ...]:
     shown = line.reply_by if line.reply_by is not None else line.deadline
+    deadline: str | Ref | None
     if shown is None:
         deadline = None
     elif shown.kind == "reply_by":
@@ -103,9 +115,9 @@ def _program_row(line: ProgramLine) -> tuple[Any, ...]:
     elif shown.kind == "closes":
         deadline = f"closes {_stated(shown)}"
     else:
-        deadline = _stated(shown)
+        deadline = Ref(_stated(shown), f"{shown.stated:%Y-%m-%d}")
     return (
-        line.name,
+        Ref(line.name, short_ref(line)),
         line.term,
         deadline,
         left_text(shown.countdown if shown else None),
@@ -117,16 +129,26 @@ def _program_row(line: ProgramLine) -> tuple[Any, ...]:
     )
 
 
-def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
-    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md)."""
+def status_lines(report: StatusReport, colour: bool = False, width: int | None = None) -> list[str]:
+    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md).
+
+    With ``width`` (a terminal), the programs table fits it less the indent.
+    """
     paint: Paint = click.style if colour else _plain
     out: list[str] = []
     if report.overdue:
         out.append(
-            paint(f"Overdue ({len(report.overdue)}): latest date passed", fg="red", bold=True)
+            paint(
+                f"Overdue ({len(report.overdue)}): latest date passed",
+                fg=STATUS_COLOURS["overdue"],
+                bold=True,
+            )
         )
         late = [(f"{m.date}  {m.id}", m.title) for m in report.overdue]
-        out += [paint(text, fg="red") for text in _aligned(late, INDENT)]
+        out += [
+            paint(text, fg=STATUS_COLOURS.get(m.status, STATUS_COLOURS["overdue"]))
+            for m, text in zip(report.overdue, _aligned(late, INDENT, width), strict=True)
+        ]
     else:
         out.append("Overdue: nothing.")
     out.append("")
@@ -145,7 +167,7 @@ def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
                 )
                 for x in day.deadlines
             ]
-        lines = _aligned(rows, INDENT * 2)
+        lines = _aligned(rows, INDENT * 2, width)
         starts = dict(days)
         for i, text in enumerate(lines):
             if i in starts:
@@ -161,25 +183,30 @@ def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
             "intake",
             "deadline",
             "left",
-            "letters",
-            "materials",
+            Ref("letters", "ltrs"),
+            Ref("materials", "mat."),
             "fee",
             "status",
             "flags",
         )
-        rendered = table(headers, [_program_row(line) for line in report.programs])
+        rendered = table(
+            headers,
+            [_program_row(line) for line in report.programs],
+            None if width is None else width - len(INDENT),
+        )
         out += [INDENT + text for text in rendered.splitlines()]
     else:
         out.append("Programs: none active.")
-    for week in report.crowded:
-        out.append("")
-        out.append(
-            paint(
-                f"Crowded: week of {week.monday} has {week.count} open milestones "
-                f"(more than {report.crowding_threshold}; try `gradtrack plan --level`)",
-                fg="yellow",
-            )
-        )
+    crowded = crowded_lines(
+        report.crowded,
+        report.crowding_threshold,
+        report.today,
+        report.today,
+        report.last_day,
+        colour=colour,
+    )
+    if crowded:
+        out += ["", *summary_text(crowded, width).splitlines()]
     return out
 
 
@@ -203,8 +230,15 @@ def _report(app: App, within: int, program_ref: str | None = None) -> StatusRepo
     show_default=True,
     help="The window: today through today + N days.",
 )
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
+@click.option(
+    "--program",
+    "program_ref",
+    metavar="PROGRAM",
+    shell_complete=complete_program,
+    help="Only this program.",
+)
 @json_option
+@wide_option
 @pass_app
 def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     """What is overdue, what is due soon, and where every active program stands.
@@ -226,8 +260,9 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     if fmt == "json":
         emit(fmt, status_document(built))
         return
-    colour = use_colour(sys.stdout)
-    click.echo("\n".join(status_lines(built, colour)), color=colour)
+    term = terminal()
+    zone_note(app.zone, app.settings.zone_from_system)
+    click.echo("\n".join(status_lines(built, term.colour, term.width)), color=term.colour)
 
 
 @click.command(cls=GTCommand)
@@ -344,7 +379,7 @@ def packet_text(found: Packet, fmt: str) -> str:
 
 
 @letter.command("packet")
-@click.argument("ref", metavar="RECOMMENDER")
+@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @click.option(
     "--format",
     "fmt",

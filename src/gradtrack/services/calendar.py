@@ -830,6 +830,7 @@ def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
     absolute = os.path.abspath(os.path.expanduser(path))
     if _CONTROL.search(absolute) or len(absolute) > 1000:
         raise InvalidValue(f"invalid feed path {str(path)!r} (control characters or too long)")
+    _check_writable(str(path), absolute)
     target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
     if target is None:
         target = PublishTarget(path=absolute)
@@ -838,6 +839,21 @@ def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
     target.recommender_id = scope.ident if scope.kind == "recommender" else None
     session.flush()
     return target
+
+
+def _check_writable(typed: str, absolute: str) -> None:
+    """A feed path must be one the feed can be written to now: its folder exists and is
+    writable, and the path is no folder (else the publish would fail after every change)."""
+    folder = os.path.dirname(absolute)
+    if os.path.isdir(absolute):
+        raise InvalidValue(f"cannot publish to {typed!r}: it is a folder (expected a file path)")
+    if not os.path.isdir(folder):
+        raise InvalidValue(
+            f"cannot publish to {typed!r}: the folder {folder} does not exist (No such file or "
+            "directory)"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidValue(f"cannot publish to {typed!r}: the folder {folder} is not writable")
 
 
 def remove_target(session: Session, path: Path) -> str:

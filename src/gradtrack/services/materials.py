@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gradtrack.errors import InvalidValue, NotFound
+from gradtrack.errors import InvalidValue
 from gradtrack.models import Material, Program
 from gradtrack.services import refs
 from gradtrack.vocab import MATERIAL_KINDS, MATERIAL_STATUSES
@@ -44,10 +44,31 @@ def check_status(status: str) -> str:
 
 
 def find_material(session: Session, ref: str) -> Material:
+    """A material by id (``4`` / ``m4``), or by its name or kind, without case.
+
+    Several of one name (a tailored SOP per program): ambiguous, listed with their programs.
+    """
     found = refs.by_id(session, Material, ref, "m")
-    if found is None:
-        raise NotFound(f"no material {ref!r} (see `gradtrack material list`)")
-    return found
+    if found is not None:
+        return found
+    wanted = " ".join(ref.split()).casefold()
+    everything = list(
+        session.scalars(
+            select(Material).options(selectinload(Material.program)).order_by(Material.id)
+        )
+    )
+    named = [m for m in everything if m.name.casefold() == wanted]
+    matches = named or [m for m in everything if m.kind == wanted.replace(" ", "_")]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise refs.not_found("material", ref, wanted, sorted({m.name for m in everything}))
+    raise refs.ambiguous("material", ref, [_shown(m) for m in matches], len(matches))
+
+
+def _shown(material: Material) -> str:
+    where = material.program.slug if material.program else "shared"
+    return f"m{material.id} {material.name} ({where})"
 
 
 def add_material(

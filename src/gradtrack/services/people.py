@@ -112,14 +112,21 @@ def list_recommenders(session: Session) -> list[Recommender]:
 # -- letters ---------------------------------------------------------------------------------
 
 
-def request_letter(session: Session, rec: Recommender, program: Program) -> LetterRequest:
-    clash = session.scalar(
-        select(LetterRequest.id).where(
+def existing_letter(session: Session, rec: Recommender, program: Program) -> LetterRequest | None:
+    """``rec``'s letter request for ``program``, if there is one."""
+    return session.scalar(
+        select(LetterRequest).where(
             LetterRequest.recommender_id == rec.id, LetterRequest.program_id == program.id
         )
     )
+
+
+def request_letter(session: Session, rec: Recommender, program: Program) -> LetterRequest:
+    clash = existing_letter(session, rec, program)
     if clash is not None:
-        raise Conflict(f"{rec.name} already has a letter request for {program.slug!r} (l{clash})")
+        raise Conflict(
+            f"{rec.name} already has a letter request for {program.slug!r} (l{clash.id})"
+        )
     letter = LetterRequest(recommender=rec, program=program, status="planned")
     session.add(letter)
     session.flush()
@@ -127,11 +134,7 @@ def request_letter(session: Session, rec: Recommender, program: Program) -> Lett
 
 
 def find_letter(session: Session, rec: Recommender, program: Program) -> LetterRequest:
-    letter = session.scalar(
-        select(LetterRequest).where(
-            LetterRequest.recommender_id == rec.id, LetterRequest.program_id == program.id
-        )
-    )
+    letter = existing_letter(session, rec, program)
     if letter is None:
         raise NotFound(f"{rec.name} has no letter request for {program.slug!r}")
     return letter

@@ -98,7 +98,32 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
-def validate_fields(fields: ProgramFields) -> None:
+#: ProgramFields attribute → the CSV column whose parser validates it (csvio.check_cell).
+_CELL_COLUMNS = {
+    "institution": "institution",
+    "name": "program",
+    "field": "field",
+    "url": "url",
+    "source_url": "source_url",
+    "currency": "currency",
+    "english_test": "english_test",
+    "notes": "notes",
+}
+
+
+def validate_fields(fields: ProgramFields, today: date | None = None) -> None:
+    """Check and clean ``fields`` with the import's own cell parsers (one rule per field).
+
+    ``today`` (the planning date) bounds ``verified``; None skips that check.
+    """
+    from gradtrack.csvio import check_cell
+
+    for attribute, column in _CELL_COLUMNS.items():
+        value = getattr(fields, attribute)
+        if value is not None:
+            setattr(fields, attribute, check_cell(column, value))
+    if fields.verified is not None and today is not None:
+        check_cell("verified", fields.verified.isoformat(), today)
     if fields.degree is not None:
         fields.degree = _check_choice(fields.degree.lower(), DEGREES, "degree")
     if fields.gre is not None:
@@ -115,16 +140,23 @@ def validate_fields(fields: ProgramFields) -> None:
         raise InvalidValue(
             f"invalid currency {fields.currency!r} (expected a 3-letter ISO code like USD)"
         )
-    for name in ("institution", "name"):
-        value = getattr(fields, name)
-        if value is not None and not value.strip():
-            raise InvalidValue(f"invalid {name} {value!r} (expected a non-empty name)")
 
 
-def add_program(session: Session, fields: ProgramFields, now: datetime) -> Program:
+def _check_fee_currency(fee: Decimal | None, currency: str | None) -> None:
+    from gradtrack.csvio import FEE_NEEDS_CURRENCY, fee_needs_currency
+
+    if fee_needs_currency(fee, currency):
+        typed = getattr(fee, "typed", None) or str(fee)  # as the user wrote it, if known
+        raise InvalidValue(f"invalid fee {typed!r} without a currency ({FEE_NEEDS_CURRENCY})")
+
+
+def add_program(
+    session: Session, fields: ProgramFields, now: datetime, today: date | None = None
+) -> Program:
     if not (fields.institution and fields.name and fields.degree):
         raise InvalidValue("a program needs an institution, a name and a degree")
-    validate_fields(fields)
+    validate_fields(fields, today)
+    _check_fee_currency(fields.fee, fields.currency)
     assert fields.degree is not None
     slug = program_slug(fields.institution, fields.name, fields.degree)
     if session.scalar(select(Program.id).where(Program.slug == slug)) is not None:
@@ -136,10 +168,13 @@ def add_program(session: Session, fields: ProgramFields, now: datetime) -> Progr
     return program
 
 
-def edit_program(session: Session, program: Program, fields: ProgramFields) -> Program:
-    validate_fields(fields)
+def edit_program(
+    session: Session, program: Program, fields: ProgramFields, today: date | None = None
+) -> Program:
+    validate_fields(fields, today)
     for key, value in fields.changes().items():
         setattr(program, key, value)
+    _check_fee_currency(program.fee, program.currency)
     slug = program_slug(program.institution, program.name, program.degree)
     if slug != program.slug:
         clash = session.scalar(
@@ -292,6 +327,13 @@ def _apply_intake(intake: Intake, fields: IntakeFields) -> None:
         extra.at_utc = timeutil.local_to_utc(extra.local, intake.zone)
     if intake.kind in ("fixed", "term") and intake.deadline_local is None:
         raise InvalidValue(f"a {intake.kind} intake needs a deadline (--deadline)")
+    from gradtrack.csvio import intake_order_problems
+
+    for column, expected in intake_order_problems(
+        intake.opens, intake.deadline_local, intake.closes_local
+    ):
+        shown = {"opens": intake.opens, "closes": intake.closes_local}[column]
+        raise InvalidValue(f"invalid {column} date {shown!s} ({expected})")
 
 
 def add_intake(session: Session, program: Program, fields: IntakeFields) -> Intake:

@@ -4,10 +4,10 @@ name.  One implementation for programs, intakes, recommenders, materials and sub
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gradtrack.errors import NotFound
@@ -38,17 +38,66 @@ def by_name(
 ) -> T:
     """The row whose ``column`` equals ``wanted``, else the one row that contains it.
 
-    None or several: :class:`NotFound` naming ``ref`` (and up to five candidates).
+    None: :class:`NotFound` naming ``ref`` and the nearest names ("did you mean");
+    several: :class:`NotFound` listing up to ten candidates and how many more there are.
     """
     exact = session.scalar(select(model).where(column == wanted))
     if exact is not None:
         return exact
     matches = list(
-        session.scalars(select(model).where(column.contains(wanted)).order_by(column).limit(6))
+        session.scalars(
+            select(model).where(column.contains(wanted)).order_by(column).limit(SHOWN + 1)
+        )
     )
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotFound(f"no {noun} matches {ref!r} (see `gradtrack {noun} list`)")
-    names = ", ".join(shown(m) for m in matches[:5])
-    raise NotFound(f"{noun} {ref!r} is ambiguous: it matches {names}")
+        rows = list(session.scalars(select(model)))
+        raise not_found(noun, ref, wanted, [getattr(r, column.key) for r in rows], rows, shown)
+    total = len(matches)
+    if total > SHOWN:
+        total = (
+            session.scalar(select(func.count()).select_from(model).where(column.contains(wanted)))
+            or total
+        )
+    raise ambiguous(noun, ref, [shown(m) for m in matches], total)
+
+
+SHOWN = 10  # candidates an ambiguity error lists
+
+
+def near_names(wanted: str, names: Sequence[str], limit: int = 3) -> list[int]:
+    """Indexes of the stored names nearest to ``wanted``, best first (rapidfuzz, imported
+    only on this error path)."""
+    from rapidfuzz import fuzz, process, utils
+
+    found = process.extract(
+        wanted,
+        names,
+        scorer=fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=75,
+    )
+    return [index for _name, _score, index in found]
+
+
+def not_found(
+    noun: str,
+    ref: str,
+    wanted: str,
+    names: Sequence[str],
+    rows: Sequence[T] = (),
+    shown: Callable[[T], str] | None = None,
+) -> NotFound:
+    """No match: say so, with the nearest names (``shown`` as people read them)."""
+    near = [shown(rows[i]) if shown is not None else names[i] for i in near_names(wanted, names)]
+    hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+    return NotFound(f"no {noun} matches {ref!r}{hint} (see `gradtrack {noun} list`)")
+
+
+def ambiguous(noun: str, ref: str, shown: Sequence[str], total: int) -> NotFound:
+    """Several matches: the first ten, and how many more."""
+    listed = ", ".join(shown[:SHOWN])
+    more = f" and {total - SHOWN} more" if total > SHOWN else ""
+    return NotFound(f"{noun} {ref!r} is ambiguous: it matches {listed}{more}")

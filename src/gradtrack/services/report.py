@@ -221,7 +221,7 @@ def status_report(
         overdue=overdue,
         due=due,
         programs=lines,
-        crowded=plan.crowded,
+        crowded=planning.crowded_for(plan, only.id if only is not None else None),
         crowding_threshold=settings.crowding_threshold,
     )
 

@@ -31,6 +31,8 @@ class Settings:
     smtp_user: str = ""
     smtp_starttls: bool = True
     mail_from: str = ""
+    #: True when no zone is stored and ``zone`` is the system's (the CLI then says so).
+    zone_from_system: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -111,6 +113,7 @@ def load_settings(session: Session) -> Settings:
         smtp_user=stored.get("smtp-user", ""),
         smtp_starttls=stored.get("smtp-starttls", "on") == "on",
         mail_from=stored.get("mail-from", ""),
+        zone_from_system=not stored.get("timezone"),
     )
 
 
