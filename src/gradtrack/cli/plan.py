@@ -16,65 +16,6 @@ if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
 
 
-def milestone_doc(m: Any) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "key": m.key,
-        "title": m.title,
-        "date": m.date.isoformat(),
-        "rule_date": m.rule_date.isoformat(),
-        "ideal": m.rule_date.isoformat(),
-        "latest": m.latest.isoformat() if m.latest else None,
-        "catch_up": m.catch_up.isoformat() if m.catch_up else None,
-        "status": m.status,
-        "subject": {"kind": m.subject, "id": m.subject_id},
-        "program_ids": list(m.program_ids),
-        "intake_ids": list(m.intake_ids),
-        "anchor": {"label": m.anchor, "date": m.anchor_date.isoformat()},
-        "why": m.why,
-        "flexible": m.flexible,
-    }
-
-
-def plan_doc(plan: Plan, zone: str, milestones: list[Any]) -> dict[str, Any]:
-    from gradtrack.views import iso_utc
-
-    return {
-        "today": plan.today.isoformat(),
-        "timezone": zone,
-        "milestones": [milestone_doc(m) for m in milestones],
-        "deadlines": [
-            {
-                "program_id": d.program_id,
-                "intake_id": d.intake_id,
-                "kind": d.kind,
-                "instant": iso_utc(d.instant),
-                "zone": d.zone,
-                "local_date": d.local_date.isoformat(),
-            }
-            for d in plan.deadlines
-        ],
-        "crowded_weeks": [
-            {
-                "monday": w.monday.isoformat(),
-                "count": w.count,
-                "milestone_ids": list(w.milestone_ids),
-            }
-            for w in plan.crowded
-        ],
-        "infeasible": [
-            {
-                "program_id": i.program_id,
-                "intake_id": i.intake_id,
-                "next_feasible_intake_id": i.next_feasible_intake_id,
-                "deadline_passed": i.deadline_passed,
-                "missed": list(i.missed),
-            }
-            for i in plan.infeasible
-        ],
-    }
-
-
 @click.command(cls=GTCommand)
 @click.option("--program", "program_ref", metavar="PROGRAM", help="Only this program.")
 @click.option("--from", "start", type=DATE, help="First date shown.")
@@ -123,6 +64,7 @@ def plan(
 
     from gradtrack import planner
     from gradtrack.services import planning
+    from gradtrack.views import plan_doc
 
     if apply_level and not (level or catch_up):
         raise click.UsageError("--apply only goes with --level or --catch-up")
