@@ -95,26 +95,31 @@ def calendar_export(
 @calendar.command("publish")
 @click.argument("path", metavar="PATH", type=click.Path(dir_okay=False))
 @scope_options
+@click.option(
+    "--html", "html", is_flag=True, help="Keep the HTML page (`gradtrack report`), not a feed."
+)
 @pass_app
 def calendar_publish(
-    app: App, path: str, program_ref: str | None, recommender_ref: str | None
+    app: App, path: str, program_ref: str | None, recommender_ref: str | None, html: bool
 ) -> None:
-    """Keep a feed file at PATH, rewritten after every change.
+    """Keep a feed file (or the HTML page) at PATH, rewritten after every change.
 
     Every command that changes data re-exports it, so a calendar subscribed to the file (in a
-    synced folder, say) follows along.
+    synced folder, say) follows along.  The page is planned as of that change.
 
     \b
-    Example:
+    Examples:
       gradtrack calendar publish ~/Dropbox/applications.ics
+      gradtrack calendar publish --html ~/Dropbox/plan.html
     """
     from gradtrack.services import calendar as service
 
     with app.write() as session:
         scope = service.resolve_scope(session, program_ref, recommender_ref)
-        target = service.add_target(session, Path(path), scope)
-        what = service.describe_scope(session, scope)
-        click.echo(f"Publishing the {what} feed to {target.path}")
+        file_format = service.PAGE if html else service.FEED
+        target = service.add_target(session, Path(path), scope, file_format)
+        what = "HTML page" if html else f"{service.describe_scope(session, scope)} feed"
+        click.echo(f"Publishing the {what} to {target.path}")
 
 
 @calendar.command("unpublish")
@@ -360,6 +365,9 @@ def calendar_revoke(app: App, ref: str) -> None:
 def calendar_serve(app: App, host: str, port: int) -> None:
     """Serve subscription feeds at /feeds/<token>.ics until interrupted.
 
+    An applicant subscription's URL with .html instead of .ics is the HTML page (`gradtrack
+    report`), planned as of each request.
+
     \b
     Example:
       gradtrack calendar serve --port 8080
@@ -370,6 +378,7 @@ def calendar_serve(app: App, host: str, port: int) -> None:
 
     app.ensure_schema(write=False)
     try:
-        server.serve(server.make_app(FeedLookup(app)), host=host, port=port)
+        lookup = FeedLookup(app)
+        server.serve(server.make_app(lookup, lookup.page), host=host, port=port)
     except OSError as exc:
         raise GradtrackError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
