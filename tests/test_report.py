@@ -257,3 +257,19 @@ def test_every_other_page_request_is_the_same_404(served: tuple[Served, dict[str
         f"/{tokens['mine']}.html",
     ):
         assert server.request(path) == nowhere, path
+
+
+def test_a_page_that_cannot_be_written_never_undoes_the_change(
+    scenario: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    target = tmp_path / "blocker" / "plan.html"
+    problem = f"gradtrack: could not update page {target}: Not a directory\n"
+    registered = ok(scenario("calendar", "publish", "--html", str(target), today=TODAY))
+    assert (registered.stdout, registered.stderr) == (
+        f"Publishing the HTML page to {target}\n",
+        problem,
+    )
+    marked = ok(scenario("letter", "mark", "ada", "stanford", "asked", today=TODAY))
+    assert marked.stderr == problem
+    assert b"asked" in report(scenario)

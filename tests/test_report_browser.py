@@ -114,7 +114,7 @@ def test_the_scenario_page_in_a_browser(gt: Run, browser: Any, tmp_path: Path) -
         for m in marks
     }
     for m in milestones:
-        assert tips[m["id"]].startswith(f"{m['id']} · {m['date']} · {m['title']}")
+        assert tips[m["id"]] == f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
     assert len(browser.find_elements("css selector", "g.mark.mark-late")) == 8
 
     # The today line, and a deadline diamond, sit where the axis puts their dates.
@@ -122,9 +122,9 @@ def test_the_scenario_page_in_a_browser(gt: Run, browser: Any, tmp_path: Path) -
     line = browser.find_element("css selector", "line.today-line[data-date]")
     expected = timeline_x(browser, date.fromisoformat(TODAY))
     assert float(line.get_attribute("x1")) == pytest.approx(expected, abs=0.01)
-    drawn = browser.execute_script(
+    drawn = browser.execute_script(  # on screen, in the SVG's own units (it scales to fit)
         "const r = arguments[0].getBoundingClientRect(), s = arguments[1].getBoundingClientRect();"
-        "return r.left + r.width / 2 - s.left;",
+        "return (r.left + r.width / 2 - s.left) * arguments[1].viewBox.baseVal.width / s.width;",
         line,
         svg,
     )
@@ -132,7 +132,7 @@ def test_the_scenario_page_in_a_browser(gt: Run, browser: Any, tmp_path: Path) -
     stanford = browser.execute_script(
         "const t = [...document.querySelectorAll('g.deadline')].find("
         "  g => g.querySelector('title').textContent.includes('Stanford'));"
-        "const b = t.querySelector('.shape').getBBox(); return b.x + b.width / 2;"
+        "const b = t.querySelector('polygon').getBBox(); return b.x + b.width / 2;"
     )
     assert stanford == pytest.approx(timeline_x(browser, date(2026, 12, 16)), abs=0.01)
 

@@ -11,8 +11,8 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
-from gradtrack.cli.options import BoundedInt, json_option
-from gradtrack.cli.output import emit
+from gradtrack.cli.options import BoundedInt, json_option, output_file
+from gradtrack.cli.output import emit, report_written
 
 if TYPE_CHECKING:
     from gradtrack.services.calendar import FeedScope
@@ -45,20 +45,14 @@ def republish_feeds(app: App) -> None:
     from gradtrack.services.calendar import republish
     from gradtrack.services.push import sync_registered
 
-    for path, reason in republish(app):
-        click.echo(f"gradtrack: could not update feed {path}: {reason}", err=True)
+    for what, path, reason in republish(app):
+        click.echo(f"gradtrack: could not update {what} {path}: {reason}", err=True)
     for url, reason in sync_registered(app):
         click.echo(f"gradtrack: could not push to {url}: {reason}", err=True)
 
 
 @calendar.command("export")
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write FILE atomically, only when its bytes change (default: stdout).",
-)
+@output_file
 @scope_options
 @click.option(
     "--alarms", is_flag=True, help="Add a reminder to each event (many clients drop them)."
@@ -89,7 +83,7 @@ def calendar_export(
         click.echo(body, nl=False)  # bytes go to the binary stream untouched
         return
     changed = service.export_file(app, scope, Path(output), alarms=alarms)
-    click.echo(f"wrote {output}" if changed else f"unchanged {output}", err=True)
+    report_written(output, changed)
 
 
 @calendar.command("publish")

@@ -69,3 +69,8 @@ def emit(
 def key_values(pairs: Mapping[str, Any]) -> str:
     width = max((len(k) for k in pairs), default=0)
     return "\n".join(f"{k.ljust(width)}  {_cell(v)}".rstrip() for k, v in pairs.items())
+
+
+def report_written(path: str, changed: bool) -> None:
+    """``wrote FILE`` or ``unchanged FILE`` on stderr, after an ``-o FILE``."""
+    click.echo(f"wrote {path}" if changed else f"unchanged {path}", err=True)

@@ -6,16 +6,12 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.options import output_file
+from gradtrack.cli.output import report_written
 
 
 @click.command(cls=GTCommand)
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write FILE atomically, only when its bytes change (default: stdout).",
-)
+@output_file
 @pass_app
 def report(app: App, output: str | None) -> None:
     """Write the plan as one HTML page: due now, the next weeks, a timeline, every program.
@@ -38,4 +34,4 @@ def report(app: App, output: str | None) -> None:
         click.echo(body, nl=False)
         return
     changed = write_page(Path(output), body)
-    click.echo(f"wrote {output}" if changed else f"unchanged {output}", err=True)
+    report_written(output, changed)

@@ -64,6 +64,7 @@ FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FEED_FILE_MODE = 0o644
 # What a publish target holds (``publish_targets.format``).
 FEED, PAGE = "ics", "html"
+_WHAT = {FEED: "feed", PAGE: "page"}  # as messages name them
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _DEADLINE_LABELS = {
@@ -863,8 +864,9 @@ def remove_target(session: Session, path: Path) -> str:
     return absolute
 
 
-def republish(app: App) -> list[tuple[str, str]]:
-    """Re-export every registered feed file; returns (path, reason) for each that failed.
+def republish(app: App) -> list[tuple[str, str, str]]:
+    """Re-export every registered file; returns (``feed`` or ``page``, path, reason) for each
+    that failed.
 
     Runs after a change was committed: a failure here must not undo it, so it is reported,
     not raised.  Costs one small query when nothing is published.
@@ -874,7 +876,7 @@ def republish(app: App) -> list[tuple[str, str]]:
             (t.path, scope_of(t.program_id, t.recommender_id), t.format)
             for t in session.scalars(select(PublishTarget).order_by(PublishTarget.id))
         ]
-    failures: list[tuple[str, str]] = []
+    failures: list[tuple[str, str, str]] = []
     bodies: dict[tuple[FeedScope, str], bytes] = {}
     for path, scope, file_format in targets:
         try:
@@ -888,9 +890,9 @@ def republish(app: App) -> list[tuple[str, str]]:
             else:
                 write_feed(Path(path), body)
         except GradtrackError as exc:
-            failures.append((path, _reason(str(exc), path)))
+            failures.append((_WHAT[file_format], path, _reason(str(exc), path)))
         except Exception as exc:  # a database or file-system failure: reported, not raised
-            failures.append((path, f"{type(exc).__name__}: {exc}"))
+            failures.append((_WHAT[file_format], path, f"{type(exc).__name__}: {exc}"))
     return failures
 
 
@@ -905,7 +907,7 @@ def _published_body(app: App, scope: FeedScope, file_format: str) -> bytes:
 
 
 def _reason(message: str, path: str) -> str:
-    for what in ("feed", "page"):
+    for what in _WHAT.values():
         prefix = f"cannot write {what} {path}: "
         if message.startswith(prefix):
             return message[len(prefix) :]

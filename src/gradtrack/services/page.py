@@ -13,7 +13,7 @@ How a milestone's status is drawn lives in :data:`MARKS` and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -179,7 +179,7 @@ def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, An
         {
             "id": pid,
             "name": names.get(pid, f"p{pid}"),
-            "y": TOP + index * ROW_HEIGHT + ROW_HEIGHT / 2,
+            "y": TOP + index * ROW_HEIGHT + ROW_HEIGHT // 2,
             "deadline_day": days[pid],
         }
         for index, pid in enumerate(order)
@@ -193,10 +193,6 @@ def _names(doc: Mapping[str, Any]) -> dict[int, str]:
     return {
         p["id"]: display_name(p["institution"], p["name"], p["degree"]) for p in doc["programs"]
     }
-
-
-def _program_label(pids: Sequence[int], names: Mapping[int, str]) -> str:
-    return ", ".join(names.get(pid, f"p{pid}") for pid in pids)
 
 
 def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -225,10 +221,10 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
             continue
         row = min(home, key=lambda r: r["y"])  # a batched step: its earliest deadline's row
         style = MARKS[m["status"]]
-        tip = f"{m['id']} · {m['date']} · {m['title']}"
+        # Kept short: a 300-program page has thousands of marks (docs/report.md).
+        tip = f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
         if m.get("ideal") and m.get("latest"):
             tip += f" (ideal {m['ideal']}, latest {m['latest']})"
-        tip += f" · {style.label} · for {_program_label(m['program_ids'], names)}"
         marks.append(
             {"id": m["id"], "x": axis.x(_d(m["date"])), "y": row["y"], "style": style, "tip": tip}
         )
@@ -280,22 +276,21 @@ def _countdown(timed: Mapping[str, Any] | None) -> str:
     return countdown_text(c["days"], c["hours"], c["passed"])
 
 
-def _with_style(m: Mapping[str, Any], names: Mapping[int, str]) -> dict[str, Any]:
-    return {**m, "style": MARKS[m["status"]], "programs": _program_label(m["program_ids"], names)}
+def _with_style(m: Mapping[str, Any]) -> dict[str, Any]:
+    return {**m, "style": MARKS[m["status"]]}
 
 
 def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The template's context: plain data, every text still unescaped (Jinja2 escapes it)."""
     status = doc["status"]
     today = status["today"]
-    names = _names(doc)
-    due_now = [_with_style(m, names) for m in doc["plan"]["milestones"] if m["date"] <= today]
+    due_now = [_with_style(m) for m in doc["plan"]["milestones"] if m["date"] <= today]
     due_now.sort(key=lambda m: (m["date"], m["id"]))
     today_deadlines = [x for d in status["due"] if d["date"] == today for x in d["deadlines"]]
     weeks = [
         {
             "date": day["date"],
-            "milestones": [_with_style(m, names) for m in day["milestones"]],
+            "milestones": [_with_style(m) for m in day["milestones"]],
             "deadlines": day["deadlines"],
         }
         for day in status["due"]
