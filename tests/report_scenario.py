@@ -1,9 +1,9 @@
 """The test scenario of the HTML report (docs/report.md): built through the CLI.
 
 Planned on 2026-12-01 (a late start): a December deadline whose six-week letter lead has
-passed, a March deadline still comfortable, an admitted program with a funded offer, and a
-program whose name is markup (``<script>alert(1)</script> & "Co"``), which the page must
-show as text.
+passed, one whose transcripts can no longer make it (missed), a March deadline, an admitted
+program with a funded offer, and a program whose name is markup
+(``<script>alert(1)</script> & "Co"``), which the page must show as text.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ STEPS: list[tuple[str, ...]] = [
         "--timezone", "America/New_York",
     ),
     ("program", "mark", "mit", "admitted", "--funded", "--reply-by", "2027-04-15"),
+    # Transcripts need 5 working days: on 2026-12-01 this deadline is missed.
+    ("program", "add", "Oxford", "DPhil Computer Science", "--degree", "phd"),
+    (
+        "intake", "add", "oxford", "--term", "Fall 2027", "--deadline", "2026-12-04 12:00",
+        "--timezone", "Europe/London",
+    ),
     ("recommender", "add", "Ada Lovelace", "--timezone", "Europe/London"),
     ("recommender", "add", "Alan Turing"),
     ("letter", "request", "ada", "stanford", "eth"),

@@ -40,6 +40,7 @@ ROW_HEIGHT = 22
 TOP = 42  # room for the month ticks
 BOTTOM = 12
 NAME_CHARS = 34
+DODGE = 4  # how far right each further mark of a row on the same day is drawn
 PAGE_FILE_MODE = 0o644
 
 
@@ -51,19 +52,16 @@ class MarkStyle(NamedTuple):
     label: str
 
 
-UPCOMING = MarkStyle("upcoming", "circle", "Upcoming: on or before its date")
-DUE = MarkStyle("due", "triangle", "Due today")
-LATE = MarkStyle("late", "square", "Late: its (ideal) date has passed: do it now")
+UPCOMING = MarkStyle("upcoming", "circle", "Upcoming: its ideal date is today or later")
+LATE = MarkStyle("late", "square", "Late: its ideal date has passed, its latest has not: do it now")
 MISSED = MarkStyle("missed", "cross", "Missed: even its latest date has passed")
 DONE = MarkStyle("done", "check", "Done")
-# The one place that maps a planner status to its mark.  It covers both vocabularies: the
-# current "done | overdue | due | upcoming" and the late-start one "done | upcoming | late |
-# missed" (docs/planner.md).
+# The one place that maps a planner status to its mark (docs/planner.md, SPEC §4.5).  Before
+# the late-start planner the statuses were "done | overdue | due | upcoming"; "overdue" was
+# drawn as late and "due" as a triangle: that was the only change here.
 MARKS: dict[str, MarkStyle] = {
     "done": DONE,
     "upcoming": UPCOMING,
-    "due": DUE,
-    "overdue": LATE,
     "late": LATE,
     "missed": MISSED,
 }
@@ -215,6 +213,7 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
         row["x1"], row["x2"] = axis.x(min(today, end)), axis.x(max(today, end))
         row["label"] = _short(row["name"])
     marks = []
+    stacked: dict[tuple[int, str], int] = {}  # (row, date) → marks already drawn there
     for m in milestones:
         home = [row_of[p] for p in m["program_ids"] if p in row_of]
         if not home:
@@ -223,11 +222,13 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
         style = MARKS[m["status"]]
         # Kept short: a 300-program page has thousands of marks (docs/report.md).
         tip = f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
-        if m.get("ideal") and m.get("latest"):
-            tip += f" (ideal {m['ideal']}, latest {m['latest']})"
-        marks.append(
-            {"id": m["id"], "x": axis.x(_d(m["date"])), "y": row["y"], "style": style, "tip": tip}
-        )
+        if style in (LATE, MISSED):
+            tip += f" (ideal {m['ideal']}, latest {m['latest'] or 'none'})"
+        # Several marks of one row on one day step right, DODGE units each, so each shows.
+        nth = stacked.get((row["id"], m["date"]), 0)
+        stacked[row["id"], m["date"]] = nth + 1
+        x = round(axis.x(_d(m["date"])) + nth * DODGE, 2)
+        marks.append({"id": m["id"], "x": x, "y": row["y"], "style": style, "tip": tip})
     diamonds = []
     for d in deadlines:
         row = row_of[d["program_id"]]
@@ -284,18 +285,24 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The template's context: plain data, every text still unescaped (Jinja2 escapes it)."""
     status = doc["status"]
     today = status["today"]
-    due_now = [_with_style(m) for m in doc["plan"]["milestones"] if m["date"] <= today]
+    due_now = [
+        _with_style(m)
+        for m in doc["plan"]["milestones"]
+        if m["date"] <= today or MARKS[m["status"]] in (LATE, MISSED)
+    ]
     due_now.sort(key=lambda m: (m["date"], m["id"]))
+    shown = {m["id"] for m in due_now}
     today_deadlines = [x for d in status["due"] if d["date"] == today for x in d["deadlines"]]
     weeks = [
         {
             "date": day["date"],
-            "milestones": [_with_style(m) for m in day["milestones"]],
+            "milestones": [_with_style(m) for m in day["milestones"] if m["id"] not in shown],
             "deadlines": day["deadlines"],
         }
         for day in status["due"]
         if day["date"] > today
     ]
+    weeks = [day for day in weeks if day["milestones"] or day["deadlines"]]
     programs = [{**line, "left": _countdown(line["deadline"])} for line in status["programs"]]
     offers = [
         {**line, "reply_left": _countdown(line["offer"]["reply_by"])}
