@@ -59,6 +59,7 @@ class Profile:
     serve_seconds: float  # a load run stops after this long, done or not
 
 
+REPORT_PAGE_PROGRAMS = 300
 FULL = Profile((30, 1_000, 10_000), 10, 5, 2, 3, 2, 3, 2_000, 30.0)
 QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0)
 
@@ -227,6 +228,10 @@ class Bench:
         stores = {n: self.build_store(n) for n in (s, m, big)}
         self.bench_help()
         self.bench_reads(stores)
+        if self.has_command("report"):
+            self.bench_report(stores[s])
+        else:
+            self.skipped(f"`gradtrack report` at {s}", "≤ 1.5×", "no `report` command yet")
         self.bench_import()
         if self.has_command("calendar", "export"):
             events = self.bench_export(stores)
@@ -272,6 +277,61 @@ class Bench:
             large = Cmd(f"{name}@{big}", self.gt(stores[big], name))
             self.measure([cmd, mid, large], self.profile.growth_runs)
             self.growth_row(f"`gradtrack {name}` growth to {big}", cmd, mid, large)
+
+    def bench_report(self, small: Path) -> None:
+        """The HTML page: at 30 programs against the read floor; at 300 its size and how long
+        Chromium takes to load and lay it out (SPEC §15; docs/benchmarks.md)."""
+        s = self.profile.sizes[0]
+        report = Cmd(f"report@{s}", self.gt(small, "report"))
+        status = Cmd(f"status-json@{s}", self.gt(small, "status", "--json"))
+        floor = Cmd("floor:count", [PY, str(FLOORS / "count.py"), url(small)])
+        self.measure([report, status, floor], self.profile.read_runs)
+        self.ratio_row(
+            f"`gradtrack report` at {s}", report, floor, 1.5,
+            f"floor: one count(*); {report.median() / status.median():.2f}× `status --json`",
+        )  # fmt: skip
+        big = self.build_store(REPORT_PAGE_PROGRAMS)
+        page = self.work / "report-300.html"
+        self.check(self.gt(big, "report", "-o", str(page)))
+        size = page.stat().st_size
+        marks = page.read_bytes().count(b'<g class="mark ')
+        self.extra["report_page"] = {
+            "programs": REPORT_PAGE_PROGRAMS,
+            "bytes": size,
+            "marks": marks,
+        }
+        self.rows.append(
+            Row(
+                f"`gradtrack report` page size at {REPORT_PAGE_PROGRAMS}",
+                f"{size / 1024:.0f} KiB",
+                "—",
+                None,
+                "< 2 MB",
+                size < 2_000_000,
+                f"{marks} milestone marks",
+            )
+        )
+        seconds = browser_load_times(page, self.work, self.profile.read_runs)
+        if seconds is None:
+            self.skipped(
+                f"Chromium render of the {REPORT_PAGE_PROGRAMS}-program page",
+                "< 5 s",
+                "Chromium, chromedriver or selenium not installed",
+            )
+            return
+        ms = [t * 1000 for t in seconds]
+        median = statistics.median(seconds)
+        self.rows.append(
+            Row(
+                f"Chromium render of the {REPORT_PAGE_PROGRAMS}-program page",
+                f"{statistics.median(ms):.0f} ms ({min(ms):.0f}–{max(ms):.0f})",
+                "—",
+                None,
+                "< 5 s",
+                median < 5.0,
+                "file:// load to the load event, headless, after a warm-up",
+            )
+        )
 
     def bench_import(self) -> None:
         big = self.profile.sizes[2]
@@ -621,6 +681,43 @@ def dump_events(ics: Path, out: Path) -> int:
     }
     out.write_text(json.dumps(doc), encoding="utf-8")
     return len(events)
+
+
+def browser_load_times(page: Path, work: Path, runs: int) -> list[float] | None:
+    """Seconds from navigation start to the load event of ``page`` in headless Chromium (the
+    browser's own Navigation Timing), once to warm up and then ``runs`` times; ``None`` when
+    Chromium, its driver or selenium is missing."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        return None
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        return None
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={work / 'chromium-profile'}", "--window-size=1280,1600",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    times = []
+    try:
+        for _ in range(runs + 1):
+            driver.get("about:blank")
+            driver.get(page.as_uri())
+            loaded = driver.execute_script(
+                "const n = performance.getEntriesByType('navigation')[0];"
+                "document.body.getBoundingClientRect();"  # force layout
+                "return n.loadEventEnd - n.startTime;"
+            )
+            times.append(float(loaded) / 1000)
+    finally:
+        driver.quit()
+    return times[1:]
 
 
 def machine() -> dict[str, object]:

@@ -1,16 +1,13 @@
 """``calendar serve`` against a real store: a real server on 127.0.0.1, an ephemeral port.
 
-The server runs in a thread with :class:`gradtrack.services.calendar.FeedLookup` over the
-test database; subscriptions are made and revoked through the CLI.
+The server runs in a thread (tests/serving.py) with
+:class:`gradtrack.services.calendar.FeedLookup` over the test database; subscriptions are
+made and revoked through the CLI.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,42 +15,13 @@ from click.testing import Result
 
 from conftest import PINNED_NOW, dump_database
 from gradtrack.app import App
-from gradtrack.server import make_app, make_server
 from gradtrack.services import calendar
+from serving import Served, start
 from test_calendar_cli import TOKEN_URL
 from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
 
 Run = Callable[..., Result]
 STILL_LATER = "2026-12-05T10:00:00+00:00"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Served:
-    port: int
-
-    def request(self, path: str, method: str = "GET", **headers: str) -> Reply:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.putrequest(method, path, skip_accept_encoding=True)
-            for name, value in headers.items():
-                conn.putheader(name.replace("_", "-"), value)
-            conn.endheaders()
-            resp = conn.getresponse()
-            body = resp.read()
-            found = {k.lower(): v for k, v in resp.getheaders() if k.lower() != "date"}
-            return Reply(resp.status, found, body)
-        finally:
-            conn.close()
-
-    def feed(self, token: str, method: str = "GET", **headers: str) -> Reply:
-        return self.request(f"/feeds/{token}.ics", method, **headers)
 
 
 @pytest.fixture
@@ -62,27 +30,16 @@ def serve(
 ) -> Iterator[Callable[[], Served]]:
     """Start a server on the test store (call it after making subscriptions)."""
     monkeypatch.setenv("GRADTRACK_NOW", PINNED_NOW)
-    started: list[tuple[Any, threading.Thread, App]] = []
+    stops: list[Callable[[], None]] = []
 
-    def start() -> Served:
-        app = App(db=migrated_url)
-        server = make_server(make_app(calendar.FeedLookup(app)), host="127.0.0.1", port=0)
-        thread = threading.Thread(target=_run, args=(server,), daemon=True)
-        thread.start()
-        started.append((server, thread, app))
-        return Served(server.effective_port)
+    def begin() -> Served:
+        served, stop = start(App(db=migrated_url))
+        stops.append(stop)
+        return served
 
-    yield start
-    for server, thread, app in started:
-        server.close()
-        thread.join(timeout=10)
-        app.close()
-
-
-def _run(server: Any) -> None:
-    # Closing the server from the test thread can wake its select() on a closed socket.
-    with contextlib.suppress(OSError):
-        server.run()
+    yield begin
+    for stop in stops:
+        stop()
 
 
 def subscribe(gt: Run, *args: str) -> str:

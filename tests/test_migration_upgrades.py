@@ -111,6 +111,12 @@ FILL["0006"] = [
     f" updated_at) VALUES (1, 'abc@gradtrack', '/ada/cal/abc.ics', '\"e1\"', '{'2' * 64}',"
     f" 'Deadline: MIT (Fall 2027)', {T}, {T})",
 ]
+FILL["0008"] = [
+    *FILL["0006"],
+    # publish_targets.format: the feed above keeps "ics"; a published HTML page.
+    "INSERT INTO publish_targets (id, path, recommender_id, program_id, format, created_at,"
+    f" updated_at) VALUES (2, '/tmp/plan.html', NULL, NULL, 'html', {T}, {T})",
+]
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="plain SQL written for SQLite")
 

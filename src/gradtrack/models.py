@@ -350,6 +350,8 @@ class PublishTarget(Timestamped, Base):
         ForeignKey("recommenders.id", ondelete="CASCADE")
     )
     program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    # "ics" (a feed) or "html" (the report page, ``calendar publish --html``).
+    format: Mapped[str] = mapped_column(String(10), default="ics", server_default="ics")
 
 
 class PushTarget(Timestamped, Base):

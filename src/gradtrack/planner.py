@@ -1233,6 +1233,17 @@ def crowded_weeks(milestones: Iterable[Milestone], threshold: int) -> tuple[Crow
     )
 
 
+def crowded_for(plan: Plan, program_id: int | None) -> tuple[CrowdedWeek, ...]:
+    """The crowded weeks (counted over every program) holding one of the program's milestones.
+
+    ``plan --program``, ``plan --level --program`` and ``status --program`` all show these.
+    """
+    if program_id is None:
+        return plan.crowded
+    mine = {m.id for m in plan.milestones if program_id in m.program_ids}
+    return tuple(w for w in plan.crowded if mine & set(w.milestone_ids))
+
+
 # --------------------------------------------------------------------------------------------
 # Levelling
 

@@ -1,4 +1,5 @@
-"""The subscription server (SPEC §6.3): ``GET /feeds/<token>.ics`` and nothing else.
+"""The subscription server (SPEC §6.3, §15): ``GET /feeds/<token>.ics`` (a feed) and
+``GET /feeds/<token>.html`` (the applicant's HTML page), and nothing else.
 
 A small WSGI application served by waitress.  The token in the URL is the only secret: it is
 looked up through a callable (the store compares hashes in constant time), never turned into
@@ -22,12 +23,16 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, cast
 
-FEED_PATH = re.compile(r"/feeds/([A-Za-z0-9_-]{20,128})\.ics")
+FEED_PATH = re.compile(r"/feeds/([A-Za-z0-9_-]{20,128})\.(ics|html)")
 _ETAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
 
 # Feeds are private (the URL is a secret) and change at any time: no shared cache may keep
 # one, and a client must revalidate before reuse, which is cheap thanks to ETag / 304.
 CACHE_CONTROL = "private, no-cache"
+FEED_TYPE = "text/calendar; charset=utf-8"
+PAGE_TYPE = "text/html; charset=utf-8"
+# The page has no script and loads nothing: a browser is told so, and refuses anything else.
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _COMMON_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
@@ -53,16 +58,27 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 @dataclass(frozen=True)
 class FeedBody:
-    """One feed as served: its bytes, strong ETag and Last-Modified (aware UTC)."""
+    """One response body as served: its bytes, strong ETag and Last-Modified (aware UTC).
+
+    The HTML page has no Last-Modified (it changes with the day, not only with the data), so
+    only its ETag revalidates it; it also carries its Content-Security-Policy.
+    """
 
     body: bytes
     etag: str
-    last_modified: datetime
+    last_modified: datetime | None
+    content_type: str = FEED_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, body: bytes, last_modified: datetime) -> FeedBody:
-        """A FeedBody with the ETag computed from ``body``."""
+        """A feed with the ETag computed from ``body``."""
         return cls(body, etag_for(body), last_modified)
+
+    @classmethod
+    def page(cls, body: bytes) -> FeedBody:
+        """The HTML page, with the ETag computed from ``body``."""
+        return cls(body, etag_for(body), None, PAGE_TYPE, (("Content-Security-Policy", PAGE_CSP),))
 
 
 def etag_for(body: bytes) -> str:
@@ -85,17 +101,22 @@ def tokens_equal(a_hash: str, b_hash: str) -> bool:
     return hmac.compare_digest(a_hash.encode("utf-8"), b_hash.encode("utf-8"))
 
 
-def make_app(lookup: Callable[[str], FeedBody | None]) -> WSGIApp:
-    """The WSGI application serving ``GET``/``HEAD /feeds/<token>.ics``.
+def make_app(
+    lookup: Callable[[str], FeedBody | None],
+    page: Callable[[str], FeedBody | None] | None = None,
+) -> WSGIApp:
+    """The WSGI application serving ``GET``/``HEAD /feeds/<token>.ics`` (and ``.html``).
 
-    ``lookup(token)`` returns the feed for a valid token, else ``None``.  Only the path is
-    examined (``PATH_INFO``, already percent-decoded, so ``%2e%2e`` is ``..`` and fails the
-    token pattern); the query string is ignored.
+    ``lookup(token)`` returns the feed for a valid token, else ``None``; ``page(token)`` the
+    HTML page (without it, every ``.html`` path is the 404).  Only the path is examined
+    (``PATH_INFO``, already percent-decoded, so ``%2e%2e`` is ``..`` and fails the token
+    pattern); the query string is ignored.
     """
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = FEED_PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None:
+        find = lookup if match is not None and match.group(2) == "ics" else page
+        if match is None or find is None:
             return _not_found(start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
@@ -110,7 +131,7 @@ def make_app(lookup: Callable[[str], FeedBody | None]) -> WSGIApp:
             )
             return [_METHOD_BODY]
         try:
-            feed = lookup(match.group(1))
+            feed = find(match.group(1))
         except Exception:
             # Logged without the request path: the path holds the token.
             log.exception("feed lookup failed")
@@ -139,11 +160,16 @@ def _not_found(start_response: StartResponse) -> list[bytes]:
 def _feed_response(
     environ: dict[str, Any], start_response: StartResponse, method: str, feed: FeedBody
 ) -> Iterable[bytes]:
-    modified = feed.last_modified.astimezone(UTC).replace(microsecond=0)
+    modified = (
+        None
+        if feed.last_modified is None
+        else feed.last_modified.astimezone(UTC).replace(microsecond=0)
+    )
     validators = [
         ("ETag", feed.etag),
-        ("Last-Modified", format_datetime(modified, usegmt=True)),
+        *([] if modified is None else [("Last-Modified", format_datetime(modified, usegmt=True))]),
         ("Cache-Control", CACHE_CONTROL),
+        *feed.headers,
         *_COMMON_HEADERS,
     ]
     if _not_modified(environ, feed.etag, modified):
@@ -152,7 +178,7 @@ def _feed_response(
     start_response(
         "200 OK",
         [
-            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Content-Type", feed.content_type),
             ("Content-Length", str(len(feed.body))),
             *validators,
         ],
@@ -168,8 +194,9 @@ def _feed_response(
     return [feed.body]
 
 
-def _not_modified(environ: dict[str, Any], etag: str, modified: datetime) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+def _not_modified(environ: dict[str, Any], etag: str, modified: datetime | None) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since (when the
+    body has a Last-Modified at all)."""
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         if if_none_match.strip() == "*":
@@ -177,7 +204,7 @@ def _not_modified(environ: dict[str, Any], etag: str, modified: datetime) -> boo
         # Weak comparison: W/"x" matches "x".
         return any(m.group(1) == etag for m in _ETAG.finditer(if_none_match))
     if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if if_modified_since:
+    if if_modified_since and modified is not None:
         try:
             since = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError, IndexError):

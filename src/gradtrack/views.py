@@ -6,11 +6,13 @@ their zone; dates are ``YYYY-MM-DD``; money is a string with two decimals.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gradtrack.models import Intake, LetterRequest, Material, Program, Recommender
+    from gradtrack.planner import Milestone, Plan
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -25,6 +27,15 @@ def iso_date(value: date | None) -> str | None:
 
 def local_text(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def countdown_text(days: int, hours: int | None, passed: bool) -> str:
+    """Time left as people read it (SPEC §11.4): ``passed``, ``5 hours``, ``12 days``."""
+    if passed:
+        return "passed"
+    if hours is not None:
+        return "under 1 hour" if hours == 0 else f"{hours} hour{'s' * (hours != 1)}"
+    return f"{days} day{'s' * (days != 1)}"
 
 
 def instant_doc(local: datetime | None, utc: datetime | None, zone: str) -> dict[str, Any] | None:
@@ -119,4 +130,72 @@ def material_doc(material: Material) -> dict[str, Any]:
         "shared": material.program_id is None,
         "status": material.status,
         "notes": material.notes,
+    }
+
+
+def milestone_doc(m: Milestone) -> dict[str, Any]:
+    """One milestone of ``plan --json``."""
+    return {
+        "id": m.id,
+        "key": m.key,
+        "title": m.title,
+        "date": m.date.isoformat(),
+        "rule_date": m.rule_date.isoformat(),
+        "ideal": m.rule_date.isoformat(),
+        "latest": m.latest.isoformat() if m.latest else None,
+        "catch_up": m.catch_up.isoformat() if m.catch_up else None,
+        "status": m.status,
+        "subject": {"kind": m.subject, "id": m.subject_id},
+        "program_ids": list(m.program_ids),
+        "intake_ids": list(m.intake_ids),
+        "anchor": {"label": m.anchor, "date": m.anchor_date.isoformat()},
+        "why": m.why,
+        "flexible": m.flexible,
+    }
+
+
+def plan_doc(
+    plan: Plan, zone: str, milestones: Sequence[Milestone], only: int | None = None
+) -> dict[str, Any]:
+    """The ``plan --json`` document (docs/json.md) for ``milestones`` of ``plan``.
+
+    With ``only`` (a program id) it is narrowed to that program throughout.
+    """
+    from gradtrack.planner import crowded_for
+
+    return {
+        "today": plan.today.isoformat(),
+        "timezone": zone,
+        "milestones": [milestone_doc(m) for m in milestones],
+        "deadlines": [
+            {
+                "program_id": d.program_id,
+                "intake_id": d.intake_id,
+                "kind": d.kind,
+                "instant": iso_utc(d.instant),
+                "zone": d.zone,
+                "local_date": d.local_date.isoformat(),
+            }
+            for d in plan.deadlines
+            if only is None or d.program_id == only
+        ],
+        "crowded_weeks": [
+            {
+                "monday": w.monday.isoformat(),
+                "count": w.count,
+                "milestone_ids": list(w.milestone_ids),
+            }
+            for w in crowded_for(plan, only)
+        ],
+        "infeasible": [
+            {
+                "program_id": i.program_id,
+                "intake_id": i.intake_id,
+                "next_feasible_intake_id": i.next_feasible_intake_id,
+                "deadline_passed": i.deadline_passed,
+                "missed": list(i.missed),
+            }
+            for i in plan.infeasible
+            if only is None or i.program_id == only
+        ],
     }

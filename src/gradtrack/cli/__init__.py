@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "plan": (("plan",), "plan"),
     "status": (("status",), "status"),
     "digest": (("status",), "digest"),
+    "report": (("report",), "report"),
     "done": (("plan",), "done"),
     "undo": (("plan",), "undo"),
     "calendar": (("calendar",), "calendar"),

@@ -12,8 +12,8 @@ import click
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
-from gradtrack.cli.options import BoundedInt, json_option
-from gradtrack.cli.output import emit
+from gradtrack.cli.options import BoundedInt, json_option, output_file
+from gradtrack.cli.output import emit, report_written
 
 if TYPE_CHECKING:
     from gradtrack.services.calendar import FeedScope
@@ -51,20 +51,14 @@ def republish_feeds(app: App) -> None:
     from gradtrack.services.calendar import republish
     from gradtrack.services.push import sync_registered
 
-    for path, reason in republish(app):
-        click.echo(f"gradtrack: could not update feed {path}: {reason}", err=True)
+    for what, path, reason in republish(app):
+        click.echo(f"gradtrack: could not update {what} {path}: {reason}", err=True)
     for url, reason in sync_registered(app):
         click.echo(f"gradtrack: could not push to {url}: {reason}", err=True)
 
 
 @calendar.command("export")
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write FILE atomically, only when its bytes change (default: stdout).",
-)
+@output_file
 @scope_options
 @click.option(
     "--alarms", is_flag=True, help="Add a reminder to each event (many clients drop them)."
@@ -95,32 +89,37 @@ def calendar_export(
         click.echo(body, nl=False)  # bytes go to the binary stream untouched
         return
     changed = service.export_file(app, scope, Path(output), alarms=alarms)
-    click.echo(f"wrote {output}" if changed else f"unchanged {output}", err=True)
+    report_written(output, changed)
 
 
 @calendar.command("publish")
 @click.argument("path", metavar="PATH", type=click.Path(dir_okay=False))
 @scope_options
+@click.option(
+    "--html", "html", is_flag=True, help="Keep the HTML page (`gradtrack report`), not a feed."
+)
 @pass_app
 def calendar_publish(
-    app: App, path: str, program_ref: str | None, recommender_ref: str | None
+    app: App, path: str, program_ref: str | None, recommender_ref: str | None, html: bool
 ) -> None:
-    """Keep a feed file at PATH, rewritten after every change.
+    """Keep a feed file (or the HTML page) at PATH, rewritten after every change.
 
     Every command that changes data re-exports it, so a calendar subscribed to the file (in a
-    synced folder, say) follows along.
+    synced folder, say) follows along.  The page is planned as of that change.
 
     \b
-    Example:
+    Examples:
       gradtrack calendar publish ~/Dropbox/applications.ics
+      gradtrack calendar publish --html ~/Dropbox/plan.html
     """
     from gradtrack.services import calendar as service
 
     with app.write() as session:
         scope = service.resolve_scope(session, program_ref, recommender_ref)
-        target = service.add_target(session, Path(path), scope)
-        what = service.describe_scope(session, scope)
-        click.echo(f"Publishing the {what} feed to {target.path}")
+        file_format = service.PAGE if html else service.FEED
+        target = service.add_target(session, Path(path), scope, file_format)
+        what = "HTML page" if html else f"{service.describe_scope(session, scope)} feed"
+        click.echo(f"Publishing the {what} to {target.path}")
 
 
 @calendar.command("unpublish")
@@ -366,6 +365,9 @@ def calendar_revoke(app: App, ref: str) -> None:
 def calendar_serve(app: App, host: str, port: int) -> None:
     """Serve subscription feeds at /feeds/<token>.ics until interrupted.
 
+    An applicant subscription's URL with .html instead of .ics is the HTML page (`gradtrack
+    report`), planned as of each request.
+
     \b
     Example:
       gradtrack calendar serve --port 8080
@@ -376,6 +378,7 @@ def calendar_serve(app: App, host: str, port: int) -> None:
 
     app.ensure_schema(write=False)
     try:
-        server.serve(server.make_app(FeedLookup(app)), host=host, port=port)
+        lookup = FeedLookup(app)
+        server.serve(server.make_app(lookup, lookup.page), host=host, port=port)
     except OSError as exc:
         raise GradtrackError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

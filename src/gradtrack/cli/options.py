@@ -144,3 +144,14 @@ def json_option(func: F) -> F:
         "--json", "fmt", flag_value="json", help="A JSON document (stable; docs/json.md)."
     )(func)
     return click.option("--table", "fmt", flag_value="table", default=True, hidden=True)(func)
+
+
+def output_file(func: F) -> F:
+    """``-o/--output FILE``: written atomically, only when its bytes change; ``-`` is stdout."""
+    return click.option(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        help="Write FILE atomically, only when its bytes change (default: stdout).",
+    )(func)

@@ -302,3 +302,8 @@ def zone_note(zone: str, from_system: bool) -> None:
             "`gradtrack settings set timezone ZONE`)",
             err=True,
         )
+
+
+def report_written(path: str, changed: bool) -> None:
+    """``wrote FILE`` or ``unchanged FILE`` on stderr, after an ``-o FILE``."""
+    click.echo(f"wrote {path}" if changed else f"unchanged {path}", err=True)

@@ -17,71 +17,7 @@ if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
 
 
-def milestone_doc(m: Any) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "key": m.key,
-        "title": m.title,
-        "date": m.date.isoformat(),
-        "rule_date": m.rule_date.isoformat(),
-        "ideal": m.rule_date.isoformat(),
-        "latest": m.latest.isoformat() if m.latest else None,
-        "catch_up": m.catch_up.isoformat() if m.catch_up else None,
-        "status": m.status,
-        "subject": {"kind": m.subject, "id": m.subject_id},
-        "program_ids": list(m.program_ids),
-        "intake_ids": list(m.intake_ids),
-        "anchor": {"label": m.anchor, "date": m.anchor_date.isoformat()},
-        "why": m.why,
-        "flexible": m.flexible,
-    }
-
-
 _WEEK = timedelta(days=7)
-
-
-def plan_doc(
-    plan: Plan, zone: str, milestones: list[Any], only: int | None = None
-) -> dict[str, Any]:
-    """The ``plan --json`` document; with ``only``, narrowed to that program throughout."""
-    from gradtrack.views import iso_utc
-
-    return {
-        "today": plan.today.isoformat(),
-        "timezone": zone,
-        "milestones": [milestone_doc(m) for m in milestones],
-        "deadlines": [
-            {
-                "program_id": d.program_id,
-                "intake_id": d.intake_id,
-                "kind": d.kind,
-                "instant": iso_utc(d.instant),
-                "zone": d.zone,
-                "local_date": d.local_date.isoformat(),
-            }
-            for d in plan.deadlines
-            if only is None or d.program_id == only
-        ],
-        "crowded_weeks": [
-            {
-                "monday": w.monday.isoformat(),
-                "count": w.count,
-                "milestone_ids": list(w.milestone_ids),
-            }
-            for w in _crowded(plan, only)
-        ],
-        "infeasible": [
-            {
-                "program_id": i.program_id,
-                "intake_id": i.intake_id,
-                "next_feasible_intake_id": i.next_feasible_intake_id,
-                "deadline_passed": i.deadline_passed,
-                "missed": list(i.missed),
-            }
-            for i in plan.infeasible
-            if only is None or i.program_id == only
-        ],
-    }
 
 
 def _refuse_combinations(
@@ -173,6 +109,7 @@ def plan(
 
     from gradtrack import planner
     from gradtrack.services import planning
+    from gradtrack.views import plan_doc
 
     if level and catch_up:
         raise click.UsageError("--level and --catch-up cannot be combined: run one, then the other")
@@ -237,7 +174,7 @@ def _state(m: Any) -> str:
 
 
 def _crowded(built: Plan, only: int | None) -> list[Any]:
-    from gradtrack.services.planning import crowded_for
+    from gradtrack.planner import crowded_for
 
     return list(crowded_for(built, only))
 

@@ -59,13 +59,9 @@ def _plain(text: str, **_: Any) -> str:
 
 
 def left_text(c: Countdown | None) -> str | None:
-    if c is None:
-        return None
-    if c.passed:
-        return "passed"
-    if c.hours is not None:
-        return "under 1 hour" if c.hours == 0 else f"{c.hours} hour{'s' * (c.hours != 1)}"
-    return f"{c.days} day{'s' * (c.days != 1)}"
+    from gradtrack.views import countdown_text
+
+    return None if c is None else countdown_text(c.days, c.hours, c.passed)
 
 
 def _stated(t: Timed) -> str:

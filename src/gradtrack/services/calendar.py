@@ -62,6 +62,9 @@ FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # The "soft" due date recommenders are given (SPEC §4.1, letters.remind 14d).
 # Programs whose letters still matter to a recommender.
 FEED_FILE_MODE = 0o644
+# What a publish target holds (``publish_targets.format``).
+FEED, PAGE = "ics", "html"
+_WHAT = {FEED: "feed", PAGE: "page"}  # as messages name them
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _DEADLINE_LABELS = {
@@ -825,11 +828,21 @@ def write_feed(path: Path, body: bytes) -> bool:
     return atomic_write(path, body, FEED_FILE_MODE, what="feed")
 
 
-def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
-    """Register ``path`` (stored absolute) for re-export after every change."""
+def add_target(
+    session: Session, path: Path, scope: FeedScope, file_format: str = FEED
+) -> PublishTarget:
+    """Register ``path`` (stored absolute) for re-export after every change.
+
+    ``file_format`` is :data:`FEED` (the scope's iCalendar feed) or :data:`PAGE` (the HTML
+    report page, which is the applicant's only).
+    """
     absolute = os.path.abspath(os.path.expanduser(path))
     if _CONTROL.search(absolute) or len(absolute) > 1000:
         raise InvalidValue(f"invalid feed path {str(path)!r} (control characters or too long)")
+    if file_format == PAGE and scope != APPLICANT:
+        raise InvalidValue(
+            f"the HTML page shows the applicant's whole plan, not one {scope.kind}'s"
+        )
     _check_writable(str(path), absolute)
     target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
     if target is None:
@@ -837,6 +850,7 @@ def add_target(session: Session, path: Path, scope: FeedScope) -> PublishTarget:
         session.add(target)
     target.program_id = scope.ident if scope.kind == "program" else None
     target.recommender_id = scope.ident if scope.kind == "recommender" else None
+    target.format = file_format
     session.flush()
     return target
 
@@ -866,34 +880,54 @@ def remove_target(session: Session, path: Path) -> str:
     return absolute
 
 
-def republish(app: App) -> list[tuple[str, str]]:
-    """Re-export every registered feed file; returns (path, reason) for each that failed.
+def republish(app: App) -> list[tuple[str, str, str]]:
+    """Re-export every registered file; returns (``feed`` or ``page``, path, reason) for each
+    that failed.
 
     Runs after a change was committed: a failure here must not undo it, so it is reported,
     not raised.  Costs one small query when nothing is published.
     """
     with app.read() as session:
         targets = [
-            (t.path, scope_of(t.program_id, t.recommender_id))
+            (t.path, scope_of(t.program_id, t.recommender_id), t.format)
             for t in session.scalars(select(PublishTarget).order_by(PublishTarget.id))
         ]
-    failures: list[tuple[str, str]] = []
-    bodies: dict[FeedScope, bytes] = {}
-    for path, scope in targets:
+    failures: list[tuple[str, str, str]] = []
+    bodies: dict[tuple[FeedScope, str], bytes] = {}
+    for path, scope, file_format in targets:
         try:
-            if scope not in bodies:
-                bodies[scope] = publish(app, scope).body
-            write_feed(Path(path), bodies[scope])
+            if (scope, file_format) not in bodies:
+                bodies[scope, file_format] = _published_body(app, scope, file_format)
+            body = bodies[scope, file_format]
+            if file_format == PAGE:
+                from gradtrack.services.page import write_page
+
+                write_page(Path(path), body)
+            else:
+                write_feed(Path(path), body)
         except GradtrackError as exc:
-            failures.append((path, _reason(str(exc), path)))
+            failures.append((_WHAT[file_format], path, _reason(str(exc), path)))
         except Exception as exc:  # a database or file-system failure: reported, not raised
-            failures.append((path, f"{type(exc).__name__}: {exc}"))
+            failures.append((_WHAT[file_format], path, f"{type(exc).__name__}: {exc}"))
     return failures
 
 
+def _published_body(app: App, scope: FeedScope, file_format: str) -> bytes:
+    """A feed's bytes; or the page, planned as of now (the write that just happened)."""
+    if file_format != PAGE:
+        return publish(app, scope).body
+    from gradtrack.services.page import build_page
+
+    with app.read() as session:
+        return build_page(session, app.now(), app.settings)
+
+
 def _reason(message: str, path: str) -> str:
-    prefix = f"cannot write feed {path}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+    for what in _WHAT.values():
+        prefix = f"cannot write {what} {path}: "
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 # -- subscriptions ---------------------------------------------------------------------------
@@ -984,6 +1018,7 @@ class FeedLookup:
         self.app = app
         self._cache: dict[str, tuple[int, FeedBody]] = {}  # by namespace
         self._tokens: dict[str, tuple[int, FeedBody]] = {}  # by token hash
+        self._page: tuple[tuple[int, datetime], FeedBody] | None = None  # (version, minute)
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
 
@@ -994,7 +1029,7 @@ class FeedLookup:
             return conn.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
     def __call__(self, token: str) -> FeedBody | None:
-        from gradtrack.server import hash_token, tokens_equal
+        from gradtrack.server import hash_token
 
         digest = hash_token(token)
         version = self._data_version()
@@ -1002,6 +1037,20 @@ class FeedLookup:
             known = self._tokens.get(digest)
         if known is not None and known[0] == version:
             return known[1]
+        found = self._subscription(digest)
+        if found is None:
+            return None
+        scope, version = found
+        feed = self._feed(scope, version)
+        if feed is not None:
+            with self._lock:
+                self._tokens[digest] = (version, feed)
+        return feed
+
+    def _subscription(self, digest: str) -> tuple[FeedScope, int] | None:
+        """The live subscription with this token hash (its scope), and the data version."""
+        from gradtrack.server import tokens_equal
+
         with self.app.read() as session:
             row = session.execute(
                 select(
@@ -1014,11 +1063,33 @@ class FeedLookup:
             version = data_version(session)
         if row is None or row.revoked_at is not None or not tokens_equal(row.token_hash, digest):
             return None
-        feed = self._feed(scope_of(row.program_id, row.recommender_id), version)
-        if feed is not None:
-            with self._lock:
-                self._tokens[digest] = (version, feed)
-        return feed
+        return scope_of(row.program_id, row.recommender_id), version
+
+    def page(self, token: str) -> FeedBody | None:
+        """The HTML page for an applicant token (else ``None``), planned as of the request.
+
+        It depends on the data and on the current instant (today, and countdowns in hours),
+        so it is kept per data version and minute: the bytes, hence the ETag, change when
+        either does (docs/report.md).
+        """
+        from gradtrack.server import FeedBody, hash_token
+
+        found = self._subscription(hash_token(token))
+        if found is None or found[0] != APPLICANT:
+            return None
+        now = self.app.now()
+        key = (found[1], now.replace(second=0, microsecond=0))
+        with self._lock:
+            cached = self._page
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        from gradtrack.services.page import build_page
+
+        with self.app.read() as session:
+            page = FeedBody.page(build_page(session, now, self.app.settings))
+        with self._lock:
+            self._page = (key, page)
+        return page
 
     def _feed(self, scope: FeedScope, version: int) -> FeedBody | None:
         from gradtrack.server import FeedBody

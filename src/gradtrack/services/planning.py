@@ -462,17 +462,6 @@ def undo_done(session: Session, milestone_id: str, title: str | None, now: datet
     return f"Reopened: {what}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
-def crowded_for(plan: planner.Plan, program_id: int | None) -> tuple[planner.CrowdedWeek, ...]:
-    """The crowded weeks (counted over every program) holding one of the program's milestones.
-
-    ``plan --program``, ``plan --level --program`` and ``status --program`` all show these.
-    """
-    if program_id is None:
-        return plan.crowded
-    mine = {m.id for m in plan.milestones if program_id in m.program_ids}
-    return tuple(w for w in plan.crowded if mine & set(w.milestone_ids))
-
-
 def store_moves(session: Session, moves: dict[str, date], kind: str = "level") -> int:
     """Store moves of one kind; they replace the stored moves of that kind.
 

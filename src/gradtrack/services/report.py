@@ -170,13 +170,16 @@ def status_report(
     *,
     within: int = 14,
     program_ref: str | None = None,
+    plan: planner.Plan | None = None,
 ) -> StatusReport:
     """Overdue milestones, what is due today through today + ``within``, one line per program.
 
     With ``program_ref`` everything is narrowed to that program (shown whatever its status);
-    otherwise the program lines are the active programs (``program list``'s order).
+    otherwise the program lines are the active programs (``program list``'s order).  ``plan``
+    is the plan as of ``now`` when the caller already built it (the HTML report).
     """
-    plan = planning.build(session, now, settings)
+    if plan is None:
+        plan = planning.build(session, now, settings)
     zone = settings.zone
     today = plan.today
     last_day = today + timedelta(days=within)
@@ -221,7 +224,7 @@ def status_report(
         overdue=overdue,
         due=due,
         programs=lines,
-        crowded=planning.crowded_for(plan, only.id if only is not None else None),
+        crowded=planner.crowded_for(plan, only.id if only is not None else None),
         crowding_threshold=settings.crowding_threshold,
     )
 

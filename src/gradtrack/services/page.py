@@ -1,0 +1,377 @@
+"""The plan as a picture (SPEC §15): one self-contained HTML page (docs/report.md).
+
+:func:`page_document` gathers, in one read transaction, the very documents ``plan --json``
+and ``status --json`` print (:func:`gradtrack.views.plan_doc`,
+:func:`gradtrack.services.report.status_document`) plus the store's own views of programs,
+recommenders, letters and materials: one plan, built once, is the only source.
+:func:`page_view` turns that plain data into what the template draws (the timeline's
+geometry, the sections' rows), and :func:`render_page` fills the Jinja2 template shipped in
+``gradtrack/templates`` (autoescaped; Jinja2 is imported only here).
+
+How a milestone's status is drawn lives in :data:`MARKS` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from gradtrack.views import countdown_text
+
+if TYPE_CHECKING:
+    import jinja2
+    from sqlalchemy.orm import Session
+
+    from gradtrack.services.settings import Settings
+
+TEMPLATE = "report.html.j2"
+NEXT_WEEKS_DAYS = 21  # "the next weeks": today through today + 21 days, as `status --within`
+LOOKBACK_DAYS = 91  # marks older than 13 weeks before today sit on the timeline's left edge
+MAX_SPAN_DAYS = 800  # and marks past ~2 years after its start on its right edge
+# Timeline geometry, in SVG user units (= CSS pixels at 100 %).
+LABEL_WIDTH = 230
+PLOT_WIDTH = 900
+RIGHT_PAD = 20
+ROW_HEIGHT = 22
+TOP = 42  # room for the month ticks
+BOTTOM = 12
+NAME_CHARS = 34
+DODGE = 4  # how far right each further mark of a row on the same day is drawn
+PAGE_FILE_MODE = 0o644
+
+
+class MarkStyle(NamedTuple):
+    """How one milestone status is drawn: CSS class, SVG shape and the legend's words."""
+
+    css: str
+    shape: str  # circle | triangle | square | cross | check
+    label: str
+
+
+UPCOMING = MarkStyle("upcoming", "circle", "Upcoming: its ideal date is today or later")
+LATE = MarkStyle("late", "square", "Late: its ideal date has passed, its latest has not: do it now")
+MISSED = MarkStyle("missed", "cross", "Missed: even its latest date has passed")
+DONE = MarkStyle("done", "check", "Done")
+# The one place that maps a planner status to its mark (docs/planner.md, SPEC §4.5).  Before
+# the late-start planner the statuses were "done | overdue | due | upcoming"; "overdue" was
+# drawn as late and "due" as a triangle: that was the only change here.
+MARKS: dict[str, MarkStyle] = {
+    "done": DONE,
+    "upcoming": UPCOMING,
+    "late": LATE,
+    "missed": MISSED,
+}
+# The legend: each style once, in this order (done milestones are not drawn).
+LEGEND: tuple[MarkStyle, ...] = tuple(dict.fromkeys(s for s in MARKS.values() if s is not DONE))
+
+DEADLINE_WORDS = {
+    "deadline": "Deadline",
+    "closes": "Applications close",
+    "letters": "Letters due",
+    "scores": "Test scores due",
+    "funding": "Funding deadline",
+    "reply_by": "Reply by",
+}
+
+
+# -- the data: the same documents as plan --json and status --json ---------------------------
+
+
+def page_document(session: Session, now: datetime, settings: Settings) -> dict[str, Any]:
+    """Everything the page shows, as plain data, from one plan built as of ``now``."""
+    from gradtrack.services import materials, people, planning, programs
+    from gradtrack.services.report import status_document, status_report
+    from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
+
+    plan = planning.build(session, now, settings)
+    open_milestones = [m for m in plan.milestones if m.status != "done"]
+    status = status_report(session, now, settings, within=NEXT_WEEKS_DAYS, plan=plan)
+    return {
+        "plan": plan_doc(plan, settings.zone, open_milestones),
+        "status": status_document(status),
+        "programs": [
+            program_doc(p, with_intakes=False)
+            for p in programs.list_programs(session, include_closed=True)
+        ],
+        "recommenders": [recommender_doc(r) for r in people.list_recommenders(session)],
+        "letters": [letter_doc(x) for x in people.list_letters(session)],
+        "materials": [material_doc(m) for m in materials.list_materials(session)],
+        "crowding_threshold": settings.crowding_threshold,
+    }
+
+
+# -- the view: what the template draws ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Dates to x: day ``d`` is drawn at the middle of its column."""
+
+    start: date  # a Monday
+    days: int
+
+    @property
+    def per_day(self) -> float:
+        return PLOT_WIDTH / self.days
+
+    def x(self, day: date) -> float:
+        offset = min(max((day - self.start).days, 0), self.days - 1)
+        return round(LABEL_WIDTH + (offset + 0.5) * self.per_day, 2)
+
+    def left(self, day: date) -> float:
+        offset = min(max((day - self.start).days, 0), self.days)
+        return round(LABEL_WIDTH + offset * self.per_day, 2)
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=self.days - 1)
+
+
+def _d(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+def _axis(today: date, dates: Iterable[date]) -> Axis:
+    known = list(dates)
+    first = max(min([today, *known]), today - timedelta(days=LOOKBACK_DAYS))
+    start = first - timedelta(days=first.weekday())  # the Monday of its week
+    last = max([today + timedelta(days=28), *known])
+    end = last + timedelta(days=6 - last.weekday())  # the Sunday of its week
+    return Axis(start, min((end - start).days + 1, MAX_SPAN_DAYS))
+
+
+def _months(axis: Axis) -> list[dict[str, Any]]:
+    ticks = []
+    day = axis.start.replace(day=1)
+    while day <= axis.end:
+        if day >= axis.start:
+            ticks.append({"x": axis.left(day), "label": f"{day:%b %Y}"})
+        day = (day + timedelta(days=32)).replace(day=1)
+    return ticks
+
+
+def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, Any]]:
+    """One row per active program, then any other planned one; the earliest deadline first."""
+    lines = {p["id"]: p for p in doc["status"]["programs"]}
+    order = list(lines)
+    for item in [*doc["plan"]["milestones"], *doc["plan"]["deadlines"]]:
+        for pid in item.get("program_ids", [item.get("program_id")]):
+            if pid is not None and pid not in order and pid in names:
+                order.append(pid)
+
+    def deadline_day(pid: int) -> date | None:
+        deadline = lines[pid]["deadline"] if pid in lines else None
+        return _d(deadline["yours"]) if deadline else None
+
+    days = {pid: deadline_day(pid) for pid in order}
+    order.sort(key=lambda pid: (days[pid] is None, days[pid] or date.max, names.get(pid, "")))
+    return [
+        {
+            "id": pid,
+            "name": names.get(pid, f"p{pid}"),
+            "y": TOP + index * ROW_HEIGHT + ROW_HEIGHT // 2,
+            "deadline_day": days[pid],
+        }
+        for index, pid in enumerate(order)
+    ]
+
+
+def _names(doc: Mapping[str, Any]) -> dict[int, str]:
+    """Program id → how people read it (``Institution — Program (PhD)``)."""
+    from gradtrack.models import display_name
+
+    return {
+        p["id"]: display_name(p["institution"], p["name"], p["degree"]) for p in doc["programs"]
+    }
+
+
+def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
+    plan = doc["plan"]
+    today = _d(plan["today"])
+    names = _names(doc)
+    rows = _rows(doc, names)
+    row_of = {r["id"]: r for r in rows}
+    deadlines = [d for d in plan["deadlines"] if d["program_id"] in row_of]
+    milestones = [m for m in plan["milestones"] if m["status"] != "done"]
+    axis = _axis(
+        today,
+        [
+            *(_d(m["date"]) for m in milestones),
+            *(_d(d["local_date"]) for d in deadlines),
+        ],
+    )
+    for row in rows:
+        end = row["deadline_day"] or today
+        row["x1"], row["x2"] = axis.x(min(today, end)), axis.x(max(today, end))
+        row["label"] = _short(row["name"])
+    marks = []
+    stacked: dict[tuple[int, str], int] = {}  # (row, date) → marks already drawn there
+    for m in milestones:
+        home = [row_of[p] for p in m["program_ids"] if p in row_of]
+        if not home:
+            continue
+        row = min(home, key=lambda r: r["y"])  # a batched step: its earliest deadline's row
+        style = MARKS[m["status"]]
+        # Kept short: a 300-program page has thousands of marks (docs/report.md).
+        tip = f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
+        if style in (LATE, MISSED):
+            tip += f" (ideal {m['ideal']}, latest {m['latest'] or 'none'})"
+        # Several marks of one row on one day step right, DODGE units each, so each shows.
+        nth = stacked.get((row["id"], m["date"]), 0)
+        stacked[row["id"], m["date"]] = nth + 1
+        x = round(axis.x(_d(m["date"])) + nth * DODGE, 2)
+        marks.append({"id": m["id"], "x": x, "y": row["y"], "style": style, "tip": tip})
+    diamonds = []
+    for d in deadlines:
+        row = row_of[d["program_id"]]
+        words = DEADLINE_WORDS.get(d["kind"], d["kind"])
+        diamonds.append(
+            {
+                "x": axis.x(_d(d["local_date"])),
+                "y": row["y"],
+                "main": d["kind"] in ("deadline", "closes"),
+                "tip": f"{words}: {row['name']} · {d['local_date']} ({d['instant']})",
+            }
+        )
+    crowded = [
+        {
+            "x": axis.left(_d(w["monday"])),
+            "width": round(
+                axis.left(_d(w["monday"]) + timedelta(days=7)) - axis.left(_d(w["monday"])), 2
+            ),
+            "tip": f"Crowded week of {w['monday']}: {w['count']} open milestones",
+        }
+        for w in plan["crowded_weeks"]
+        if axis.start <= _d(w["monday"]) <= axis.end
+    ]
+    height = TOP + len(rows) * ROW_HEIGHT + BOTTOM
+    return {
+        "width": LABEL_WIDTH + PLOT_WIDTH + RIGHT_PAD,
+        "height": height,
+        "plot_left": LABEL_WIDTH,
+        "plot_right": LABEL_WIDTH + PLOT_WIDTH,
+        "start": axis.start.isoformat(),
+        "days": axis.days,
+        "per_day": axis.per_day,
+        "today_x": axis.x(today),
+        "months": _months(axis),
+        "rows": rows,
+        "marks": marks,
+        "deadlines": diamonds,
+        "crowded": crowded,
+    }
+
+
+def _countdown(timed: Mapping[str, Any] | None) -> str:
+    if timed is None:
+        return "—"
+    c = timed["countdown"]
+    return countdown_text(c["days"], c["hours"], c["passed"])
+
+
+def _with_style(m: Mapping[str, Any]) -> dict[str, Any]:
+    return {**m, "style": MARKS[m["status"]]}
+
+
+def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's context: plain data, every text still unescaped (Jinja2 escapes it)."""
+    status = doc["status"]
+    today = status["today"]
+    due_now = [
+        _with_style(m)
+        for m in doc["plan"]["milestones"]
+        if m["date"] <= today or MARKS[m["status"]] in (LATE, MISSED)
+    ]
+    due_now.sort(key=lambda m: (m["date"], m["id"]))
+    shown = {m["id"] for m in due_now}
+    today_deadlines = [x for d in status["due"] if d["date"] == today for x in d["deadlines"]]
+    weeks = [
+        {
+            "date": day["date"],
+            "milestones": [_with_style(m) for m in day["milestones"] if m["id"] not in shown],
+            "deadlines": day["deadlines"],
+        }
+        for day in status["due"]
+        if day["date"] > today
+    ]
+    weeks = [day for day in weeks if day["milestones"] or day["deadlines"]]
+    programs = [{**line, "left": _countdown(line["deadline"])} for line in status["programs"]]
+    offers = [
+        {**line, "reply_left": _countdown(line["offer"]["reply_by"])}
+        for line in status["programs"]
+        if line["offer"] is not None
+    ]
+    letters = {(x["program_id"], x["recommender_id"]): x["status"] for x in doc["letters"]}
+    writers = [r for r in doc["recommenders"] if r["letters"]]
+    grid = [
+        {
+            "name": line["name"],
+            "required": line["letters"]["required"],
+            "cells": [letters.get((line["id"], r["id"])) for r in writers],
+        }
+        for line in status["programs"]
+        if any((line["id"], r["id"]) in letters for r in writers) or line["letters"]["required"]
+    ]
+    counts = {style.css: 0 for style in LEGEND}
+    for m in doc["plan"]["milestones"]:
+        counts[MARKS[m["status"]].css] += 1
+    return {
+        "today": today,
+        "timezone": status["timezone"],
+        "now": status["now"],
+        "window_to": status["window"]["to"],
+        "counts": counts,
+        "open_count": len(doc["plan"]["milestones"]),
+        "legend": LEGEND,
+        "due_now": due_now,
+        "today_deadlines": today_deadlines,
+        "weeks": weeks,
+        "timeline": _timeline(doc),
+        "programs": programs,
+        "writers": writers,
+        "grid": grid,
+        "materials": doc["materials"],
+        "offers": offers,
+        "crowding_threshold": doc["crowding_threshold"],
+        "crowded": status["crowded_weeks"],
+        "deadline_words": DEADLINE_WORDS,
+    }
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("gradtrack", "templates"),
+        autoescape=True,  # every value is text to show, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(doc: Mapping[str, Any]) -> bytes:
+    """The page's bytes (UTF-8) for :func:`page_document`'s data."""
+    return _environment().get_template(TEMPLATE).render(page_view(doc)).encode("utf-8")
+
+
+def build_page(session: Session, now: datetime, settings: Settings) -> bytes:
+    """The page as of ``now``: what ``gradtrack report`` writes and ``calendar serve`` serves."""
+    return render_page(page_document(session, now, settings))
+
+
+def write_page(path: Path, body: bytes) -> bool:
+    """Replace the file atomically (as feeds are); ``False`` when it already holds ``body``."""
+    from gradtrack.fsutil import atomic_write
+
+    return atomic_write(path, body, PAGE_FILE_MODE, what="page")
