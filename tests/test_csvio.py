@@ -67,6 +67,8 @@ def problems_of(data: bytes, today: date = TODAY) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Malformed files: each fixture with its exact problem lines.
 
+LETTERS = "expected a whole number of letters from 0 to 10, or nothing"
+GRE = "expected one of required, optional or not-accepted (or nothing: not stated)"
 MALFORMED = {
     "empty.csv": [
         "file: empty (expected a header row naming the columns, then one row per intake)",
@@ -101,9 +103,9 @@ MALFORMED = {
     ],
     "degree_and_letters.csv": [
         "row 2, column degree: got 'PhD/MS', expected one of phd, ms, mphil or other",
-        "row 2, column letters: got '12', expected a whole number of letters from 0 to 10",
-        "row 3, column letters: got 'three', expected a whole number of letters from 0 to 10",
-        "row 3, column gre: got 'yes', expected one of required, optional or not-accepted",
+        f"row 2, column letters: got '12', {LETTERS}",
+        f"row 3, column letters: got 'three', {LETTERS}",
+        f"row 3, column gre: got 'yes', {GRE}",
     ],
     "fees.csv": [
         "row 2, column fee: got '-5', expected a fee of 0 or more (this one is negative)",
@@ -182,7 +184,7 @@ MALFORMED = {
         "(17 columns)",
     ],
     "unclosed_quote.csv": [
-        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        f"row 2, column letters: got 'x', {LETTERS}",
         "file: row 3: a quoted cell is never closed (its opening '\"' runs to the end of the "
         "file); reading stopped here",
     ],
@@ -211,14 +213,14 @@ MALFORMED = {
     ],
     "long_value.csv": [
         "row 2, column gre: got 'required-for-applicants-who-did-not-study-in-an-english-spea…', "
-        "expected one of required, optional or not-accepted",
+        "expected one of required, optional or not-accepted (or nothing: not stated)",
     ],
     "row_numbers.csv": [
-        "row 6, column letters: got '11', expected a whole number of letters from 0 to 10",
+        f"row 6, column letters: got '11', {LETTERS}",
     ],
     "formula_prefix.csv": [
         'row 2, column fee: got "\'-5", expected a fee of 0 or more (this one is negative)',
-        'row 2, column letters: got "\'=1+2", expected a whole number of letters from 0 to 10',
+        f'row 2, column letters: got "\'=1+2", {LETTERS}',
     ],
 }
 
@@ -248,9 +250,9 @@ def test_problems_come_in_row_then_column_order() -> None:
     )
     data = csv_bytes({"letters": "x", "institution": ""}, {"gre": "maybe"}, columns=columns)
     assert problems_of(data) == [
-        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        f"row 2, column letters: got 'x', {LETTERS}",
         "row 2, column institution: got '', expected the institution's name",
-        "row 3, column gre: got 'maybe', expected one of required, optional or not-accepted",
+        f"row 3, column gre: got 'maybe', {GRE}",
     ]
 
 
@@ -777,13 +779,13 @@ def test_export_bytes_exactly() -> None:
     )
     assert format_programs_csv([program]).decode() == (
         ",".join(ALL_COLUMNS) + "\n"
-        "MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
+        ",MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
         'https://mit.edu,,,,,,none,,researching,"a, b",,,yes\n'
     )
 
 
-def test_export_header_lists_required_then_optional_columns() -> None:
-    assert ALL_COLUMNS == REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+def test_export_header_lists_handle_then_required_then_optional_columns() -> None:
+    assert ("handle", *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) == ALL_COLUMNS
     written = format_programs_csv([])
     assert written == (",".join(ALL_COLUMNS) + "\n").encode()
 

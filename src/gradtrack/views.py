@@ -33,6 +33,13 @@ def instant_doc(local: datetime | None, utc: datetime | None, zone: str) -> dict
     return {"local": local_text(local), "zone": zone, "utc": iso_utc(utc)}
 
 
+def english_test_text(value: str | None) -> str | None:
+    """The English test as documents show it: None unknown, ``"none"`` not needed."""
+    if value is None:
+        return None
+    return value or "none"
+
+
 def intake_doc(intake: Intake) -> dict[str, Any]:
     return {
         "id": intake.id,
@@ -52,6 +59,7 @@ def intake_doc(intake: Intake) -> dict[str, Any]:
 def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": program.id,
+        "handle": program.handle,
         "slug": program.slug,
         "institution": program.institution,
         "name": program.name,
@@ -65,7 +73,7 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         "fee_paid": program.fee_paid,
         "letters_required": program.letters_required,
         "gre": program.gre,
-        "english_test": program.english_test or None,
+        "english_test": english_test_text(program.english_test),
         "writing_sample": program.writing_sample,
         "url": program.url or None,
         "source_url": program.source_url or None,
@@ -75,6 +83,7 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         if program.offer_funded is None and program.offer_reply_by is None
         else {"funded": bool(program.offer_funded), "reply_by": iso_date(program.offer_reply_by)},
         "target_intake_id": program.target_intake_id,
+        "requirements_unknown": program.requirements_unknown,
     }
     if with_intakes:
         doc["intakes"] = [intake_doc(i) for i in program.intakes]
