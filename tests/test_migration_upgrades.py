@@ -226,3 +226,65 @@ def test_rows_survive_an_upgrade_through_a_rebuild_of_programs(
         engine.dispose()
     assert dict(dump_database(db_url))["alembic_version"] == [(rebuild_revision,)]
     assert_rows_intact(before, db_url)
+
+
+def _program_row(pid: int, slug: str, institution: str, name: str, field: str) -> str:
+    return (
+        "INSERT INTO programs (id, slug, institution, name, degree, field, url, source_url,"
+        " verified, fee, currency, fee_waiver, fee_paid, letters_required, gre, english_test,"
+        " writing_sample, priority, notes, status, offer_funded, offer_reply_by,"
+        f" target_intake_id, created_at, updated_at) VALUES ({pid}, '{slug}', '{institution}',"
+        f" '{name}', 'phd', '{field}', '', '', NULL, NULL, '', 'none', 0, 2, 'required', '',"
+        f" 0, NULL, '', 'researching', NULL, NULL, NULL, {T}, {T})"
+    )
+
+
+@sqlite_only
+def test_0007_derives_unique_handles_and_transliterated_slugs(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0005")
+    finally:
+        engine.dispose()
+    plain = create_engine(db_url)
+    with plain.begin() as conn:
+        for row in (
+            _program_row(1, "mit-eecs-phd", "MIT", "EECS", "Computer Science"),
+            _program_row(2, "mit-cs-phd", "MIT", "CS", "Computer Science"),
+            # Before 0007 the slug dropped the "ø" (NFKD has no ASCII for it).
+            _program_row(3, "kbenhavns-universitet-datalogi-phd", "Københavns Universitet",
+                         "Datalogi", ""),
+        ):  # fmt: skip
+            conn.execute(text(row))
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, handle, slug, letters_required, gre, english_test FROM programs")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "mit-phd-cs", "mit-eecs-phd", 2, "required", ""),
+            (2, "mit-phd-cs-2", "mit-cs-phd", 2, "required", ""),
+            (
+                3,
+                "ku-phd-datalogi",
+                "kobenhavns-universitet-datalogi-phd",
+                2,
+                "required",
+                "",
+            ),
+        ]
+        # Unknown has no place in 0005: downgrading writes the old defaults.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE programs SET letters_required = NULL WHERE id = 3"))
+        gradtrack.db.downgrade(engine, "0005")
+        with engine.connect() as conn:
+            assert conn.execute(
+                text("SELECT letters_required FROM programs WHERE id = 3")
+            ).all() == [(3,)]
+            assert "handle" not in {
+                c[1] for c in conn.exec_driver_sql("PRAGMA table_info(programs)")
+            }
+    finally:
+        engine.dispose()

@@ -339,7 +339,7 @@ def entry_doc(entry: Entry) -> dict[str, Any]:
 
     Unknown requirements are ``null``; ``english_test`` ``"none"`` means none is needed.
     """
-    from gradtrack.requirements import unknown_requirements
+    from gradtrack.requirements import english_test_text, unknown_requirements
 
     r = entry.record
     return {
@@ -353,7 +353,7 @@ def entry_doc(entry: Entry) -> dict[str, Any]:
         "currency": r.currency or None,
         "letters_required": r.letters,
         "gre": r.gre,
-        "english_test": None if r.english_test is None else (r.english_test or "none"),
+        "english_test": english_test_text(r.english_test),
         "url": r.url or None,
         "source_url": r.source_url,
         "verified": r.verified.isoformat() if r.verified else None,

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
 from gradtrack.handles import handle_problem
+from gradtrack.requirements import english_test_text
 from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc
 from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
 
@@ -1101,7 +1102,7 @@ def _program_cells(program: ProgramRecord) -> dict[str, str]:
         "handle": program.handle,
         "letters": "" if program.letters is None else str(program.letters),
         "gre": program.gre or "",
-        "english_test": _english_test_text(program.english_test),
+        "english_test": english_test_text(program.english_test) or "",
         "fee_waiver": program.fee_waiver,
         "priority": "" if program.priority is None else str(program.priority),
         "status": program.status,
@@ -1109,12 +1110,6 @@ def _program_cells(program: ProgramRecord) -> dict[str, str]:
         "offer_funded": {None: "", True: "yes", False: "no"}[program.offer_funded],
         "offer_reply_by": _date_text(program.offer_reply_by),
     }
-
-
-def _english_test_text(value: str | None) -> str:
-    if value is None:
-        return ""
-    return value or "none"
 
 
 def _intake_cells(intake: IntakeRecord) -> dict[str, str]:

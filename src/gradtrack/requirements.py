@@ -43,3 +43,11 @@ def requirements_unknown(
     if unknown_requirements(letters, gre, english_test, fee, source_url):
         return True
     return bool(source_url) and verified is None
+
+
+def english_test_text(value: str | None) -> str | None:
+    """The English test as documents and files show it: None unknown, ``"none"`` when none
+    is needed (stored as ``""``), else the test."""
+    if value is None:
+        return None
+    return value or "none"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from gradtrack.requirements import english_test_text
+
 if TYPE_CHECKING:
     from gradtrack.models import Intake, LetterRequest, Material, Program, Recommender
 
@@ -31,13 +33,6 @@ def instant_doc(local: datetime | None, utc: datetime | None, zone: str) -> dict
     if local is None:
         return None
     return {"local": local_text(local), "zone": zone, "utc": iso_utc(utc)}
-
-
-def english_test_text(value: str | None) -> str | None:
-    """The English test as documents show it: None unknown, ``"none"`` not needed."""
-    if value is None:
-        return None
-    return value or "none"
 
 
 def intake_doc(intake: Intake) -> dict[str, Any]:

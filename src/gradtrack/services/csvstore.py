@@ -125,7 +125,7 @@ def check_against_store(
             select(Program.id, Program.slug).where(Program.slug.in_(chunk))
         ):
             existing[slug] = pid
-    handles = dict(session.execute(select(Program.handle, Program.slug)).tuples().all())
+    handles = {h: s for h, s in session.execute(select(Program.handle, Program.slug))}
     taken = [
         f"row {rec.intakes[0].row}, column handle: got {rec.handle!r}, expected a handle no "
         f"other program uses ({handles[rec.handle]!r} has it)"
