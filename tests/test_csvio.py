@@ -824,3 +824,42 @@ def test_a_bad_cell_is_reported_once() -> None:
         "'America/New_York', or 'AoE'",
         f"row 2, column closes: got 'soon', expected {DATE_TIME}",
     ]
+
+
+def test_empty_requirement_cells_are_unknown_and_none_is_no_test() -> None:
+    data = csv_bytes(
+        {"letters": "", "gre": "", "english_test": "", "fee": "", "currency": ""},
+        {"institution": "Yale", "letters": "0", "english_test": "NONE", "fee": "0"},
+        {"institution": "Rice", "handle": "rice-phd-cs", "english_test": "IELTS"},
+    )
+    records = parse_programs_csv(data, TODAY)
+    assert [(r.handle, r.letters, r.gre, r.english_test, r.fee) for r in records] == [
+        ("", None, None, None, None),
+        ("", 0, "optional", "", Decimal("0")),
+        ("rice-phd-cs", 3, "optional", "IELTS", Decimal("75")),
+    ]
+    written = format_programs_csv(records)
+    assert parse_programs_csv(written, TODAY) == records
+    lines = written.decode().splitlines()
+    # handle first; unknown cells empty; "no English test" written as none.
+    assert lines[1].startswith(",MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,")
+    assert ",,,,,https://mit.edu," in lines[1]  # fee, currency, letters, gre, english_test
+    assert ",0,USD,0,optional,none,https://mit.edu," in lines[3]
+    assert lines[5].startswith("rice-phd-cs,Rice,")
+
+
+def test_handle_cells_are_checked_and_unique_per_program() -> None:
+    data = csv_bytes(
+        {"handle": "Bad Handle"},
+        {"institution": "Yale", "handle": "p12"},
+        {"institution": "Rice", "handle": "shared"},
+        {"institution": "Duke", "handle": "shared"},
+    )
+    assert problems_of(data) == [
+        "row 2, column handle: got 'Bad Handle', expected a handle of lowercase letters a-z,"
+        " digits and '-' (e.g. cmu-phd-cs), or nothing",
+        "row 3, column handle: got 'p12', expected a handle that does not look like an id"
+        " (7, p7), or nothing",
+        "row 5, column handle: got 'shared', expected a handle no other program uses (row 4's"
+        " program has it)",
+    ]
