@@ -275,10 +275,10 @@ def test_0007_derives_unique_handles_and_transliterated_slugs(db_url: str) -> No
                 "",
             ),
         ]
-        # Unknown has no place in 0005: downgrading writes the old defaults.
+        # Unknown has no place in 0006: downgrading writes the old defaults.
         with engine.begin() as conn:
             conn.execute(text("UPDATE programs SET letters_required = NULL WHERE id = 3"))
-        gradtrack.db.downgrade(engine, "0005")
+        gradtrack.db.downgrade(engine, "0006")
         with engine.connect() as conn:
             assert conn.execute(
                 text("SELECT letters_required FROM programs WHERE id = 3")
