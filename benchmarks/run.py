@@ -17,6 +17,7 @@ docs/benchmarks.md explains each floor.
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import json
 import os
@@ -233,6 +234,10 @@ class Bench:
         else:
             self.skipped(f"`gradtrack report` at {s}", "≤ 1.5×", "no `report` command yet")
         self.bench_import()
+        if self.has_command("catalog", "search"):
+            self.bench_catalog()
+        else:
+            self.skipped("`gradtrack catalog search`", "≤ 4×", "no `catalog search` command yet")
         if self.has_command("calendar", "export"):
             events = self.bench_export(stores)
             if self.has_command("calendar", "serve"):
@@ -352,6 +357,47 @@ class Bench:
         self.ratio_row(
             f"`gradtrack program import`, {big} programs", app, floor, 1.5,
             "floor: csv + Core executemany",
+        )  # fmt: skip
+
+    def bench_catalog(self) -> None:
+        """``catalog search`` against reading the file; ``program add --from-catalog`` of 10
+        entries against ``program import`` of the same 10 rows (the same writes)."""
+        catalog = HERE.parent / "data" / "programs.csv"
+        search = Cmd("catalog search", self.gt(None, "catalog", "search", "computer"))
+        floor = Cmd(
+            "floor:catalog_read", [PY, str(FLOORS / "catalog_read.py"), str(catalog), "computer"]
+        )
+        self.measure([search, floor], self.profile.read_runs)
+        self.ratio_row(
+            "`gradtrack catalog search computer`", search, floor, 4.0,
+            "floor: csv module + click; the app parses, expands and plans every entry",
+        )  # fmt: skip
+        with catalog.open(encoding="utf-8", newline="") as f:
+            header, *rows = list(csv.reader(f))
+        handles = list(dict.fromkeys(row[0] for row in rows))[:10]
+        verified = header.index("verified")  # checked after the benchmark's pinned today
+        rows = [[*r[:verified], "", *r[verified + 1 :]] for r in rows]
+        ten = self.work / "catalog-10.csv"
+        with ten.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(
+                [header, *(row for row in rows if row[0] in handles)]
+            )
+        fresh = self.fresh_db()
+        target, other = self.work / "catalog-add.db", self.work / "catalog-import.db"
+        add = Cmd(
+            "add --from-catalog@10",
+            self.gt(target, "program", "add", "--from-catalog", *handles),
+            prepare=lambda: copy_db(fresh, target),
+        )
+        imp = Cmd(
+            "import@10",
+            self.gt(other, "program", "import", str(ten)),
+            prepare=lambda: copy_db(fresh, other),
+        )
+        self.measure([add, imp], self.profile.read_runs)
+        self.ratio_row(
+            "`gradtrack program add --from-catalog`, 10 programs", add, imp, 1.3,
+            "floor: `program import` of the same 10 rows",
         )  # fmt: skip
 
     def compare_tables(self, app_db: Path, floor_db: Path) -> None:

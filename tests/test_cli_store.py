@@ -60,14 +60,14 @@ def store(gt: Run) -> Run:
             *("--currency", "usd", "--priority", "1", "--field", "Computer Science"),
             *("--url", "https://www.eecs.mit.edu/apply", "--gre", "not-accepted"),
         ),
-        "Added program p1 mit-eecs-phd\n",
+        "Added program p1 mit-eecs-phd (handle mit-phd-cs)\n",
     )
     ok(
         gt(
             *("program", "add", "ETH Zurich", "Data Science", "--degree", "ms"),
             *("--fee", "150", "--currency", "CHF", "--priority", "2"),
         ),
-        "Added program p2 eth-zurich-data-science-ms\n",
+        "Added program p2 eth-zurich-data-science-ms (handle ethz-ms-ds)\n",
     )
     ok(
         gt(
@@ -138,6 +138,7 @@ ETH_INTAKE = {
 }
 MIT_DOC = {
     "id": 1,
+    "handle": "mit-phd-cs",
     "slug": "mit-eecs-phd",
     "institution": "MIT",
     "name": "EECS",
@@ -151,7 +152,7 @@ MIT_DOC = {
     "fee_paid": False,
     "letters_required": 3,
     "gre": "not-accepted",
-    "english_test": None,
+    "english_test": "none",
     "writing_sample": False,
     "url": "https://www.eecs.mit.edu/apply",
     "source_url": None,
@@ -159,10 +160,12 @@ MIT_DOC = {
     "notes": "",
     "offer": None,
     "target_intake_id": 1,
+    "requirements_unknown": False,
     "intakes": [MIT_INTAKE],
 }
 ETH_DOC = {
     "id": 2,
+    "handle": "ethz-ms-ds",
     "slug": "eth-zurich-data-science-ms",
     "institution": "ETH Zurich",
     "name": "Data Science",
@@ -176,7 +179,7 @@ ETH_DOC = {
     "fee_paid": False,
     "letters_required": 3,
     "gre": "optional",
-    "english_test": None,
+    "english_test": "none",
     "writing_sample": False,
     "url": None,
     "source_url": None,
@@ -184,6 +187,7 @@ ETH_DOC = {
     "notes": "",
     "offer": None,
     "target_intake_id": 2,
+    "requirements_unknown": False,
     "intakes": [ETH_INTAKE],
 }
 
@@ -202,9 +206,9 @@ def test_program_list_empty(gt: Run) -> None:
 def test_program_list_table(store: Run) -> None:
     ok(
         store("program", "list"),
-        "id  program                     degree  status       priority  intakes  verified\n"
-        "p1  mit-eecs-phd                phd     researching  1         1        unverified\n"
-        "p2  eth-zurich-data-science-ms  ms      researching  2         1        unverified\n",
+        "id  handle      degree  status       priority  intakes  verified\n"
+        "p1  mit-phd-cs  phd     researching  1         1        unverified\n"
+        "p2  ethz-ms-ds  ms      researching  2         1        unverified\n",
     )
 
 
@@ -215,9 +219,9 @@ def test_program_list_json(store: Run) -> None:
 def test_program_list_csv(store: Run) -> None:
     ok(
         store("program", "list", "--csv"),
-        "id,program,degree,status,priority,intakes,verified\n"
-        "p1,mit-eecs-phd,phd,researching,1,1,unverified\n"
-        "p2,eth-zurich-data-science-ms,ms,researching,2,1,unverified\n",
+        "id,handle,degree,status,priority,intakes,verified\n"
+        "p1,mit-phd-cs,phd,researching,1,1,unverified\n"
+        "p2,ethz-ms-ds,ms,researching,2,1,unverified\n",
     )
 
 
@@ -228,14 +232,14 @@ def test_program_list_hides_closed_programs_unless_all(store: Run) -> None:
     )
     ok(
         store("program", "list"),
-        "id  program       degree  status       priority  intakes  verified\n"
-        "p1  mit-eecs-phd  phd     researching  1         1        unverified\n",
+        "id  handle      degree  status       priority  intakes  verified\n"
+        "p1  mit-phd-cs  phd     researching  1         1        unverified\n",
     )
     ok(
         store("program", "list", "--all"),
-        "id  program                     degree  status       priority  intakes  verified\n"
-        "p1  mit-eecs-phd                phd     researching  1         1        unverified\n"
-        "p2  eth-zurich-data-science-ms  ms      withdrawn    2         1        unverified\n",
+        "id  handle      degree  status       priority  intakes  verified\n"
+        "p1  mit-phd-cs  phd     researching  1         1        unverified\n"
+        "p2  ethz-ms-ds  ms      withdrawn    2         1        unverified\n",
     )
 
 
@@ -243,6 +247,7 @@ def test_program_show_table(store: Run) -> None:
     ok(
         store("program", "show", "mit"),
         "program       p1 mit-eecs-phd\n"
+        "handle        mit-phd-cs\n"
         "institution   MIT\n"
         "name          EECS\n"
         "degree        phd\n"
@@ -254,7 +259,7 @@ def test_program_show_table(store: Run) -> None:
         "fee paid      no\n"
         "letters       3\n"
         "GRE           not-accepted\n"
-        "English test  -\n"
+        "English test  none\n"
         "url           https://www.eecs.mit.edu/apply\n"
         "source        -\n"
         "verified      unverified\n"
@@ -270,11 +275,12 @@ def test_program_show_table(store: Run) -> None:
 def test_program_show_without_intakes(gt: Run) -> None:
     ok(
         gt("program", "add", "Oxford", "DPhil CS", "--degree", "other"),
-        "Added program p1 oxford-dphil-cs-other\n",
+        "Added program p1 oxford-dphil-cs-other (handle oxford-dphil-cs)\n",
     )
     ok(
         gt("program", "show", "p1"),
         "program       p1 oxford-dphil-cs-other\n"
+        "handle        oxford-dphil-cs\n"
         "institution   Oxford\n"
         "name          DPhil CS\n"
         "degree        other\n"
@@ -286,7 +292,7 @@ def test_program_show_without_intakes(gt: Run) -> None:
         "fee paid      no\n"
         "letters       3\n"
         "GRE           optional\n"
-        "English test  -\n"
+        "English test  none\n"
         "url           -\n"
         "source        -\n"
         "verified      unverified\n"
@@ -371,9 +377,9 @@ def test_program_edit(store: Run) -> None:
     )
     ok(
         store("program", "list"),
-        "id  program                     degree  status       priority  intakes  verified\n"
-        "p2  eth-zurich-data-science-ms  ms      researching  2         1        unverified\n"
-        "p1  mit-computer-science-ms     ms      researching  3         1        2026-11-01\n",
+        "id  handle      degree  status       priority  intakes  verified\n"
+        "p2  ethz-ms-ds  ms      researching  2         1        unverified\n"
+        "p1  mit-phd-cs  ms      researching  3         1        2026-11-01\n",
     )
 
 
@@ -439,11 +445,17 @@ def test_program_remove_takes_intakes_letters_and_materials(store: Run) -> None:
 
 
 def test_program_ambiguous_reference(gt: Run) -> None:
-    ok(gt("program", "add", "MIT", "EECS", "--degree", "phd"), "Added program p1 mit-eecs-phd\n")
-    ok(gt("program", "add", "MIT", "EECS", "--degree", "ms"), "Added program p2 mit-eecs-ms\n")
+    ok(
+        gt("program", "add", "MIT", "EECS", "--degree", "phd"),
+        "Added program p1 mit-eecs-phd (handle mit-phd-eecs)\n",
+    )
+    ok(
+        gt("program", "add", "MIT", "EECS", "--degree", "ms"),
+        "Added program p2 mit-eecs-ms (handle mit-ms-eecs)\n",
+    )
     domain_error(
         gt("program", "show", "mit"),
-        "Error: program 'mit' is ambiguous: it matches mit-eecs-ms, mit-eecs-phd",
+        "Error: program 'mit' is ambiguous: it matches mit-ms-eecs, mit-phd-eecs",
     )
 
 
@@ -588,7 +600,7 @@ def test_intake_list_empty(gt: Run) -> None:
 def test_intake_add_aoe_deadline_is_end_of_day_utc_minus_12(gt: Run) -> None:
     ok(
         gt("program", "add", "CMU", "Robotics", "--degree", "phd"),
-        "Added program p1 cmu-robotics-phd\n",
+        "Added program p1 cmu-robotics-phd (handle cmu-phd-robotics)\n",
     )
     ok(
         gt(
@@ -632,7 +644,7 @@ def test_intake_add_aoe_deadline_is_end_of_day_utc_minus_12(gt: Run) -> None:
 def test_intake_add_rolling(gt: Run) -> None:
     ok(
         gt("program", "add", "UCL", "Data Science", "--degree", "ms"),
-        "Added program p1 ucl-data-science-ms\n",
+        "Added program p1 ucl-data-science-ms (handle ucl-ms-ds)\n",
     )
     ok(
         gt(
@@ -654,6 +666,7 @@ def test_intake_add_rolling(gt: Run) -> None:
         gt("program", "show", "ucl", "--json"),
         {
             "id": 1,
+            "handle": "ucl-ms-ds",
             "slug": "ucl-data-science-ms",
             "institution": "UCL",
             "name": "Data Science",
@@ -667,7 +680,7 @@ def test_intake_add_rolling(gt: Run) -> None:
             "fee_paid": False,
             "letters_required": 3,
             "gre": "optional",
-            "english_test": None,
+            "english_test": "none",
             "writing_sample": False,
             "url": None,
             "source_url": None,
@@ -675,6 +688,7 @@ def test_intake_add_rolling(gt: Run) -> None:
             "notes": "",
             "offer": None,
             "target_intake_id": 1,
+            "requirements_unknown": False,
             "intakes": [
                 {
                     "id": 1,
@@ -856,7 +870,10 @@ def test_intake_remove_clears_the_target(store: Run) -> None:
 
 
 def test_default_target_skips_passed_intakes(gt: Run) -> None:
-    ok(gt("program", "add", "MIT", "EECS", "--degree", "phd"), "Added program p1 mit-eecs-phd\n")
+    ok(
+        gt("program", "add", "MIT", "EECS", "--degree", "phd"),
+        "Added program p1 mit-eecs-phd (handle mit-phd-eecs)\n",
+    )
     ok(
         gt(
             *("intake", "add", "mit", "--term", "Fall 2026", "--deadline", "2025-12-15"),

@@ -67,6 +67,8 @@ def problems_of(data: bytes, today: date = TODAY) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Malformed files: each fixture with its exact problem lines.
 
+LETTERS = "expected a whole number of letters from 0 to 10, or nothing"
+GRE = "expected one of required, optional or not-accepted (or nothing: not stated)"
 MALFORMED = {
     "empty.csv": [
         "file: empty (expected a header row naming the columns, then one row per intake)",
@@ -100,9 +102,9 @@ MALFORMED = {
     ],
     "degree_and_letters.csv": [
         "row 2, column degree: got 'PhD/MS', expected one of phd, ms, mphil or other",
-        "row 2, column letters: got '12', expected a whole number of letters from 0 to 10",
-        "row 3, column letters: got 'three', expected a whole number of letters from 0 to 10",
-        "row 3, column gre: got 'yes', expected one of required, optional or not-accepted",
+        f"row 2, column letters: got '12', {LETTERS}",
+        f"row 3, column letters: got 'three', {LETTERS}",
+        f"row 3, column gre: got 'yes', {GRE}",
     ],
     "fees.csv": [
         "row 2, column fee: got '-5', expected a fee of 0 or more (this one is negative)",
@@ -180,7 +182,7 @@ MALFORMED = {
         "(17 columns)",
     ],
     "unclosed_quote.csv": [
-        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        f"row 2, column letters: got 'x', {LETTERS}",
         "file: row 3: a quoted cell is never closed (its opening '\"' runs to the end of the "
         "file); reading stopped here",
     ],
@@ -209,14 +211,14 @@ MALFORMED = {
     ],
     "long_value.csv": [
         "row 2, column gre: got 'required-for-applicants-who-did-not-study-in-an-english-spea…', "
-        "expected one of required, optional or not-accepted",
+        "expected one of required, optional or not-accepted (or nothing: not stated)",
     ],
     "row_numbers.csv": [
-        "row 6, column letters: got '11', expected a whole number of letters from 0 to 10",
+        f"row 6, column letters: got '11', {LETTERS}",
     ],
     "formula_prefix.csv": [
         'row 2, column fee: got "\'-5", expected a fee of 0 or more (this one is negative)',
-        'row 2, column letters: got "\'=1+2", expected a whole number of letters from 0 to 10',
+        f'row 2, column letters: got "\'=1+2", {LETTERS}',
     ],
 }
 
@@ -246,9 +248,9 @@ def test_problems_come_in_row_then_column_order() -> None:
     )
     data = csv_bytes({"letters": "x", "institution": ""}, {"gre": "maybe"}, columns=columns)
     assert problems_of(data) == [
-        "row 2, column letters: got 'x', expected a whole number of letters from 0 to 10",
+        f"row 2, column letters: got 'x', {LETTERS}",
         "row 2, column institution: got '', expected the institution's name",
-        "row 3, column gre: got 'maybe', expected one of required, optional or not-accepted",
+        f"row 3, column gre: got 'maybe', {GRE}",
     ]
 
 
@@ -775,13 +777,13 @@ def test_export_bytes_exactly() -> None:
     )
     assert format_programs_csv([program]).decode() == (
         ",".join(ALL_COLUMNS) + "\n"
-        "MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
+        ",MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
         'https://mit.edu,,,,,,none,,researching,"a, b",,,yes\n'
     )
 
 
-def test_export_header_lists_required_then_optional_columns() -> None:
-    assert ALL_COLUMNS == REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+def test_export_header_lists_handle_then_required_then_optional_columns() -> None:
+    assert ("handle", *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) == ALL_COLUMNS
     written = format_programs_csv([])
     assert written == (",".join(ALL_COLUMNS) + "\n").encode()
 
@@ -819,4 +821,43 @@ def test_a_bad_cell_is_reported_once() -> None:
         "row 2, column timezone: got 'Nowhere', expected an IANA time zone like "
         "'America/New_York', or 'AoE'",
         f"row 2, column closes: got 'soon', expected {DATE_TIME}",
+    ]
+
+
+def test_empty_requirement_cells_are_unknown_and_none_is_no_test() -> None:
+    data = csv_bytes(
+        {"letters": "", "gre": "", "english_test": "", "fee": "", "currency": ""},
+        {"institution": "Yale", "letters": "0", "english_test": "NONE", "fee": "0"},
+        {"institution": "Rice", "handle": "rice-phd-cs", "english_test": "IELTS"},
+    )
+    records = parse_programs_csv(data, TODAY)
+    assert [(r.handle, r.letters, r.gre, r.english_test, r.fee) for r in records] == [
+        ("", None, None, None, None),
+        ("", 0, "optional", "", Decimal("0")),
+        ("rice-phd-cs", 3, "optional", "IELTS", Decimal("75")),
+    ]
+    written = format_programs_csv(records)
+    assert parse_programs_csv(written, TODAY) == records
+    lines = written.decode().splitlines()
+    # handle first; unknown cells empty; "no English test" written as none.
+    assert lines[1].startswith(",MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,")
+    assert ",,,,,https://mit.edu," in lines[1]  # fee, currency, letters, gre, english_test
+    assert ",0,USD,0,optional,none,https://mit.edu," in lines[3]
+    assert lines[5].startswith("rice-phd-cs,Rice,")
+
+
+def test_handle_cells_are_checked_and_unique_per_program() -> None:
+    data = csv_bytes(
+        {"handle": "Bad Handle"},
+        {"institution": "Yale", "handle": "p12"},
+        {"institution": "Rice", "handle": "shared"},
+        {"institution": "Duke", "handle": "shared"},
+    )
+    assert problems_of(data) == [
+        "row 2, column handle: got 'Bad Handle', expected a handle of lowercase letters a-z,"
+        " digits and '-' (e.g. cmu-phd-cs), or nothing",
+        "row 3, column handle: got 'p12', expected a handle that does not look like an id"
+        " (7, p7), or nothing",
+        "row 5, column handle: got 'shared', expected a handle no other program uses (row 4's"
+        " program has it)",
     ]

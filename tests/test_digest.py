@@ -83,6 +83,7 @@ DIGEST_JSON = {
     "programs": [
         {
             "id": 2,
+            "handle": "bay-phd-eecs",
             "slug": "bay-university-eecs-phd",
             "name": "Bay University — EECS (PhD)",
             "status": "preparing",
@@ -99,11 +100,13 @@ DIGEST_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
             "verified": None,
+            "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
         },
         {
             "id": 1,
+            "handle": "alpha-phd-cs",
             "slug": "alpha-university-computer-science-phd",
             "name": "Alpha University — Computer Science (PhD)",
             "status": "preparing",
@@ -120,11 +123,13 @@ DIGEST_JSON = {
             "materials": {"done": 3, "needed": 3},
             "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
             "verified": "2026-08-15",
+            "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
         },
         {
             "id": 3,
+            "handle": "ct-ms-ds",
             "slug": "coast-tech-data-science-ms",
             "name": "Coast Tech — Data Science (MS)",
             "status": "researching",
@@ -141,6 +146,7 @@ DIGEST_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "none", "amount": "0.00", "currency": None},
             "verified": "2026-08-20",
+            "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
         },

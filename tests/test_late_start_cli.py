@@ -11,13 +11,14 @@ from click.testing import Result
 
 from conftest import Run, dump_database
 
+# Every requirement stated and verified: no requirements.check (docs/catalog.md) here.
 CSV = (
     "institution,program,degree,field,intake,term,deadline,timezone,letters_due,fee,currency,"
     "letters,gre,english_test,url,source_url,verified\n"
     "Stanford University,Computer Science,phd,Computer Science,fixed,Fall 2027,"
-    "2026-12-15 23:59,America/Los_Angeles,,,,3,optional,,,https://example.edu/cs,2026-10-01\n"
+    "2026-12-15 23:59,America/Los_Angeles,,125,USD,3,optional,none,,https://example.edu/cs,2026-10-01\n"
     "Stanford University,Computer Science,phd,Computer Science,fixed,Fall 2028,"
-    "2027-12-15 23:59,America/Los_Angeles,,,,3,optional,,,https://example.edu/cs,2026-10-01\n"
+    "2027-12-15 23:59,America/Los_Angeles,,125,USD,3,optional,none,,https://example.edu/cs,2026-10-01\n"
 )
 # On 11-01 and 12-01 Fall 2027 is feasible (no letters yet: only transcripts can be late);
 # on 2026-12-16 (New York) its deadline has passed: Fall 2028.

@@ -111,8 +111,21 @@ FILL["0006"] = [
     f" updated_at) VALUES (1, 'abc@gradtrack', '/ada/cal/abc.ics', '\"e1\"', '{'2' * 64}',"
     f" 'Deadline: MIT (Fall 2027)', {T}, {T})",
 ]
+# 0007: handles, and requirements that are not stated (NULL).
+FILL["0007"] = [
+    FILL_0001[0]
+    .replace(" updated_at) VALUES", " updated_at, handle) VALUES")
+    .replace(f"{T}, {T})", f"{T}, {T}, 'mit-phd-cs')"),
+    *FILL["0006"][1:],
+    "INSERT INTO programs (id, slug, institution, name, degree, field, url, source_url, verified,"
+    " fee, currency, fee_waiver, fee_paid, letters_required, gre, english_test, writing_sample,"
+    " priority, notes, status, offer_funded, offer_reply_by, target_intake_id, created_at,"
+    " updated_at, handle) VALUES (2, 'dong-jing-da-xue-qing-bao-phd', '東京大学', '情報学', 'phd',"
+    " '', '', 'https://example.jp', NULL, NULL, '', 'none', 0, NULL, NULL, NULL, 0, NULL, '',"
+    f" 'researching', NULL, NULL, NULL, {T}, {T}, 'tokyo-phd')",
+]
 FILL["0008"] = [
-    *FILL["0006"],
+    *FILL["0007"],
     # publish_targets.format: the feed above keeps "ics"; a published HTML page.
     "INSERT INTO publish_targets (id, path, recommender_id, program_id, format, created_at,"
     f" updated_at) VALUES (2, '/tmp/plan.html', NULL, NULL, 'html', {T}, {T})",
@@ -143,11 +156,17 @@ def filled_at(url: str, revision: str) -> dict[str, list[tuple[object, ...]]]:
     return dump
 
 
+# Rows a later revision seeds, by table and first column: 0007 the requirements.check rule.
+SEEDED_LATER = {"rules": {"requirements.check"}}
+
+
 def assert_rows_intact(before: dict[str, list[tuple[object, ...]]], url: str) -> None:
     after = dict(dump_database(url))
     for table, rows in before.items():
         if table == "alembic_version" or not rows:
             continue  # (rules is empty at 0001: 0002 seeds it)
+        seeded = SEEDED_LATER.get(table, set()) - {row[0] for row in rows}
+        after[table] = [row for row in after[table] if row[0] not in seeded]
         width = len(rows[0])
         # Added columns go at the end; every old column of every old row is as it was, but
         # for the rows a revision rewrites on purpose (REWRITTEN).
@@ -173,7 +192,7 @@ def cli_works(url: str) -> None:
     env = {"GRADTRACK_NOW": PINNED_NOW}
     result = CliRunner().invoke(cli, ["--db", url, "program", "list", "--csv"], env=env)
     assert result.exit_code == 0, result.stderr
-    assert "mit-eecs-phd" in result.stdout
+    assert "mit-phd-cs" in result.stdout  # the handle 0007 derived (or the one given)
     result = CliRunner().invoke(
         cli, ["--db", url, "letter", "mark", "ada", "mit", "agreed"], env=env
     )
@@ -213,3 +232,65 @@ def test_rows_survive_an_upgrade_through_a_rebuild_of_programs(
         engine.dispose()
     assert dict(dump_database(db_url))["alembic_version"] == [(rebuild_revision,)]
     assert_rows_intact(before, db_url)
+
+
+def _program_row(pid: int, slug: str, institution: str, name: str, field: str) -> str:
+    return (
+        "INSERT INTO programs (id, slug, institution, name, degree, field, url, source_url,"
+        " verified, fee, currency, fee_waiver, fee_paid, letters_required, gre, english_test,"
+        " writing_sample, priority, notes, status, offer_funded, offer_reply_by,"
+        f" target_intake_id, created_at, updated_at) VALUES ({pid}, '{slug}', '{institution}',"
+        f" '{name}', 'phd', '{field}', '', '', NULL, NULL, '', 'none', 0, 2, 'required', '',"
+        f" 0, NULL, '', 'researching', NULL, NULL, NULL, {T}, {T})"
+    )
+
+
+@sqlite_only
+def test_0007_derives_unique_handles_and_transliterated_slugs(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0005")
+    finally:
+        engine.dispose()
+    plain = create_engine(db_url)
+    with plain.begin() as conn:
+        for row in (
+            _program_row(1, "mit-eecs-phd", "MIT", "EECS", "Computer Science"),
+            _program_row(2, "mit-cs-phd", "MIT", "CS", "Computer Science"),
+            # Before 0007 the slug dropped the "ø" (NFKD has no ASCII for it).
+            _program_row(3, "kbenhavns-universitet-datalogi-phd", "Københavns Universitet",
+                         "Datalogi", ""),
+        ):  # fmt: skip
+            conn.execute(text(row))
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, handle, slug, letters_required, gre, english_test FROM programs")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "mit-phd-cs", "mit-eecs-phd", 2, "required", ""),
+            (2, "mit-phd-cs-2", "mit-cs-phd", 2, "required", ""),
+            (
+                3,
+                "ku-phd-datalogi",
+                "kobenhavns-universitet-datalogi-phd",
+                2,
+                "required",
+                "",
+            ),
+        ]
+        # Unknown has no place in 0006: downgrading writes the old defaults.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE programs SET letters_required = NULL WHERE id = 3"))
+        gradtrack.db.downgrade(engine, "0006")
+        with engine.connect() as conn:
+            assert conn.execute(
+                text("SELECT letters_required FROM programs WHERE id = 3")
+            ).all() == [(3,)]
+            assert "handle" not in {
+                c[1] for c in conn.exec_driver_sql("PRAGMA table_info(programs)")
+            }
+    finally:
+        engine.dispose()

@@ -33,6 +33,7 @@ from gradtrack.db import (
     upgrade,
 )
 from gradtrack.models import Base
+from gradtrack.rules import DEFAULT_RULES
 
 FIXTURES = Path(__file__).parent / "migration_fixtures"
 REPO_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -115,7 +116,7 @@ def test_models_and_migrations_agree(migrated_url: str) -> None:
 
 
 def test_seeded_rules_are_the_shipped_defaults(migrated_url: str) -> None:
-    from gradtrack.rules import DEFAULT_RULES, format_offsets
+    from gradtrack.rules import format_offsets
 
     engine = create_engine(migrated_url)
     try:
@@ -158,7 +159,7 @@ def test_concurrent_upgrades_migrate_once(db_url: str) -> None:
     )
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM rules")).scalar() == 11
+        assert conn.execute(text("SELECT count(*) FROM rules")).scalar() == len(DEFAULT_RULES)
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
 
@@ -215,8 +216,8 @@ def test_a_newer_schema_is_read_but_never_written(gt: Run, migrated_url: str) ->
     listed = gt("program", "list", "--csv")
     assert (listed.exit_code, listed.stderr) == (0, "")
     assert listed.stdout == (
-        "id,program,degree,status,priority,intakes,verified\n"
-        "p1,mit-eecs-phd,phd,researching,,0,unverified\n"
+        "id,handle,degree,status,priority,intakes,verified\n"
+        "p1,mit-phd-eecs,phd,researching,,0,unverified\n"
     )
     refused = gt("program", "add", "ETH Zurich", "Data Science", "--degree", "ms")
     assert (refused.exit_code, refused.stdout) == (1, "")

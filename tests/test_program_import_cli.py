@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from test_csvio import FIXTURES, MALFORMED
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_CSV = ROOT / "data" / "programs.csv"
 TODAY = "2026-11-28"
+# The shipped catalogue is checked against the clock (its verified dates are real ones).
+SHIPPED_TODAY = date.today().isoformat()
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def test_malformed_file_rejected_whole(
 
 
 def test_shipped_programs_csv_imports_cleanly(gt: Run) -> None:
-    result = gt("program", "import", str(PROGRAMS_CSV), today=TODAY)
+    result = gt("program", "import", str(PROGRAMS_CSV), today=SHIPPED_TODAY)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"Imported {PROGRAMS_CSV}: ")
     programs = json.loads(gt("program", "list", "--json").stdout)["programs"]
@@ -79,8 +82,15 @@ def test_shipped_programs_csv_imports_cleanly(gt: Run) -> None:
 
 
 def test_dry_run_writes_nothing(stocked: Run, migrated_url: str) -> None:
+    # The shipped file's MIT EECS program has the handle the stored one derived.
+    clash = stocked("program", "import", "--dry-run", str(PROGRAMS_CSV), today=SHIPPED_TODAY)
+    assert clash.exit_code == 1
+    assert "column handle: got 'mit-phd-eecs', expected a handle no other program uses" in (
+        clash.stderr
+    )
+    assert stocked("program", "edit", "mit", "--handle", "my-mit").exit_code == 0
     before = dump_database(migrated_url)
-    result = stocked("program", "import", "--dry-run", str(PROGRAMS_CSV), today=TODAY)
+    result = stocked("program", "import", "--dry-run", str(PROGRAMS_CSV), today=SHIPPED_TODAY)
     assert result.exit_code == 0
     assert result.stdout.startswith(f"Dry run: {PROGRAMS_CSV} is valid: ")
     assert result.stdout.endswith("; nothing written\n")

@@ -92,6 +92,7 @@ def test_default_rules_match_spec_table() -> None:
         "scores.send": ("21d", "10d", ("scores_due",), "wants_scores"),
         "transcripts.request": ("15wd", "5wd", ("deadline",), None),
         "fee.waiver": ("21d", "14d", ("deadline",), "waiver_planned"),
+        "requirements.check": ("60d", "3d", ("deadline",), "requirements_unknown"),
         "decision.reply": ("", None, (), None),
     }
     assert default_rule("letters.remind").lapses

@@ -316,7 +316,7 @@ def test_status_follows_the_program_lifecycle(gt: Run) -> None:
     assert gt("status", today="2026-12-01").output == LIFECYCLE
     # 2027-04-14 00:00 to 2027-04-15 23:59 New York: 47 h 59 min.
     assert gt("status", today="2027-04-14").output == REPLY_SOON
-    assert "coast-tech-data-science-ms" in gt("program", "list", "--all").output
+    assert "ct-ms-ds" in gt("program", "list", "--all").output
     # An explicit reply-by date: 23:59 that day in your zone (2027-02-28 00:00 → 47 h 59 min).
     gt("program", "mark", "bay", "admitted", "--unfunded", "--reply-by", "2027-03-01")
     doc = json.loads(gt("status", "--json", "--program", "bay", today="2027-02-28").output)
@@ -481,6 +481,7 @@ STATUS_JSON = {
     "programs": [
         {
             "id": 2,
+            "handle": "bay-phd-eecs",
             "slug": "bay-university-eecs-phd",
             "name": "Bay University — EECS (PhD)",
             "status": "preparing",
@@ -497,11 +498,13 @@ STATUS_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
             "verified": None,
+            "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
         },
         {
             "id": 1,
+            "handle": "alpha-phd-cs",
             "slug": "alpha-university-computer-science-phd",
             "name": "Alpha University — Computer Science (PhD)",
             "status": "preparing",
@@ -518,11 +521,13 @@ STATUS_JSON = {
             "materials": {"done": 3, "needed": 3},
             "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
             "verified": "2026-08-15",
+            "unknown_requirements": [],
             "late_steps": 1,
             "infeasible": None,
         },
         {
             "id": 3,
+            "handle": "ct-ms-ds",
             "slug": "coast-tech-data-science-ms",
             "name": "Coast Tech — Data Science (MS)",
             "status": "researching",
@@ -539,6 +544,7 @@ STATUS_JSON = {
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "none", "amount": "0.00", "currency": None},
             "verified": "2026-08-20",
+            "unknown_requirements": [],
             "late_steps": 1,
             "infeasible": None,
         },

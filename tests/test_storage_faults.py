@@ -200,7 +200,7 @@ def test_a_read_only_database_can_still_be_read(stored: tuple[str, Path]) -> Non
     _, path = stored
     result = run_here("--db", f"sqlite:///file:{path}?mode=ro&uri=true", "program", "list", "--csv")
     assert (result.returncode, result.stderr) == (0, "")
-    assert "mit-eecs-phd" in result.stdout and "eth-zurich-data-science-ms" in result.stdout
+    assert "mit-phd-eecs" in result.stdout and "ethz-ms-ds" in result.stdout  # handles
 
 
 # -- not a database ---------------------------------------------------------------------------

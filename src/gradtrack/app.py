@@ -130,6 +130,14 @@ class App:
 
         return resolve_now(self.zone, self._today, self.environ)
 
+    def detached_now(self) -> tuple[str, datetime]:
+        """The system's zone and the current instant in it, without opening the store (the
+        catalogue commands; the applicant's zone setting lives in the store)."""
+        from gradtrack.timeutil import resolve_now, system_zone_name
+
+        zone = system_zone_name()
+        return zone, resolve_now(zone, self._today, self.environ)
+
     def today(self) -> date:
         from gradtrack.timeutil import local_date
 

@@ -33,6 +33,8 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
+from gradtrack.handles import handle_problem
+from gradtrack.requirements import english_test_text
 from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, zone_suggestion
 from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
 
@@ -68,7 +70,9 @@ OPTIONAL_COLUMNS = (
     "offer_reply_by",
     "target",
 )
-ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: ``handle`` comes first in the catalogue and in exports; a user's file may leave it out.
+HANDLE_COLUMN = "handle"
+ALL_COLUMNS = (HANDLE_COLUMN, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 #: Columns that describe one intake; every other column describes the program, so all rows of
 #: one program must agree on it.
 INTAKE_COLUMNS = (
@@ -145,15 +149,17 @@ class ProgramRecord:
     verified: date | None
     fee: Decimal | None
     currency: str
-    letters: int
-    gre: str
-    english_test: str
+    # None: the source does not state it (unknown); english_test "" means none needed.
+    letters: int | None
+    gre: str | None
+    english_test: str | None
     fee_waiver: str = "none"
     priority: int | None = None
     status: str = "researching"
     notes: str = ""
     offer_funded: bool | None = None
     offer_reply_by: date | None = None
+    handle: str = ""  # "" → derived when stored
     intakes: list[IntakeRecord] = _field(default_factory=list)
 
     @property
@@ -275,11 +281,38 @@ def _free_text(text: str) -> str:
     return text
 
 
-def _choice(choices: Sequence[str], default: str | None = None) -> Callable[[str], str]:
+def _handle(text: str) -> str:
+    problem = handle_problem(text) if text else None
+    if problem is not None:
+        raise _Bad(problem + ", or nothing")
+    return text
+
+
+def _unknown_or(parse: Callable[[str], _T]) -> Callable[[str], _T | None]:
+    """An empty cell is unknown (None), else ``parse``."""
+
+    def parse_or_unknown(text: str) -> _T | None:
+        return parse(text) if text else None
+
+    return parse_or_unknown
+
+
+def _english_test(text: str) -> str | None:
+    """Empty: unknown; ``none`` (any case): no English test needed (stored ""); else the test."""
+    if not text:
+        return None
+    return "" if text.lower() == "none" else text
+
+
+def _choice(
+    choices: Sequence[str], default: str | None = None, *, unknown: bool = False
+) -> Callable[[str], str]:
     listed = ", ".join(choices[:-1]) + " or " + choices[-1]
     expected = f"expected one of {listed}"
     if default is not None:
         expected += f" (or nothing: {default})"
+    if unknown:
+        expected += " (or nothing: not stated)"
 
     def parse(text: str) -> str:
         if not text and default is not None:
@@ -472,18 +505,22 @@ def _parse_term(text: str) -> _Term:
 # Reading
 
 
-def parse_programs_csv(data: bytes, today: date) -> list[ProgramRecord]:
+def parse_programs_csv(
+    data: bytes, today: date, *, verified_by: date | None = None
+) -> list[ProgramRecord]:
     """Parse the programs CSV (SPEC §7) into programs with their intakes.
 
     ``today`` is the applicant's date: annual deadlines expand to their next two occurrences
-    on or after it, and ``verified`` may not be later.  Raises :class:`ImportProblems` with one
-    line per problem — every problem, in row order — when anything is wrong.
+    on or after it, and ``verified`` may not be later (than ``verified_by`` when given: the
+    catalogue is read "as of" any planning date, but was checked by the clock's).  Raises
+    :class:`ImportProblems` with one line per problem — every problem, in row order — when
+    anything is wrong.
     """
     problems = _Problems()
     text = _decode(data, problems)
     if text is None:
         raise ImportProblems(problems.lines())
-    programs = _read(text, today, problems)
+    programs = _read(text, today, verified_by or today, problems)
     if problems:
         raise ImportProblems(problems.lines())
     return programs
@@ -569,7 +606,7 @@ def _explain_csv_error(message: str) -> str:
     return f"could not read the row as CSV ({message}); reading stopped here"
 
 
-def _read(text: str, today: date, problems: _Problems) -> list[ProgramRecord]:
+def _read(text: str, today: date, verified_by: date, problems: _Problems) -> list[ProgramRecord]:
     records = _records(text, problems)
     first = next(records, None)
     if first is None:
@@ -583,7 +620,7 @@ def _read(text: str, today: date, problems: _Problems) -> list[ProgramRecord]:
         return []
     names = sorted(positions, key=positions.__getitem__)
     width = len(names)  # trailing unnamed header cells are no columns
-    reader = _ProgramReader(today)
+    reader = _ProgramReader(today, verified_by)
     for number, cells in records:
         row = _Row(number, dict(zip(names, cells, strict=False)), positions, problems)
         for index in range(width, len(cells)):
@@ -671,11 +708,12 @@ def program_parsers(today: date | None) -> dict[str, Callable[[str], object]]:
         "verified": _plain_date(latest=today),
         "fee": _parse_fee,
         "currency": _parse_currency,
+        "handle": _handle,
         "letters": _whole(
-            0, MAX_LETTERS, f"a whole number of letters from 0 to {MAX_LETTERS}", optional=False
+            0, MAX_LETTERS, f"a whole number of letters from 0 to {MAX_LETTERS}", optional=True
         ),
-        "gre": _choice(GRE_POLICIES),
-        "english_test": _free_text,
+        "gre": _unknown_or(_choice(GRE_POLICIES, unknown=True)),
+        "english_test": _english_test,
         "fee_waiver": _choice(FEE_WAIVERS, default="none"),
         "priority": _whole(
             1, None, "a whole number of 1 or more (1 = first choice)", optional=True
@@ -737,11 +775,12 @@ def intake_order_problems(
 
 
 class _ProgramReader:
-    def __init__(self, today: date) -> None:
+    def __init__(self, today: date, verified_by: date) -> None:
         self.today = today
         self.groups: dict[tuple[str, str, str], _Group] = {}
+        self.handles: dict[str, _Group] = {}
         self.seen_rows = 0
-        self.parsers = program_parsers(today)
+        self.parsers = program_parsers(verified_by)
 
     def add(self, row: _Row) -> None:
         self.seen_rows += 1
@@ -763,6 +802,15 @@ class _ProgramReader:
             record = _program_record(values) if len(values) == len(PROGRAM_COLUMNS) else None
             texts = {column: row.text(column) for column in PROGRAM_COLUMNS}
             group = self.groups[key] = _Group(row.number, record, values, texts)
+            handle = values.get("handle")
+            if isinstance(handle, str) and handle:
+                other = self.handles.setdefault(handle, group)
+                if other is not group:
+                    row.problem(
+                        "handle",
+                        f"expected a handle no other program uses (row {other.first_row}'s "
+                        "program has it)",
+                    )
         else:
             self._check_agreement(row, group, values)
         if intakes is not None:
@@ -820,8 +868,6 @@ def _program_record(values: dict[str, object]) -> ProgramRecord:
         assert value is None or isinstance(value, kind)
         return value
 
-    letters = values["letters"]
-    assert isinstance(letters, int)
     return ProgramRecord(
         institution=text("institution"),
         program=text("program"),
@@ -832,15 +878,16 @@ def _program_record(values: dict[str, object]) -> ProgramRecord:
         verified=optional("verified", date),
         fee=optional("fee", Decimal),
         currency=text("currency"),
-        letters=letters,
-        gre=text("gre"),
-        english_test=text("english_test"),
+        letters=optional("letters", int),
+        gre=optional("gre", str),
+        english_test=optional("english_test", str),
         fee_waiver=text("fee_waiver"),
         priority=optional("priority", int),
         status=text("status"),
         notes=text("notes"),
         offer_funded=optional("offer_funded", bool),
         offer_reply_by=optional("offer_reply_by", date),
+        handle=text("handle"),
     )
 
 
@@ -1108,9 +1155,10 @@ def _program_cells(program: ProgramRecord) -> dict[str, str]:
         "verified": _date_text(program.verified),
         "fee": "" if program.fee is None else f"{program.fee:f}",
         "currency": program.currency,
-        "letters": str(program.letters),
-        "gre": program.gre,
-        "english_test": program.english_test,
+        "handle": program.handle,
+        "letters": "" if program.letters is None else str(program.letters),
+        "gre": program.gre or "",
+        "english_test": english_test_text(program.english_test) or "",
         "fee_waiver": program.fee_waiver,
         "priority": "" if program.priority is None else str(program.priority),
         "status": program.status,

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from gradtrack.requirements import requirements_unknown, unknown_requirements
 from gradtrack.timeutil import clock_now
 
 NAMING_CONVENTION = {
@@ -89,7 +90,7 @@ class Timestamped:
 
 class Program(Timestamped, Base):
     __tablename__ = "programs"
-    __table_args__ = (UniqueConstraint("slug"),)
+    __table_args__ = (UniqueConstraint("slug"), UniqueConstraint("handle"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200))
@@ -104,9 +105,11 @@ class Program(Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3), default="")
     fee_waiver: Mapped[str] = mapped_column(String(10), default="none")
     fee_paid: Mapped[bool] = mapped_column(Boolean(), default=False)
-    letters_required: Mapped[int] = mapped_column(Integer(), default=3)
-    gre: Mapped[str] = mapped_column(String(20), default="optional")
-    english_test: Mapped[str] = mapped_column(String(100), default="")
+    # Requirements: NULL is "not stated" (unknown), never a guess (SPEC §12); english_test ""
+    # is "no English test needed".
+    letters_required: Mapped[int | None] = mapped_column(Integer(), default=3)
+    gre: Mapped[str | None] = mapped_column(String(20), default="optional")
+    english_test: Mapped[str | None] = mapped_column(String(100), default="")
     writing_sample: Mapped[bool] = mapped_column(Boolean(), default=False)
     priority: Mapped[int | None] = mapped_column(Integer())
     notes: Mapped[str] = mapped_column(Text(), default="")
@@ -119,6 +122,8 @@ class Program(Timestamped, Base):
     # True when the user chose the target (`program target`, a file's target mark); otherwise
     # it is the default, chosen again whenever the program's intakes change.
     target_chosen: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+    # The short name people type (``cmu-phd-cs``); kept when the name changes (SPEC §12).
+    handle: Mapped[str] = mapped_column(String(24))
 
     intakes: Mapped[list[Intake]] = relationship(
         back_populates="program",
@@ -143,6 +148,24 @@ class Program(Timestamped, Base):
     @property
     def display_name(self) -> str:
         return display_name(self.institution, self.name, self.degree)
+
+    @property
+    def unknown_requirements(self) -> list[str]:
+        return unknown_requirements(
+            self.letters_required, self.gre, self.english_test, self.fee, self.source_url
+        )
+
+    @property
+    def requirements_unknown(self) -> bool:
+        """A requirement the program states is not known, or its data is unverified."""
+        return requirements_unknown(
+            self.letters_required,
+            self.gre,
+            self.english_test,
+            self.fee,
+            self.verified,
+            self.source_url,
+        )
 
 
 class StatusChange(Timestamped, Base):

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from gradtrack.errors import InvalidValue
 from gradtrack.rules import (
     CONDITION_LETTER_NOT_SUBMITTED,
+    CONDITION_REQUIREMENTS_UNKNOWN,
     CONDITION_WAIVER_PLANNED,
     CONDITION_WANTS_SCORES,
     DEFAULT_RULES,
@@ -34,6 +35,8 @@ PRE_SUBMISSION = frozenset({"researching", "preparing"})
 POST_SUBMISSION = frozenset({"submitted", "interview", "admitted", "waitlisted"})
 # Not planned at all: rejected, withdrawn, declined, accepted.
 NOT_FLEXIBLE = frozenset({"submit", "decision.reply", "letters.remind"})
+# Milestones that never make an intake infeasible on their own (SPEC §4.1).
+NEVER_INFEASIBLE = frozenset({"requirements.check"})
 LETTER_ASKED = frozenset({"asked", "agreed", "submitted"})
 LETTER_AGREED = frozenset({"agreed", "submitted"})
 _MATERIAL_RANK = {"todo": 0, "draft": 1, "final": 2, "sent": 3, "submitted": 3}
@@ -104,8 +107,10 @@ class ProgramIn:
     id: int
     name: str
     status: str
-    letters_required: int = 3
+    letters_required: int | None = 3  # None: not stated (plan the letters actually requested)
     wants_scores: bool = False
+    # A requirement not stated or the data unverified: plan ``requirements.check`` (SPEC §4.1).
+    requirements_unknown: bool = False
     fee_waiver: str = "none"
     target_intake_id: int | None = None
     offer: OfferIn | None = None
@@ -588,13 +593,18 @@ class _Builder:
             return None
         rec = _Rec(mid, ideal, latest)
         if not done:
+            blocks = key not in NEVER_INFEASIBLE
             if self.first_ideal is None or ideal < self.first_ideal:
                 self.first_ideal = ideal
-            if latest is not None and (self.first_latest is None or latest < self.first_latest):
+            if (
+                blocks
+                and latest is not None
+                and (self.first_latest is None or latest < self.first_latest)
+            ):
                 self.first_latest = latest
             if ideal < today:
                 self.late += 1
-                if latest is not None and latest < today:
+                if blocks and latest is not None and latest < today:
                     self.missed.append(mid)
         if not self.full:
             return rec
@@ -699,6 +709,7 @@ def _program_milestones(b: _Builder, t: _Target) -> None:
         "scores.send": lambda: f"Send test scores to {p.name}",
         "transcripts.request": lambda: f"Request transcripts for {p.name}",
         "fee.waiver": lambda: f"Request a fee waiver from {p.name}",
+        "requirements.check": lambda: f"Check the requirements of {p.name} at the source",
     }
     for key, title in titles.items():
         rule = ctx.rule(key, p.id)
@@ -727,6 +738,8 @@ def _program_condition(condition: str | None, program: ProgramIn) -> bool:
         return program.wants_scores
     if condition == CONDITION_WAIVER_PLANNED:
         return program.fee_waiver == "planned"
+    if condition == CONDITION_REQUIREMENTS_UNKNOWN:
+        return program.requirements_unknown
     if condition == CONDITION_LETTER_NOT_SUBMITTED:
         return True
     raise InvalidValue(f"unknown rule condition {condition!r}")

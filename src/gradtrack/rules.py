@@ -35,6 +35,7 @@ ANCHORS = frozenset(
 CONDITION_LETTER_NOT_SUBMITTED = "letter_not_submitted"
 CONDITION_WANTS_SCORES = "wants_scores"
 CONDITION_WAIVER_PLANNED = "waiver_planned"
+CONDITION_REQUIREMENTS_UNKNOWN = "requirements_unknown"
 
 _PART = re.compile(r"^(\d{1,4})(d|wd)$")
 
@@ -198,6 +199,14 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         condition=CONDITION_WAIVER_PLANNED,
         description="21 days before, only if a waiver is planned",
         latest=(Offset(14, DAYS),),
+    ),
+    Rule(
+        "requirements.check",
+        (Offset(60, DAYS),),
+        (ANCHOR_DEADLINE,),
+        latest=(Offset(3, DAYS),),
+        condition=CONDITION_REQUIREMENTS_UNKNOWN,
+        description="60 days before, only while a requirement is unknown or the data unverified",
     ),
     Rule(
         "decision.reply",

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from gradtrack.requirements import english_test_text
+
 if TYPE_CHECKING:
     from gradtrack.models import Intake, LetterRequest, Material, Program, Recommender
     from gradtrack.planner import Milestone, Plan
@@ -63,6 +65,7 @@ def intake_doc(intake: Intake) -> dict[str, Any]:
 def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": program.id,
+        "handle": program.handle,
         "slug": program.slug,
         "institution": program.institution,
         "name": program.name,
@@ -76,7 +79,7 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         "fee_paid": program.fee_paid,
         "letters_required": program.letters_required,
         "gre": program.gre,
-        "english_test": program.english_test or None,
+        "english_test": english_test_text(program.english_test),
         "writing_sample": program.writing_sample,
         "url": program.url or None,
         "source_url": program.source_url or None,
@@ -86,6 +89,7 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         if program.offer_funded is None and program.offer_reply_by is None
         else {"funded": bool(program.offer_funded), "reply_by": iso_date(program.offer_reply_by)},
         "target_intake_id": program.target_intake_id,
+        "requirements_unknown": program.requirements_unknown,
     }
     if with_intakes:
         doc["intakes"] = [intake_doc(i) for i in program.intakes]

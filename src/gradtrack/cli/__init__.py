@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "done": (("plan",), "done"),
     "undo": (("plan",), "undo"),
     "calendar": (("calendar",), "calendar"),
+    "catalog": (("catalog",), "catalog"),
     "settings": (("settings",), "settings"),
     "db": (("db",), "db"),
 }

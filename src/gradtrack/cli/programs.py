@@ -23,6 +23,21 @@ from gradtrack.cli.options import (
 from gradtrack.cli.output import Ref, emit, key_values, short_ref
 
 DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
+
+
+class HandleType(click.ParamType):  # type: ignore[type-arg]
+    name = "HANDLE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from gradtrack.handles import handle_problem
+
+        problem = handle_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            self.fail(f"invalid handle {value!r} ({problem})", param, ctx)
+        return value
+
+
+HANDLE = HandleType()
 STATUSES = click.Choice(vocab.PROGRAM_STATUSES)
 
 
@@ -59,6 +74,7 @@ def program_fields(require_names: bool) -> Callable[[Callable[..., Any]], Callab
         ]
         if not require_names:
             options[:0] = [
+                click.option("--handle", type=HANDLE, help="New handle, e.g. cmu-phd-cs."),
                 click.option("--institution", help="New institution name."),
                 click.option("--name", help="New program name."),
                 click.option("--degree", type=DEGREES, help="New degree."),
@@ -77,6 +93,7 @@ def _fields(**values: Any) -> Any:
         institution=values.get("institution"),
         name=values.get("name"),
         degree=values.get("degree"),
+        handle=values.get("handle"),
         field=values.get("field"),
         url=values.get("url"),
         source_url=values.get("source_url"),
@@ -95,26 +112,71 @@ def _fields(**values: Any) -> Any:
 
 
 @program.command("add")
-@click.argument("institution")
-@click.argument("name")
-@click.option("--degree", type=DEGREES, required=True, help="phd, ms, mphil or other.")
+@click.argument("names", nargs=-1, metavar="INSTITUTION NAME | --from-catalog HANDLE...")
+@click.option(
+    "--from-catalog",
+    is_flag=True,
+    help="Copy catalogue entries, named by handle, with their intakes (all or none).",
+)
+@click.option(
+    "--degree", type=DEGREES, help="phd, ms, mphil or other (needed for INSTITUTION NAME)."
+)
+@click.option("--handle", type=HANDLE, help="Short name, e.g. cmu-phd-cs (default: derived).")
 @program_fields(require_names=True)
 @pass_app
-def program_add(app: App, institution: str, name: str, degree: str, **values: Any) -> None:
-    """Add a program.
+def program_add(
+    app: App, names: tuple[str, ...], from_catalog: bool, degree: str | None, **values: Any
+) -> None:
+    """Add a program, or copy programs from the catalogue (docs/catalog.md).
 
     \b
     Example:
       gradtrack program add "Stanford University" "Computer Science" \\
           --degree phd --fee 125 --currency USD
+      gradtrack program add --from-catalog cmu-phd-cs ubc-ms-cs
     """
     from gradtrack.services import programs
 
+    if from_catalog:
+        _add_from_catalog(app, names, degree=degree, **values)
+        return
+    if len(names) != 2:
+        raise click.UsageError("expected INSTITUTION and NAME (or --from-catalog HANDLE...)")
+    if degree is None:
+        raise click.UsageError("Missing option '--degree' (phd, ms, mphil or other).")
+    institution, name = names
     fields = _fields(institution=institution, name=name, degree=degree, **values)
     with app.write() as session:
         added = programs.add_program(session, fields, app.clock(), app.today())
-        message = f"Added program p{added.id} {added.slug}"
+        message = f"Added program p{added.id} {added.slug} (handle {added.handle})"
     click.echo(message)
+
+
+def _add_from_catalog(app: App, handles: tuple[str, ...], **values: Any) -> None:
+    from gradtrack import catalog as cat
+    from gradtrack.services import csvstore, planning
+
+    given = sorted(f"--{k.replace('_', '-')}" for k, v in values.items() if v is not None)
+    if given:
+        raise click.UsageError(
+            f"--from-catalog copies entries as they are: drop {', '.join(given)}"
+        )
+    if not handles:
+        raise click.UsageError("--from-catalog needs at least one HANDLE")
+    repeated = sorted({h for h in handles if handles.count(h) > 1})
+    if repeated:
+        raise click.UsageError(f"handle {repeated[0]!r} is named twice")
+    entries = cat.find_entries(cat.load_catalog(app.today()), handles)
+    with app.write() as session:
+        added = csvstore.add_catalog_entries(
+            session, [e.record for e in entries], app.clock(), now=app.now()
+        )
+        lines = [
+            f"Added program p{p.id} {p.handle}: {p.display_name}, {len(p.intakes)} intakes"
+            for p in sorted(added, key=lambda p: p.id)
+        ]
+        lines += planning.settle_late(session, app.now(), {p.id for p in added})
+    click.echo("\n".join(lines))
 
 
 @program.command("list")
@@ -145,7 +207,7 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
     emit(
         fmt,
         {"programs": docs},
-        ("id", "program", "degree", "status", "priority", "intakes", "verified"),
+        ("id", "handle", "degree", "status", "priority", "intakes", "verified"),
         rows,
         empty="No programs yet: add one with `gradtrack program add` or import a CSV.",
     )
@@ -170,6 +232,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
         key_values(
             {
                 "program": f"p{doc['id']} {doc['slug']}",
+                "handle": doc["handle"],
                 "institution": doc["institution"],
                 "name": doc["name"],
                 "degree": doc["degree"],
@@ -179,9 +242,9 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
                 "fee": fee,
                 "fee waiver": doc["fee_waiver"],
                 "fee paid": doc["fee_paid"],
-                "letters": doc["letters_required"],
-                "GRE": doc["gre"],
-                "English test": doc["english_test"],
+                "letters": _known(doc["letters_required"]),
+                "GRE": _known(doc["gre"]),
+                "English test": _known(doc["english_test"]),
                 "url": doc["url"],
                 "source": doc["source_url"],
                 "verified": doc["verified"] or "unverified",
@@ -192,6 +255,11 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
     )
     click.echo()
     echo_intakes(doc["intakes"], doc["target_intake_id"])
+
+
+def _known(value: Any) -> Any:
+    """A requirement as tables show it: ``?`` when the source does not state it."""
+    return "?" if value is None else value
 
 
 def _offer_text(offer: dict[str, Any] | None) -> str | None:

@@ -84,10 +84,16 @@ def _milestone_row(m: Milestone) -> tuple[str, str]:
     return m.id, m.title
 
 
+def _known(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
 def _flags(line: ProgramLine) -> str:
     flags = []
     if line.verified is None:
         flags.append("unverified")
+    if line.unknown:
+        flags.append(f"? {', '.join(line.unknown)}")
     if line.infeasible:
         why = "deadline passed" if line.deadline_passed else f"{len(line.missed)} missed"
         nxt = (
@@ -117,7 +123,7 @@ def _program_row(line: ProgramLine) -> tuple[Any, ...]:
         line.term,
         deadline,
         left_text(shown.countdown if shown else None),
-        f"{line.letters_submitted}/{line.letters_required}",
+        f"{line.letters_submitted}/{_known(line.letters_required)}",
         f"{line.materials_done}/{line.materials_needed}",
         line.fee_state,
         line.status,

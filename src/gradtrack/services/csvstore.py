@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from gradtrack import timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord
 from gradtrack.errors import ImportProblems
+from gradtrack.handles import derive_handle
 from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services.programs import (
     IntakeFields,
@@ -124,6 +125,15 @@ def check_against_store(
             select(Program.id, Program.slug).where(Program.slug.in_(chunk))
         ):
             existing[slug] = pid
+    handles = {h: s for h, s in session.execute(select(Program.handle, Program.slug))}
+    taken = [
+        f"row {rec.intakes[0].row}, column handle: got {rec.handle!r}, expected a handle no "
+        f"other program uses ({handles[rec.handle]!r} has it)"
+        for slug, rec in by_slug.items()
+        if rec.handle and handles.get(rec.handle, slug) != slug
+    ]
+    if taken:
+        raise ImportProblems(taken)
     if existing and not update_existing:
         problems = []
         for slug in sorted(existing, key=lambda s: by_slug[s].intakes[0].row):
@@ -204,11 +214,18 @@ def _insert_fresh(
     stamps = {"created_at": now, "updated_at": now}
     if progress:
         progress(f"writing {len(fresh)} programs")
+    taken = set(session.scalars(select(Program.handle)))
+    taken.update(rec.handle for _, rec in fresh if rec.handle)
     rows = []
     for slug, rec in fresh:
         values = _program_values(rec)
+        handle = rec.handle
+        if not handle:
+            handle = derive_handle(rec.institution, rec.program, rec.degree, rec.field, taken)
+            taken.add(handle)
         values.update(
             slug=slug,
+            handle=handle,
             status=rec.status,
             offer_funded=rec.offer_funded,
             offer_reply_by=rec.offer_reply_by,
@@ -300,11 +317,21 @@ def _update_one(
     session: Session, program: Program, rec: ProgramRecord, now: datetime, summary: ImportSummary
 ) -> None:
     """Update one stored program in place."""
-    edit_program(session, program, ProgramFields(**_program_values(rec)))
+    edit_program(session, program, ProgramFields(handle=rec.handle or None, **_program_values(rec)))
     if rec.status != program.status:
         mark_program(session, program, rec.status, now)
     program.offer_funded = rec.offer_funded
     program.offer_reply_by = rec.offer_reply_by
+    # Fields where the file's None means "not stated" (ProgramFields' None means "keep").
+    for attr, value in (
+        ("letters_required", rec.letters),
+        ("gre", rec.gre),
+        ("english_test", rec.english_test),
+        ("fee", rec.fee),
+        ("verified", rec.verified),
+        ("priority", rec.priority),
+    ):
+        setattr(program, attr, value)
     by_term = {i.term: i for i in program.intakes}
     for irec in rec.intakes:
         fields = IntakeFields(
@@ -393,7 +420,48 @@ def export_records(session: Session) -> tuple[list[ProgramRecord], list[str]]:
                 notes=p.notes,
                 offer_funded=p.offer_funded,
                 offer_reply_by=p.offer_reply_by,
+                handle=p.handle,
                 intakes=intakes,
             )
         )
     return records, skipped
+
+
+# -- the catalogue ---------------------------------------------------------------------------
+
+
+def add_catalog_entries(
+    session: Session, records: Sequence[ProgramRecord], stamp: datetime, *, now: datetime
+) -> list[Program]:
+    """``program add --from-catalog``: all of ``records`` or none.
+
+    A record already stored (the same program, or a program holding its handle) is a
+    :class:`Conflict` naming every such one; nothing is added then.
+    """
+    from gradtrack.errors import Conflict
+
+    slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
+    stored = {
+        (slug, handle): pid
+        for pid, slug, handle in session.execute(
+            select(Program.id, Program.slug, Program.handle).where(
+                Program.slug.in_(slugs) | Program.handle.in_([r.handle for r in records])
+            )
+        )
+    }
+    duplicates = []
+    for slug, rec in zip(slugs, records, strict=True):
+        for (s, h), pid in stored.items():
+            if slug == s or rec.handle == h:
+                what = "already stored" if slug == s else "a handle another program holds"
+                duplicates.append(f"{rec.handle} is {what} (p{pid} {h})")
+    if duplicates:
+        raise Conflict("; ".join(duplicates) + "; nothing was added")
+    import_programs(session, records, stamp, now=now)
+    return list(
+        session.scalars(
+            select(Program)
+            .where(Program.handle.in_([r.handle for r in records]))
+            .options(selectinload(Program.intakes))
+        )
+    )

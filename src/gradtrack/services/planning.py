@@ -32,6 +32,7 @@ from gradtrack.models import (
     RuleRow,
     display_name,
 )
+from gradtrack.requirements import requirements_unknown
 from gradtrack.rules import (
     DEFAULT_RULES,
     Rule,
@@ -247,6 +248,10 @@ def plan_input(
             Program.status,
             Program.letters_required,
             Program.gre,
+            Program.english_test,
+            Program.fee,
+            Program.verified,
+            Program.source_url,
             Program.fee_waiver,
             Program.target_intake_id,
             Program.target_chosen,
@@ -268,6 +273,9 @@ def plan_input(
                 name=display_name(p.institution, p.name, p.degree),
                 status=p.status,
                 letters_required=p.letters_required,
+                requirements_unknown=requirements_unknown(
+                    p.letters_required, p.gre, p.english_test, p.fee, p.verified, p.source_url
+                ),
                 wants_scores=p.gre == "required" or shared_scores or p.id in scored_programs,
                 fee_waiver=p.fee_waiver,
                 target_intake_id=p.target_intake_id,

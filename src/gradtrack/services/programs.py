@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
+from gradtrack.handles import check_handle, derive_handle, slugify
 from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services import refs
 from gradtrack.vocab import (
@@ -29,30 +29,41 @@ ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitt
 CLOSED_STATUSES = ("rejected", "accepted", "declined", "withdrawn")
 
 
-def slugify(*parts: str) -> str:
-    text = " ".join(parts)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "program"
-
-
 def program_slug(institution: str, name: str, degree: str) -> str:
     return slugify(institution, name, degree)
 
 
 def find_program(session: Session, ref: str) -> Program:
-    """A program by id (``7`` or ``p7``), slug, or a unique part of its slug."""
+    """A program by handle (exact), id (``7`` or ``p7``), slug, or a unique part of its slug."""
+    wanted = ref.strip().lower()
+    found = session.scalar(select(Program).where(Program.handle == wanted))
+    if found is not None:
+        return found
     found = refs.by_id(session, Program, ref, "p")
     if found is not None:
         return found
-    return refs.by_name(
-        session,
-        Program,
-        Program.slug,
-        slugify(ref),
-        ref=ref,
-        noun="program",
-        shown=lambda p: p.slug,
-    )
+    try:
+        return refs.by_name(
+            session,
+            Program,
+            Program.slug,
+            slugify(ref),
+            ref=ref,
+            noun="program",
+            shown=lambda p: p.handle,
+        )
+    except NotFound:
+        # A part of a handle (``jhu`` for ``jhu-ms-cs``), when only one handle has it.
+        hits = list(
+            session.scalars(select(Program).where(Program.handle.contains(wanted)).limit(2))
+        )
+        if len(hits) == 1:
+            return hits[0]
+        raise
+
+
+def taken_handles(session: Session) -> set[str]:
+    return set(session.scalars(select(Program.handle)))
 
 
 def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
@@ -73,6 +84,7 @@ class ProgramFields:
     institution: str | None = None
     name: str | None = None
     degree: str | None = None
+    handle: str | None = None
     field: str | None = None
     url: str | None = None
     source_url: str | None = None
@@ -118,6 +130,8 @@ def validate_fields(fields: ProgramFields, today: date | None = None) -> None:
     """
     from gradtrack.csvio import check_cell
 
+    if fields.handle is not None:
+        check_handle(fields.handle)
     for attribute, column in _CELL_COLUMNS.items():
         value = getattr(fields, attribute)
         if value is not None:
@@ -161,6 +175,13 @@ def add_program(
     slug = program_slug(fields.institution, fields.name, fields.degree)
     if session.scalar(select(Program.id).where(Program.slug == slug)) is not None:
         raise Conflict(f"program {slug!r} already exists (use `gradtrack program edit {slug}`)")
+    taken = taken_handles(session)
+    if fields.handle is None:
+        fields.handle = derive_handle(
+            fields.institution, fields.name, fields.degree, fields.field or "", taken
+        )
+    elif fields.handle in taken:
+        raise Conflict(f"handle {fields.handle!r} is taken by another program")
     program = Program(slug=slug, status="researching", **fields.changes())
     program.status_changes.append(StatusChange(status="researching", changed_at=now))
     session.add(program)
@@ -171,7 +192,14 @@ def add_program(
 def edit_program(
     session: Session, program: Program, fields: ProgramFields, today: date | None = None
 ) -> Program:
+    """Change attributes in place; the handle changes only when one is given."""
     validate_fields(fields, today)
+    if fields.handle is not None and fields.handle != program.handle:
+        clash = session.scalar(
+            select(Program.id).where(Program.handle == fields.handle, Program.id != program.id)
+        )
+        if clash is not None:
+            raise Conflict(f"handle {fields.handle!r} is taken by program p{clash}")
     for key, value in fields.changes().items():
         setattr(program, key, value)
     _check_fee_currency(program.fee, program.currency)

@@ -71,6 +71,7 @@ class DueDay:
 @dataclass(frozen=True)
 class ProgramLine:
     id: int
+    handle: str
     slug: str
     name: str
     status: str
@@ -82,13 +83,14 @@ class ProgramLine:
     reply_by: Timed | None
     letters_submitted: int
     letters_requested: int
-    letters_required: int
+    letters_required: int | None  # None: not stated
     materials_done: int
     materials_needed: int
     fee_state: str  # paid | waived | none | unpaid
     fee: Decimal | None
     currency: str
     verified: date | None
+    unknown: tuple[str, ...]  # requirements not stated (letters, GRE, ...)
     infeasible: bool
     next_feasible_intake_id: int | None
     next_feasible_term: str | None
@@ -270,6 +272,7 @@ def _program_lines(
         lines.append(
             ProgramLine(
                 id=p.id,
+                handle=p.handle,
                 slug=p.slug,
                 name=p.display_name,
                 status=p.status,
@@ -290,6 +293,7 @@ def _program_lines(
                 fee=p.fee,
                 currency=p.currency,
                 verified=p.verified,
+                unknown=tuple(p.unknown_requirements),
                 infeasible=problem is not None,
                 next_feasible_intake_id=nxt,
                 next_feasible_term=intakes[nxt].term if nxt in intakes else None,
@@ -346,6 +350,7 @@ def milestone_document(m: planner.Milestone) -> dict[str, Any]:
 def program_document(line: ProgramLine) -> dict[str, Any]:
     return {
         "id": line.id,
+        "handle": line.handle,
         "slug": line.slug,
         "name": line.name,
         "status": line.status,
@@ -372,6 +377,7 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
         },
         "verified": line.verified.isoformat() if line.verified else None,
         "late_steps": line.late_steps,
+        "unknown_requirements": list(line.unknown),
         "infeasible": None
         if not line.infeasible
         else {
