@@ -262,8 +262,8 @@ def test_search_rejects_bad_filter_values() -> None:
     result = run("catalog", "search", "--max-fee", "cheap")
     assert result.exit_code == 2
     assert result.stderr.endswith(
-        "Error: Invalid value for '--max-fee': invalid amount 'cheap' (expected 0 or more and "
-        "below 100000000, with at most 2 decimals, e.g. 90 or 75.50)\n"
+        "Error: Invalid value for '--max-fee': invalid fee 'cheap' (expected an amount like 75 "
+        "or 80.50 (0 or more, at most 2 decimals), or nothing)\n"
     )
     result = run("catalog", "search", "--open-within", "soon")
     assert result.exit_code == 2

@@ -36,17 +36,17 @@ DEFAULT_WIDTH = 80
 _MIN_CUT = 5  # a cut column keeps at least this many characters (its header is cut too)
 
 
-class HasSlug(Protocol):
+class HasHandle(Protocol):
     @property
-    def slug(self) -> str: ...
+    def handle(self) -> str: ...
 
 
-def short_ref(program: HasSlug) -> str:
-    """How a program is named where space is short: today its slug cut to 24 characters.
+def short_ref(program: HasHandle) -> str:
+    """How a program is named where space is short: its handle (at most 24 characters).
 
-    A prefix of the slug is still a reference ``gradtrack`` accepts (a part of the slug).
+    A handle is a reference every command accepts (docs/catalog.md).
     """
-    return program.slug[:SHORT_REF_CHARS]
+    return program.handle[:SHORT_REF_CHARS]
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
     with app.read() as session:
         found = programs.list_programs(session, include_closed=include_closed)
         docs = [program_doc(p) for p in found]
-        refs = [Ref(p.slug, short_ref(p)) for p in found]
+        refs = [Ref(p.handle, short_ref(p)) for p in found]
     rows = [
         (
             f"p{d['id']}",
