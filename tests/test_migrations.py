@@ -33,6 +33,7 @@ from gradtrack.db import (
     upgrade,
 )
 from gradtrack.models import Base
+from gradtrack.rules import DEFAULT_RULES
 
 FIXTURES = Path(__file__).parent / "migration_fixtures"
 REPO_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -158,7 +159,7 @@ def test_concurrent_upgrades_migrate_once(db_url: str) -> None:
     )
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM rules")).scalar() == 11
+        assert conn.execute(text("SELECT count(*) FROM rules")).scalar() == len(DEFAULT_RULES)
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
 
