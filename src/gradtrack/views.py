@@ -72,7 +72,15 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         "verified": iso_date(program.verified),
         "notes": program.notes,
         "offer": offer_doc(program),
-        "faculty": [{"id": f.id, "name": f.name} for f in program.faculty],
+        "faculty": [
+            {
+                "id": f.id,
+                "name": f.name,
+                "role": f.role or None,
+                "affiliation": f.affiliation or None,
+            }
+            for f in program.faculty
+        ],
         "target_intake_id": program.target_intake_id,
     }
     if with_intakes:

@@ -157,21 +157,11 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
 @pass_app
 def program_show(app: App, program_ref: str, fmt: str) -> None:
     """Show one program with its intakes."""
-    from gradtrack.services import people, programs
+    from gradtrack.services import programs
     from gradtrack.views import program_doc
 
     with app.read() as session:
-        found = programs.find_program(session, program_ref)
-        doc = program_doc(found)
-        doc["faculty"] = [
-            {
-                "id": f.id,
-                "name": f.name,
-                "role": f.role or None,
-                "affiliation": f.affiliation or None,
-            }
-            for f in people.faculty_of(session, [found.id])[found.id]
-        ]
+        doc = program_doc(programs.find_program(session, program_ref))
     if fmt == "json":
         emit(fmt, doc)
         return

@@ -259,12 +259,13 @@ def fee_summary(lines: tuple[ProgramLine, ...]) -> Fees:
     """Targeted = the summary's programs that plan an intake.  A waived fee is not paid."""
     targeted = [line for line in lines if line.intake_id is not None]
     known = [line for line in targeted if line.fee is not None]
+    charged = [x for x in known if x.fee]  # a fee of 0 adds nothing (and may have no currency)
     return Fees(
         programs=len(targeted),
-        total=_by_currency([(x.currency, x.fee) for x in known if x.fee is not None]),
-        paid=_by_currency([(x.currency, x.fee) for x in known if x.fee and x.fee_state == "paid"]),
+        total=_by_currency([(x.currency, x.fee) for x in charged if x.fee]),
+        paid=_by_currency([(x.currency, x.fee) for x in charged if x.fee and x.fee_state == "paid"]),
         waived=_by_currency(
-            [(x.currency, x.fee) for x in known if x.fee and x.fee_state == "waived"]
+            [(x.currency, x.fee) for x in charged if x.fee and x.fee_state == "waived"]
         ),
         unknown=len(targeted) - len(known),
     )
