@@ -248,10 +248,12 @@ def status_report(
     )
 
 
-def _by_currency(pairs: list[tuple[str, Decimal]]) -> tuple[tuple[str, Decimal], ...]:
+def _fee_sums(lines: list[ProgramLine], state: str | None) -> tuple[tuple[str, Decimal], ...]:
+    """Fees by currency, of the lines in fee ``state`` (``None``: all of them)."""
     sums: dict[str, Decimal] = defaultdict(Decimal)
-    for currency, amount in pairs:
-        sums[currency] += amount
+    for line in lines:
+        if line.fee is not None and (state is None or line.fee_state == state):
+            sums[line.currency] += line.fee
     return tuple(sorted(sums.items()))
 
 
@@ -262,11 +264,9 @@ def fee_summary(lines: tuple[ProgramLine, ...]) -> Fees:
     charged = [x for x in known if x.fee]  # a fee of 0 adds nothing (and may have no currency)
     return Fees(
         programs=len(targeted),
-        total=_by_currency([(x.currency, x.fee) for x in charged if x.fee]),
-        paid=_by_currency([(x.currency, x.fee) for x in charged if x.fee and x.fee_state == "paid"]),
-        waived=_by_currency(
-            [(x.currency, x.fee) for x in charged if x.fee and x.fee_state == "waived"]
-        ),
+        total=_fee_sums(charged, None),
+        paid=_fee_sums(charged, "paid"),
+        waived=_fee_sums(charged, "waived"),
         unknown=len(targeted) - len(known),
     )
 
