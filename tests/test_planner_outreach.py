@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
+from gradtrack.errors import InvalidValue
 from gradtrack.planner import (
     Milestone,
     OfferIn,
@@ -19,7 +22,15 @@ from gradtrack.planner import (
     ProgramIn,
     build_plan,
 )
-from gradtrack.rules import DEFAULT_RULES, Offset, Rule, default_rule
+from gradtrack.rules import (
+    DEFAULT_RULES,
+    Offset,
+    Rule,
+    default_rule,
+    parse_offsets,
+    with_latest,
+    with_offsets,
+)
 from gradtrack.timeutil import start_of_day
 
 NY = "America/New_York"
@@ -51,7 +62,8 @@ def person(pid: int, *steps: tuple[str, date]) -> OutreachIn:
 
 
 def followups(p: Plan) -> list[tuple[str, date, str]]:
-    return [(m.id, m.date, m.status) for m in p.milestones if m.key == "outreach.followup"]
+    """(id, ideal date, status) of the follow-ups."""
+    return [(m.id, m.rule_date, m.status) for m in p.milestones if m.key == "outreach.followup"]
 
 
 def test_message_on_a_friday_gets_two_followups_two_weeks_apart() -> None:
@@ -161,13 +173,15 @@ def test_a_message_after_a_reply_starts_a_new_wait() -> None:
 
 
 def test_the_limit_of_two_and_what_is_done() -> None:
-    # Both follow-ups past and not done: both overdue (due until done), never a third.
+    # Both follow-ups past and not done: late and due now, never missed (no latest date:
+    # due until done), never a third.
     msg = person(5, ("message", date(2026, 11, 2)))
     p = plan(msg, today=date(2027, 2, 1))
     assert followups(p) == [
-        ("outreach.followup:r5:1", date(2026, 11, 16), "overdue"),
-        ("outreach.followup:r5:2", date(2026, 11, 30), "overdue"),
+        ("outreach.followup:r5:1", date(2026, 11, 16), "late"),
+        ("outreach.followup:r5:2", date(2026, 11, 30), "late"),
     ]
+    assert [(m.date, m.latest) for m in p.milestones] == [(date(2027, 2, 1), None)] * 2
     # Done follow-ups: shown done; when both are done none is pending, still waiting.
     p = plan(
         msg,
@@ -263,3 +277,18 @@ def test_no_acceptance_no_declines_and_a_declined_offer_needs_none() -> None:
         offer_program(2, "declined"),
     )
     assert declines(plan(today=date(2027, 3, 1), programs=programs)) == []
+
+
+def test_the_new_rules_take_no_latest_lead() -> None:
+    followup = default_rule("outreach.followup")
+    assert with_offsets(followup, parse_offsets("10d,20d,30d")).offsets == (
+        Offset(10, "d"),
+        Offset(20, "d"),
+        Offset(30, "d"),
+    )
+    with pytest.raises(InvalidValue) as err:
+        with_latest(followup, parse_offsets("5d"))
+    assert str(err.value) == (
+        "rule 'outreach.followup' has no latest date (got --latest '5d'): its milestones are "
+        "due until done, or until a date of their own (docs/people.md)"
+    )

@@ -283,10 +283,12 @@ def with_latest(rule: Rule, latest: tuple[Offset, ...], typed: str | None = None
     """
     text = format_offsets(latest) if typed is None else typed
     if rule.latest is None and rule.anchors:
-        raise InvalidValue(
-            f"rule {rule.key!r} has no latest date (got --latest {text!r}): "
+        why = (
             "its milestones are dropped once their day has passed"
+            if rule.lapses
+            else "its milestones are due until done, or until a date of their own (docs/people.md)"
         )
+        raise InvalidValue(f"rule {rule.key!r} has no latest date (got --latest {text!r}): {why}")
     checked = _checked(rule, latest, text, "latest offset")
     ideal = rule.pairs()
     for (lo, _), (io, _) in zip(_pair(checked, rule.anchors), ideal, strict=False):
