@@ -115,23 +115,22 @@ def offer_compare(app: App, fmt: str) -> None:
     from gradtrack.cli.status import left_text
     from gradtrack.services import programs
     from gradtrack.services.report import countdown_document, offer_countdown
+    from gradtrack.views import offer_doc
 
     now, zone = app.now(), app.zone
     with app.read() as session:
-        docs = []
-        for p in programs.list_offers(session):
-            left = offer_countdown(p, now, zone)
-            docs.append(
-                {
-                    "program_id": p.id,
-                    "slug": p.slug,
-                    "name": p.display_name,
-                    "status": p.status,
-                    "offer": _offer_doc(p),
-                    "reply_by_left": countdown_document(left) if left else None,
-                    "_left": left,
-                }
-            )
+        found = [(p, offer_countdown(p, now, zone)) for p in programs.list_offers(session)]
+        docs: list[dict[str, Any]] = [
+            {
+                "program_id": p.id,
+                "slug": p.slug,
+                "name": p.display_name,
+                "status": p.status,
+                "offer": offer_doc(p),
+                "reply_by_left": countdown_document(left) if left else None,
+            }
+            for p, left in found
+        ]
     rows = [
         (
             d["slug"],
@@ -140,13 +139,11 @@ def offer_compare(app: App, fmt: str) -> None:
             _stipend(d["offer"]["stipend"]) or "unknown",
             _known(d["offer"]["tuition_covered"]),
             d["offer"]["reply_by"],
-            left_text(d["_left"]),
+            left_text(left),
             d["offer"]["conditions"],
         )
-        for d in docs
+        for d, (_, left) in zip(docs, found, strict=True)
     ]
-    for d in docs:
-        del d["_left"]
     emit(
         fmt,
         {"today": app.today().isoformat(), "offers": docs},
@@ -154,9 +151,3 @@ def offer_compare(app: App, fmt: str) -> None:
         rows,
         empty="No offers yet: record one with `gradtrack offer add`.",
     )
-
-
-def _offer_doc(p: Any) -> Any:
-    from gradtrack.views import offer_doc
-
-    return offer_doc(p)
