@@ -46,6 +46,8 @@ Programs
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    1 step late
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  1 step late
 
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
+
 Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
