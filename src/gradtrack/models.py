@@ -154,6 +154,20 @@ class Program(Timestamped, Base):
     def display_name(self) -> str:
         return display_name(self.institution, self.name, self.degree)
 
+    @property
+    def has_offer_details(self) -> bool:
+        """Whether any part of an offer is stored (current or not: docs/people.md)."""
+        return any(
+            v not in (None, "")
+            for v in (
+                self.offer_funded,
+                self.offer_reply_by,
+                self.offer_stipend,
+                self.offer_tuition_covered,
+                self.offer_conditions,
+            )
+        )
+
 
 class StatusChange(Timestamped, Base):
     """One timestamped step of a program's application status."""

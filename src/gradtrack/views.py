@@ -133,19 +133,6 @@ def material_doc(material: Material) -> dict[str, Any]:
 OFFER_STATES = {"admitted": "open", "accepted": "accepted"}
 
 
-def has_offer_details(program: Program) -> bool:
-    return any(
-        v not in (None, "")
-        for v in (
-            program.offer_funded,
-            program.offer_reply_by,
-            program.offer_stipend,
-            program.offer_tuition_covered,
-            program.offer_conditions,
-        )
-    )
-
-
 def offer_doc(program: Program) -> dict[str, Any] | None:
     """The program's current offer, or None (SPEC §14).
 

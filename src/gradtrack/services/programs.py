@@ -289,19 +289,13 @@ def _apply_offer(program: Program, fields: OfferFields) -> None:
         program.offer_conditions = fields.conditions
 
 
-def has_offer(program: Program) -> bool:
-    from gradtrack.views import has_offer_details
-
-    return has_offer_details(program)
-
-
 def add_offer(session: Session, program: Program, fields: OfferFields) -> Program:
     """Record the offer of an admitted program; a program has at most one offer."""
     if program.status != "admitted":
         raise Conflict(
             f"cannot record an offer for {program.slug!r}: it is {program.status}, not admitted"
         )
-    if has_offer(program):
+    if program.has_offer_details:
         raise Conflict(f"program {program.slug!r} already has an offer (one offer per program)")
     _apply_offer(program, fields)
     session.flush()
@@ -309,7 +303,7 @@ def add_offer(session: Session, program: Program, fields: OfferFields) -> Progra
 
 
 def edit_offer(session: Session, program: Program, fields: OfferFields) -> Program:
-    if program.status not in ("admitted", "accepted") or not has_offer(program):
+    if program.status not in ("admitted", "accepted") or not program.has_offer_details:
         raise NotFound(f"program {program.slug!r} has no current offer")
     _apply_offer(program, fields)
     session.flush()
