@@ -48,6 +48,5 @@ SETTING_KEYS = (
     "smtp-starttls",
     "mail-from",
 )
-SETTING_KEYS = ("timezone", "weekend-policy", "holidays", "crowding-threshold", "base-url")
 OUTREACH_VIA = ("email", "meeting", "call")
 STIPEND_PERIODS = ("year", "month", "term", "total")

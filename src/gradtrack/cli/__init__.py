@@ -31,7 +31,6 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "offer": (("offers",), "offer"),
     "backup": (("backup",), "backup"),
     "restore": (("backup",), "restore"),
-    "letter": (("people", "status"), "letter"),
     "material": (("materials",), "material"),
     "rules": (("rules",), "rules"),
     "plan": (("plan",), "plan"),

@@ -11,10 +11,8 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
-from gradtrack.cli.options import ZONE, output_options
-from gradtrack.cli.output import Ref, emit, short_ref
 from gradtrack.cli.options import DATE, ZONE, json_option, output_options
-from gradtrack.cli.output import emit, key_values
+from gradtrack.cli.output import Ref, emit, key_values, short_ref
 
 LETTER_STATUSES = click.Choice(vocab.LETTER_STATUSES)
 

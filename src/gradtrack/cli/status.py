@@ -129,11 +129,6 @@ def _program_row(line: ProgramLine) -> tuple[Any, ...]:
     )
 
 
-def status_lines(report: StatusReport, colour: bool = False, width: int | None = None) -> list[str]:
-    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md).
-
-    With ``width`` (a terminal), the programs table fits it less the indent.
-    """
 def money_text(pairs: tuple[tuple[str, Any], ...]) -> str:
     return " + ".join(f"{amount:.2f} {currency}".rstrip() for currency, amount in pairs) or "0"
 
@@ -158,8 +153,11 @@ def _waiting_row(w: Any) -> tuple[str, str]:
     return f"r{w.person_id} {w.name}", f"since {w.since}{via}, {follow}"
 
 
-def status_lines(report: StatusReport, colour: bool = False) -> list[str]:
-    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md)."""
+def status_lines(report: StatusReport, colour: bool = False, width: int | None = None) -> list[str]:
+    """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md).
+
+    With ``width`` (a terminal), the programs table fits it less the indent.
+    """
     paint: Paint = click.style if colour else _plain
     out: list[str] = []
     if report.overdue:
