@@ -92,7 +92,7 @@ def filled_store(tmp_path: Path) -> str:
         result = run(url, *step)
         assert result.exit_code == 0, (step, result.output)
     for table, rows in dump_database(url):
-        if table != "alembic_version":
+        if table not in ("alembic_version", "push_targets", "pushed_resources"):  # no CalDAV
             assert rows, f"no rows in {table}"
     return url
 

@@ -186,8 +186,8 @@ def test_offer_bad_input_changes_nothing(offers: Run, migrated_url: str) -> None
     )
     usage_error(
         offers("offer", "add", "cmu", "--stipend", "-5", "--stipend-currency", "USD"),
-        "Error: Invalid value for '--stipend': invalid amount '-5' (expected 0 or more and "
-        "below 100000000, with at most 2 decimals, e.g. 90 or 75.50)",
+        "Error: Invalid value for '--stipend': invalid fee '-5' (expected a fee of 0 or more "
+        "(this one is negative))",
     )
     usage_error(
         offers("offer", "add", "cmu", "--stipend", "10", "--stipend-currency", "dollars"),

@@ -189,6 +189,8 @@ Programs
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  76 days   0/2      2/3        unpaid  preparing    unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  62 days   1/2      3/3        paid    preparing
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  102 days  0/1      2/3        none    researching
+
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 """
 
 INSIDE_48H = """\

@@ -221,6 +221,13 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
         out += [INDENT + text for text in rendered.splitlines()]
     else:
         out.append("Programs: none active.")
+    if report.fees is not None and (report.fees.total or report.fees.unknown):
+        out.append("")
+        out.append(fees_line(report))
+    if report.waiting:
+        out.append("")
+        out.append(paint(f"Waiting for a reply ({len(report.waiting)})", bold=True))
+        out += _aligned([_waiting_row(w) for w in report.waiting], INDENT)
     crowded = crowded_lines(
         report.crowded,
         report.crowding_threshold,
@@ -231,13 +238,6 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
     )
     if crowded:
         out += ["", *summary_text(crowded, width).splitlines()]
-    if report.fees is not None and (report.fees.total or report.fees.unknown):
-        out.append("")
-        out.append(fees_line(report))
-    if report.waiting:
-        out.append("")
-        out.append(paint(f"Waiting for a reply ({len(report.waiting)})", bold=True))
-        out += _aligned([_waiting_row(w) for w in report.waiting], INDENT)
     for week in report.crowded:
         out.append("")
         out.append(
