@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+pytest.register_assert_rewrite("cli_helpers")  # its assertions explain themselves too
+
 BACKEND = os.environ.get("GRADTRACK_TEST_BACKEND", "sqlite")
 PINNED_NOW = "2026-11-28T12:00:00+00:00"
 

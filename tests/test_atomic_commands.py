@@ -59,6 +59,11 @@ def filled(gt: Run, migrated_url: str) -> str:
         ("material", "add", "cv"),
         ("material", "add", "sop", "--program", "mit"),
         ("settings", "set", "timezone", "Europe/Berlin"),
+        ("program", "add", "Yale", "CS", "--degree", "phd"),
+        ("program", "mark", "yale", "submitted"),
+        ("program", "mark", "yale", "admitted"),
+        ("person", "add", "Barbara Liskov"),
+        ("outreach", "log", "turing", "--via", "email", "--on", "2026-11-20"),
     ]:
         result = gt(*args)
         assert result.exit_code == 0, (args, result.stderr)
@@ -98,7 +103,40 @@ COMMIT_TIME_FAILURES = [
     ("material", "mark", "m1", "final"),
     ("material", "remove", "m2"),
     ("settings", "set", "crowding-threshold", "3"),
+    ("person", "add", "Emmy Noether", "--role", "Professor"),
+    ("person", "edit", "liskov", "--recommender", "--notes", "met at a workshop"),
+    ("person", "remove", "turing"),
+    ("person", "link", "liskov", "mit", "eth"),
+    ("outreach", "log", "liskov", "--via", "call", "--about", "labs"),
+    ("outreach", "reply", "turing"),
+    ("outreach", "close", "turing"),
+    ("offer", "add", "yale", "--funded", "--stipend", "40000", "--stipend-currency", "USD"),
 ]
+
+
+def test_person_unlink_and_offer_edit_fail_whole(
+    filled: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke(filled, "person", "link", "liskov", "mit").exit_code == 0
+    assert invoke(filled, "offer", "add", "yale", "--reply-by", "2027-04-15").exit_code == 0
+    real = gradtrack.services.meta.bump_data_version
+    monkeypatch.setattr(gradtrack.services.meta, "bump_data_version", after_real(real))
+    assert_unchanged_by_injected_failure(filled, "person", "unlink", "liskov", "mit")
+    assert_unchanged_by_injected_failure(filled, "offer", "edit", "yale", "--funded")
+
+
+def test_a_restore_that_fails_at_the_end_restores_nothing(
+    filled: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import gradtrack.services.backup
+
+    backup = tmp_path / "b.json"
+    assert invoke(filled, "backup", "-o", str(backup)).exit_code == 0
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    assert invoke(empty, "person", "list").exit_code == 0  # created and migrated, never written
+    real = gradtrack.services.backup.restore
+    monkeypatch.setattr(gradtrack.services.backup, "restore", after_real(real))
+    assert_unchanged_by_injected_failure(empty, "restore", str(backup))
 
 
 @pytest.mark.parametrize("args", COMMIT_TIME_FAILURES, ids=" ".join)

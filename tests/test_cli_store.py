@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from cli_helpers import domain_error, ok, ok_json, usage_error
 from conftest import PINNED_NOW, Run
 
 # Intakes are added "on" this day, well ahead of every deadline below, so the default target
@@ -23,32 +24,6 @@ EARLY = "2026-09-01"
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def ok(result: Result, stdout: str) -> None:
-    """Exit 0, exactly ``stdout`` on stdout, nothing on stderr."""
-    assert (result.exit_code, result.stdout, result.stderr) == (0, stdout, "")
-
-
-def ok_json(result: Result, document: Any) -> None:
-    assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout.endswith("}\n")
-    assert json.loads(result.stdout) == document
-
-
-def usage_error(result: Result, error_line: str) -> None:
-    """A usage error (exit 2): click's usage text, then the one ``Error:`` line."""
-    assert result.exit_code == 2, result.stderr
-    assert result.stdout == ""
-    assert result.stderr.startswith("Usage: ")
-    assert result.stderr.splitlines()[-1] == error_line
-    assert result.stderr.count("Error:") == 1
-    assert "Traceback" not in result.stderr
-
-
-def domain_error(result: Result, error_line: str) -> None:
-    """A domain error (exit 1): one ``Error:`` line on stderr and nothing else."""
-    assert (result.exit_code, result.stdout, result.stderr) == (1, "", error_line + "\n")
 
 
 @pytest.fixture
@@ -159,6 +134,7 @@ MIT_DOC = {
     "verified": None,
     "notes": "",
     "offer": None,
+    "faculty": [],
     "target_intake_id": 1,
     "requirements_unknown": False,
     "intakes": [MIT_INTAKE],
@@ -186,6 +162,7 @@ ETH_DOC = {
     "verified": None,
     "notes": "",
     "offer": None,
+    "faculty": [],
     "target_intake_id": 2,
     "requirements_unknown": False,
     "intakes": [ETH_INTAKE],
@@ -459,6 +436,19 @@ def test_program_ambiguous_reference(gt: Run) -> None:
     )
 
 
+def offer(**values: Any) -> dict[str, Any]:
+    """The ``offer`` of a program document (docs/json.md): unknown values are null."""
+    return {
+        "state": "open",
+        "funded": None,
+        "stipend": None,
+        "tuition_covered": None,
+        "reply_by": None,
+        "conditions": None,
+        **values,
+    }
+
+
 def test_program_mark_admitted_with_offer(store: Run) -> None:
     ok(store("program", "mark", "mit", "submitted"), "Marked p1 mit-eecs-phd submitted\n")
     ok(
@@ -467,7 +457,7 @@ def test_program_mark_admitted_with_offer(store: Run) -> None:
     )
     ok_json(
         store("program", "show", "mit", "--json"),
-        {**MIT_DOC, "status": "admitted", "offer": {"funded": True, "reply_by": "2027-04-15"}},
+        {**MIT_DOC, "status": "admitted", "offer": offer(funded=True, reply_by="2027-04-15")},
     )
     lines = store("program", "show", "mit").stdout.splitlines()
     assert "status        admitted" in lines
@@ -479,7 +469,7 @@ def test_program_mark_admitted_with_offer(store: Run) -> None:
     )
     ok_json(
         store("program", "show", "mit", "--json"),
-        {**MIT_DOC, "status": "admitted", "offer": {"funded": False, "reply_by": "2027-04-15"}},
+        {**MIT_DOC, "status": "admitted", "offer": offer(funded=False, reply_by="2027-04-15")},
     )
     ok(store("program", "mark", "mit", "accepted"), "Marked p1 mit-eecs-phd accepted\n")
 
@@ -687,6 +677,7 @@ def test_intake_add_rolling(gt: Run) -> None:
             "verified": None,
             "notes": "",
             "offer": None,
+            "faculty": [],
             "target_intake_id": 1,
             "requirements_unknown": False,
             "intakes": [

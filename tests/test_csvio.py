@@ -14,6 +14,7 @@ from gradtrack.csvio import (
     REQUIRED_COLUMNS,
     IntakeRecord,
     ProgramRecord,
+    Stipend,
     format_programs_csv,
     neutralise,
     parse_programs_csv,
@@ -655,6 +656,9 @@ def rich_programs() -> list[ProgramRecord]:
             notes='funding, maybe\nsee "page"\r\nsecond line  ',
             offer_funded=True,
             offer_reply_by=date(2027, 4, 15),
+            offer_stipend=Stipend(Decimal("45000.50"), "USD", "year"),
+            offer_tuition_covered=False,
+            offer_conditions="TA, one term",
             intakes=[
                 IntakeRecord(
                     row=2,
@@ -693,6 +697,7 @@ def rich_programs() -> list[ProgramRecord]:
             status="withdrawn",
             notes="'=not a formula",
             offer_funded=False,
+            offer_stipend=Stipend(Decimal("1200.00"), "CAD"),
             intakes=[
                 IntakeRecord(
                     row=4,
@@ -778,7 +783,7 @@ def test_export_bytes_exactly() -> None:
     assert format_programs_csv([program]).decode() == (
         ",".join(ALL_COLUMNS) + "\n"
         ",MIT,EECS,phd,CS,fixed,Fall 2027,2026-12-01 23:59,AoE,,100,USD,2,required,'-,,"
-        'https://mit.edu,,,,,,none,,researching,"a, b",,,yes\n'
+        'https://mit.edu,,,,,,none,,researching,"a, b",,,,,,yes\n'
     )
 
 

@@ -20,6 +20,8 @@ Programs
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  76 days   0/2      2/3        unpaid  preparing    unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  62 days   1/2      3/3        paid    preparing
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  102 days  0/1      2/3        none    researching
+
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 """
 
 LATE_ONLY = """\
@@ -46,6 +48,8 @@ Programs
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    1 step late
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  1 step late
 
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
+
 Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
@@ -68,6 +72,8 @@ Programs
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible: deadline passed; no later intake is feasible
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  1 step late
+
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 
 Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
 """
@@ -165,6 +171,14 @@ DIGEST_JSON = {
             ],
         }
     ],
+    "waiting": [],
+    "fees": {
+        "programs": 3,
+        "total": [{"currency": "USD", "amount": "210.00"}],
+        "paid": [{"currency": "USD", "amount": "90.00"}],
+        "waived": [],
+        "unknown": 0,
+    },
     "exit_status": 0,
 }
 

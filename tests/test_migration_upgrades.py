@@ -130,6 +130,17 @@ FILL["0008"] = [
     "INSERT INTO publish_targets (id, path, recommender_id, program_id, format, created_at,"
     f" updated_at) VALUES (2, '/tmp/plan.html', NULL, NULL, 'html', {T}, {T})",
 ]
+FILL["0009"] = [
+    *FILL["0008"],
+    "UPDATE recommenders SET affiliation = 'Cambridge', interests = 'engines', url ="
+    " 'https://ada.example', notes = 'n', is_contact = 1",
+    "UPDATE programs SET offer_stipend = 42000, offer_stipend_currency = 'USD',"
+    " offer_stipend_period = 'year', offer_tuition_covered = 1, offer_conditions = 'c'",
+    "INSERT INTO person_programs (id, person_id, program_id, created_at, updated_at)"
+    f" VALUES (1, 1, 1, {T}, {T})",
+    'INSERT INTO outreach_events (id, person_id, kind, via, "on", about, created_at, updated_at)'
+    f" VALUES (1, 1, 'message', 'email', '2026-11-20', 'PhD', {T}, {T})",
+]
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="plain SQL written for SQLite")
 
@@ -168,9 +179,12 @@ def assert_rows_intact(before: dict[str, list[tuple[object, ...]]], url: str) ->
         seeded = SEEDED_LATER.get(table, set()) - {row[0] for row in rows}
         after[table] = [row for row in after[table] if row[0] not in seeded]
         width = len(rows[0])
+        after_rows = after[table]
+        if table in SEEDED_LATER:  # later revisions seed rows with new keys: leave those out
+            after_rows = [row for row in after_rows if row[0] in {old[0] for old in rows}]
         # Added columns go at the end; every old column of every old row is as it was, but
         # for the rows a revision rewrites on purpose (REWRITTEN).
-        now = [row[:width] for row in after[table]][: len(rows)]
+        now = [row[:width] for row in after_rows][: len(rows)]
         if table == "rules":
             changed = {r[0]: r for r in now if (table, r[0]) in REWRITTEN}
             for key, (offsets, anchors) in REWRITTEN.items():
@@ -179,7 +193,7 @@ def assert_rows_intact(before: dict[str, list[tuple[object, ...]]], url: str) ->
             now = [r for r in now if r[0] not in changed]
             rows = [r for r in rows if r[0] not in changed]
         assert now == rows, table
-        assert len(after[table]) == len(before[table]), table
+        assert len(after_rows) == len(before[table]), table
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []

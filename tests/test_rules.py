@@ -94,6 +94,10 @@ def test_default_rules_match_spec_table() -> None:
         "fee.waiver": ("21d", "14d", ("deadline",), "waiver_planned"),
         "requirements.check": ("60d", "3d", ("deadline",), "requirements_unknown"),
         "decision.reply": ("", None, (), None),
+        # No latest date in the rule: a follow-up is due until done; a decline's latest date
+        # is the other offer's reply-by date (docs/people.md).
+        "outreach.followup": ("14d,28d", None, ("last_message",), None),
+        "decline.others": ("2d", None, ("accepted",), None),
     }
     assert default_rule("letters.remind").lapses
     assert frozenset(table) == RULE_KEYS

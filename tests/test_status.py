@@ -189,6 +189,8 @@ Programs
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  76 days   0/2      2/3        unpaid  preparing    unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  62 days   1/2      3/3        paid    preparing
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  102 days  0/1      2/3        none    researching
+
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 """
 
 INSIDE_48H = """\
@@ -217,6 +219,8 @@ Programs
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  30 hours  1/2      3/3        paid    preparing    1 step late
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  41 days   0/1      2/3        none    researching  1 step late
 
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
+
 Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack plan --level`)
 """
 
@@ -243,6 +247,8 @@ Programs
   Bay University — EECS (PhD)                Fall 2027  2026-12-15 23:59 America/Los_Angeles  13 days  0/2      2/3        unpaid  preparing    unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE                  passed   1/2      3/3        paid    preparing    infeasible: deadline passed; no later intake is feasible
   Coast Tech — Data Science (MS)             Fall 2027  2027-01-10 23:59 America/Los_Angeles  39 days  0/1      2/3        none    researching  1 step late
+
+Fees (3 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 
 Crowded: week of 2026-11-30 has 5 open milestones (more than 4; try `gradtrack plan --level`)
 """
@@ -288,6 +294,8 @@ Programs
   program                                    intake     deadline              left      letters  materials  fee     status     flags
   Bay University — EECS (PhD)                Fall 2027  reply by 2027-04-15   135 days  0/2      2/3        unpaid  admitted   unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE  30 hours  1/2      3/3        paid    submitted
+
+Fees (2 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 """
 
 REPLY_SOON = """\
@@ -301,6 +309,8 @@ Programs
   program                                    intake     deadline              left      letters  materials  fee     status     flags
   Bay University — EECS (PhD)                Fall 2027  reply by 2027-04-15   47 hours  0/2      2/3        unpaid  admitted   unverified
   Alpha University — Computer Science (PhD)  Fall 2027  2026-12-01 23:59 AoE  passed    1/2      3/3        paid    submitted
+
+Fees (2 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 """
 
 
@@ -320,6 +330,13 @@ def test_status_follows_the_program_lifecycle(gt: Run) -> None:
     # An explicit reply-by date: 23:59 that day in your zone (2027-02-28 00:00 → 47 h 59 min).
     gt("program", "mark", "bay", "admitted", "--unfunded", "--reply-by", "2027-03-01")
     doc = json.loads(gt("status", "--json", "--program", "bay", today="2027-02-28").output)
+    assert doc["fees"] == {
+        "programs": 1,
+        "total": [{"currency": "USD", "amount": "120.00"}],
+        "paid": [],
+        "waived": [],
+        "unknown": 0,
+    }
     assert doc["programs"][0]["offer"] == {
         "funded": False,
         "reply_by": {
@@ -565,6 +582,14 @@ STATUS_JSON = {
             ],
         }
     ],
+    "waiting": [],
+    "fees": {
+        "programs": 3,
+        "total": [{"currency": "USD", "amount": "210.00"}],
+        "paid": [{"currency": "USD", "amount": "90.00"}],
+        "waived": [],
+        "unknown": 0,
+    },
 }
 
 

@@ -91,8 +91,12 @@ class App:
                 session.rollback()
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite): all of it or nothing."""
+    def write(self, *, bump: bool = True) -> Iterator[Session]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite): all of it or nothing.
+
+        ``bump=False`` (restore only) keeps the data version the transaction wrote and runs no
+        after-commit hooks (a restored store's publish targets name another machine's files).
+        """
         self.ensure_schema(write=True)
         from gradtrack.services.meta import bump_data_version, lock_writers
 
@@ -100,9 +104,10 @@ class App:
             with session.begin():
                 lock_writers(session)
                 yield session
-                bump_data_version(session, self.clock())
+                if bump:
+                    bump_data_version(session, self.clock())
             self.settings_cache_clear()
-        for hook in self._after_commit:
+        for hook in self._after_commit if bump else ():
             hook(self)
 
     def on_commit(self, hook: Callable[[App], None]) -> None:

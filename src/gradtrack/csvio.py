@@ -36,7 +36,14 @@ from gradtrack.errors import ImportProblems, InvalidValue
 from gradtrack.handles import handle_problem
 from gradtrack.requirements import english_test_text
 from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, zone_suggestion
-from gradtrack.vocab import DEGREES, FEE_WAIVER, GRE_POLICIES, INTAKE_KINDS, PROGRAM_STATUSES
+from gradtrack.vocab import (
+    DEGREES,
+    FEE_WAIVER,
+    GRE_POLICIES,
+    INTAKE_KINDS,
+    PROGRAM_STATUSES,
+    STIPEND_PERIODS,
+)
 
 REQUIRED_COLUMNS = (
     "institution",
@@ -68,6 +75,9 @@ OPTIONAL_COLUMNS = (
     "notes",
     "offer_funded",
     "offer_reply_by",
+    "offer_stipend",
+    "offer_tuition_covered",
+    "offer_conditions",
     "target",
 )
 #: ``handle`` comes first in the catalogue and in exports; a user's file may leave it out.
@@ -160,6 +170,9 @@ class ProgramRecord:
     offer_funded: bool | None = None
     offer_reply_by: date | None = None
     handle: str = ""  # "" → derived when stored
+    offer_stipend: Stipend | None = None
+    offer_tuition_covered: bool | None = None
+    offer_conditions: str = ""
     intakes: list[IntakeRecord] = _field(default_factory=list)
 
     @property
@@ -386,6 +399,31 @@ def _parse_currency(text: str) -> str:
     if not _CURRENCY.fullmatch(text):
         raise _Bad("expected a 3-letter ISO 4217 currency code like USD, or nothing")
     return text.upper()
+
+
+@dataclass(frozen=True)
+class Stipend:
+    """An offer's stipend: ``45000.00 USD/year`` in a CSV cell (period optional)."""
+
+    amount: Decimal
+    currency: str
+    period: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}" + (f"/{self.period}" if self.period else "")
+
+
+_STIPEND = re.compile(r"^(\d{1,9}(?:\.\d{1,2})?) ([A-Za-z]{3})(?:/([a-z]+))?$")
+
+
+def _parse_stipend(text: str) -> Stipend | None:
+    if not text:
+        return None
+    m = _STIPEND.match(text)
+    if m is None or (m[3] is not None and m[3] not in STIPEND_PERIODS):
+        periods = "/".join(STIPEND_PERIODS)
+        raise _Bad(f"expected an amount, a currency and a period, like 45000 USD/year ({periods})")
+    return Stipend(Decimal(m[1]), m[2].upper(), m[3] or "")
 
 
 def _yes_no(text: str) -> bool | None:
@@ -722,6 +760,9 @@ def program_parsers(today: date | None) -> dict[str, Callable[[str], object]]:
         "notes": _free_text,
         "offer_funded": _yes_no,
         "offer_reply_by": _plain_date(),
+        "offer_stipend": _parse_stipend,
+        "offer_tuition_covered": _yes_no,
+        "offer_conditions": _free_text,
     }
 
 
@@ -888,6 +929,9 @@ def _program_record(values: dict[str, object]) -> ProgramRecord:
         offer_funded=optional("offer_funded", bool),
         offer_reply_by=optional("offer_reply_by", date),
         handle=text("handle"),
+        offer_stipend=optional("offer_stipend", Stipend),
+        offer_tuition_covered=optional("offer_tuition_covered", bool),
+        offer_conditions=text("offer_conditions"),
     )
 
 
@@ -1163,9 +1207,17 @@ def _program_cells(program: ProgramRecord) -> dict[str, str]:
         "priority": "" if program.priority is None else str(program.priority),
         "status": program.status,
         "notes": program.notes,
-        "offer_funded": {None: "", True: "yes", False: "no"}[program.offer_funded],
+        "offer_funded": _yes_no_text(program.offer_funded),
         "offer_reply_by": _date_text(program.offer_reply_by),
+        "offer_stipend": "" if program.offer_stipend is None else str(program.offer_stipend),
+        "offer_tuition_covered": _yes_no_text(program.offer_tuition_covered),
+        "offer_conditions": program.offer_conditions,
     }
+
+
+def _yes_no_text(value: bool | None) -> str:
+    """Unknown is an empty cell, never "no"."""
+    return {None: "", True: "yes", False: "no"}[value]
 
 
 def _intake_cells(intake: IntakeRecord) -> dict[str, str]:

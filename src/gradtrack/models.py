@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -116,6 +117,12 @@ class Program(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="researching")
     offer_funded: Mapped[bool | None] = mapped_column(Boolean())
     offer_reply_by: Mapped[date | None] = mapped_column(Date())
+    # The rest of the offer (SPEC §14); None / "" means not stated (unknown, never "no").
+    offer_stipend: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    offer_stipend_currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    offer_stipend_period: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    offer_tuition_covered: Mapped[bool | None] = mapped_column(Boolean())
+    offer_conditions: Mapped[str] = mapped_column(Text(), default="", server_default="")
     target_intake_id: Mapped[int | None] = mapped_column(
         ForeignKey("intakes.id", ondelete="SET NULL", use_alter=True)
     )
@@ -144,6 +151,9 @@ class Program(Timestamped, Base):
     materials: Mapped[list[Material]] = relationship(
         back_populates="program", cascade="all, delete-orphan", passive_deletes=True
     )
+    faculty: Mapped[list[Person]] = relationship(
+        secondary="person_programs", viewonly=True, order_by="Person.lookup_name"
+    )
 
     @property
     def display_name(self) -> str:
@@ -165,6 +175,20 @@ class Program(Timestamped, Base):
             self.fee,
             self.verified,
             self.source_url,
+        )
+
+    @property
+    def has_offer_details(self) -> bool:
+        """Whether any part of an offer is stored (current or not: docs/people.md)."""
+        return any(
+            v not in (None, "")
+            for v in (
+                self.offer_funded,
+                self.offer_reply_by,
+                self.offer_stipend,
+                self.offer_tuition_covered,
+                self.offer_conditions,
+            )
         )
 
 
@@ -224,7 +248,14 @@ class ExtraDeadline(Timestamped, Base):
     intake: Mapped[Intake] = relationship(back_populates="extra_deadlines")
 
 
-class Recommender(Timestamped, Base):
+class Person(Timestamped, Base):
+    """A person (SPEC §13): a contact, a recommender or both -- always one row.
+
+    The table keeps its first name, ``recommenders``, so the ids users typed (``r1``) and every
+    foreign key to it stay as they were (docs/people.md).  ``role`` is stored in the column
+    first called ``title``.
+    """
+
     __tablename__ = "recommenders"
     __table_args__ = (UniqueConstraint("lookup_name"),)
 
@@ -232,15 +263,65 @@ class Recommender(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     lookup_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(200), default="")
-    title: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column("title", String(200), default="")
     relationship_: Mapped[str] = mapped_column("relationship", String(200), default="")
     zone: Mapped[str] = mapped_column(String(64))
     # When `letter remind --send` last had a reminder accepted by the mail server.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    affiliation: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    interests: Mapped[str] = mapped_column(Text(), default="", server_default="")
+    url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    notes: Mapped[str] = mapped_column(Text(), default="", server_default="")
+    is_recommender: Mapped[bool] = mapped_column(Boolean(), default=True, server_default=true())
+    is_contact: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
 
     letters: Mapped[list[LetterRequest]] = relationship(
         back_populates="recommender", cascade="all, delete-orphan", passive_deletes=True
     )
+    links: Mapped[list[PersonProgram]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PersonProgram.program_id",
+    )
+    outreach: Mapped[list[OutreachEvent]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="[OutreachEvent.on, OutreachEvent.id]",
+    )
+
+
+Recommender = Person  # the recommender view of people: the name the letter code knows
+
+
+class PersonProgram(Timestamped, Base):
+    """A person linked to a program ("faculty of interest")."""
+
+    __tablename__ = "person_programs"
+    __table_args__ = (UniqueConstraint("person_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("recommenders.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+
+    person: Mapped[Person] = relationship(back_populates="links")
+    program: Mapped[Program] = relationship()
+
+
+class OutreachEvent(Timestamped, Base):
+    """One step of outreach to a person: a message sent, a reply received, or a close."""
+
+    __tablename__ = "outreach_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("recommenders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # message | reply | close
+    via: Mapped[str] = mapped_column(String(10), default="")  # email | meeting | call
+    on: Mapped[date] = mapped_column(Date())
+    about: Mapped[str] = mapped_column(Text(), default="")
+
+    person: Mapped[Person] = relationship(back_populates="outreach")
 
 
 class LetterRequest(Timestamped, Base):
@@ -256,7 +337,7 @@ class LetterRequest(Timestamped, Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    recommender: Mapped[Recommender] = relationship(back_populates="letters")
+    recommender: Mapped[Person] = relationship(back_populates="letters")
     program: Mapped[Program] = relationship(back_populates="letters")
 
 

@@ -22,6 +22,7 @@ from gradtrack.rules import (
     CONDITION_REQUIREMENTS_UNKNOWN,
     CONDITION_WAIVER_PLANNED,
     CONDITION_WANTS_SCORES,
+    DAYS,
     DEFAULT_RULES,
     MILESTONE_ANCHOR_PREFIX,
     WORKING_DAYS,
@@ -34,7 +35,9 @@ WEEKEND_POLICIES = ("back", "forward", "none")
 PRE_SUBMISSION = frozenset({"researching", "preparing"})
 POST_SUBMISSION = frozenset({"submitted", "interview", "admitted", "waitlisted"})
 # Not planned at all: rejected, withdrawn, declined, accepted.
-NOT_FLEXIBLE = frozenset({"submit", "decision.reply", "letters.remind"})
+NOT_FLEXIBLE = frozenset(
+    {"submit", "decision.reply", "letters.remind", "outreach.followup", "decline.others"}
+)
 # Milestones that never make an intake infeasible on their own (SPEC §4.1).
 NEVER_INFEASIBLE = frozenset({"requirements.check"})
 LETTER_ASKED = frozenset({"asked", "agreed", "submitted"})
@@ -100,6 +103,7 @@ class IntakeIn:
 class OfferIn:
     funded: bool
     reply_by: date | None
+    accepted_on: date | None = None  # the applicant's date of the last change to "accepted"
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,22 @@ class MaterialIn:
 
 
 @dataclass(frozen=True)
+class OutreachStep:
+    kind: str  # "message" | "reply" | "close"
+    on: date
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class OutreachIn:
+    """One person's outreach, steps in the order they happened (date, then as logged)."""
+
+    person_id: int
+    name: str
+    steps: tuple[OutreachStep, ...]
+
+
+@dataclass(frozen=True)
 class PlanInput:
     settings: PlanSettings
     rules: tuple[Rule, ...]
@@ -157,6 +177,7 @@ class PlanInput:
     # date is a levelling move (flexible milestones only); one after it, up to the latest date,
     # is a catch-up date.  Moves outside those bounds are ignored.
     moves: Mapping[str, date] = field(default_factory=dict)
+    outreach: tuple[OutreachIn, ...] = ()
     now: datetime = field(kw_only=True)
     # The feeds' plan (docs/calendar.md): every stored move applies whatever today is, so the
     # same store gives the same dates on any day.  Otherwise a catch-up date applies only
@@ -243,12 +264,24 @@ class Infeasible:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A person whose last message has no reply yet (``status``: waiting for a reply)."""
+
+    person_id: int
+    name: str
+    since: date
+    via: str
+    next_followup: Milestone | None  # the first follow-up not done, if any is left
+
+
+@dataclass(frozen=True)
 class Plan:
     today: date
     milestones: tuple[Milestone, ...]
     deadlines: tuple[DeadlineOut, ...]
     crowded: tuple[CrowdedWeek, ...]
     infeasible: tuple[Infeasible, ...]
+    waiting: tuple[Waiting, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,6 +329,34 @@ def roll(d: date, settings: PlanSettings, anchor: date) -> date:
     while not is_working_day(back, settings):
         back -= _ONE_DAY
     return back
+
+
+def roll_after(d: date, settings: PlanSettings, floor: date) -> date:
+    """Move ``d`` off a weekend or holiday, staying strictly after ``floor`` (after-rules).
+
+    A follow-up or a decline comes *after* its anchor: the weekend policy applies, but a roll
+    back that would land on or before ``floor`` rolls forward instead (docs/people.md).
+    """
+    rolled = roll(d, settings, date.max)  # forward: no anchor ahead to stay before
+    if rolled > floor:
+        return rolled
+    while not is_working_day(d, settings):
+        d += _ONE_DAY
+    return d
+
+
+def offset_after(anchor: date, offset: Offset, settings: PlanSettings) -> date:
+    """The rolled date ``offset`` after ``anchor`` (never on or before the anchor day)."""
+    if offset.unit == WORKING_DAYS:
+        raw = anchor
+        left = offset.amount
+        while left > 0:
+            raw += _ONE_DAY
+            if is_working_day(raw, settings):
+                left -= 1
+    else:
+        raw = anchor + timedelta(days=offset.amount)
+    return roll_after(raw, settings, anchor) if raw > anchor else raw
 
 
 def offset_before(anchor: date, offset: Offset, settings: PlanSettings) -> date:
@@ -985,6 +1046,119 @@ def _decision_reply(b: _Builder, program: ProgramIn, intake: IntakeIn | None) ->
         b.out[-1] = replace(b.out[-1], program_ids=(program.id,))
 
 
+def _after_why(key: str, offset: Offset, anchor: _Anchor, raw: date, rolled: date) -> str:
+    text = f"{key}: {offset} after {anchor.word}"
+    if raw != rolled:
+        direction = "back" if rolled < raw else "forward"
+        text += f", rolled {direction} from {raw:%a} {raw}"
+    return text
+
+
+def _add_after(
+    b: _Builder,
+    mid: str,
+    key: str,
+    offset: Offset,
+    anchor: _Anchor,
+    *,
+    title: str,
+    subject: str,
+    subject_id: int,
+    program_ids: tuple[int, ...] = (),
+    latest: date | None = None,
+) -> Milestone:
+    """Add one milestone of an ``after`` rule (SPEC §4.1: outreach.followup, decline.others).
+
+    ``latest``: the last date that still makes it (a decline: the other offer's reply-by),
+    ``None``: due until done, never missed.  An ideal date past the latest one is capped there.
+    """
+    ctx = b.ctx
+    day = offset_after(anchor.date, offset, ctx.settings)
+    raw = anchor.date + timedelta(days=offset.amount) if offset.unit != WORKING_DAYS else day
+    why = _after_why(key, offset, anchor, raw, day)
+    if latest is not None and anchor.date <= latest < day:
+        day = latest
+        why += f", brought forward to the latest date {latest}"
+    b.add(
+        mid,
+        key,
+        _Dates(_Dated(day, offset, anchor), latest),
+        title=lambda: title,
+        subject=subject,
+        subject_id=subject_id,
+        targets=(),
+        done=mid in ctx.inp.done,
+        why=why,
+    )
+    b.out[-1] = replace(b.out[-1], program_ids=program_ids, intake_ids=())
+    return b.out[-1]
+
+
+def _outreach(b: _Builder, outreach: Iterable[OutreachIn]) -> tuple[Waiting, ...]:
+    """Follow-ups for every person whose last message got no reply (SPEC §13).
+
+    Only the last step counts: a reply or a close ends the wait; a new message restarts the
+    cadence (follow-up 1 again, from that message).  Follow-up ``n`` is the ``n``-th smallest
+    offset after the last message; there are as many follow-ups as offsets (default 2).
+    """
+    rule = b.ctx.rule("outreach.followup")
+    waiting = []
+    for o in sorted(outreach, key=lambda x: x.person_id):
+        if not o.steps or o.steps[-1].kind != "message":
+            continue
+        last = o.steps[-1]
+        anchor = _Anchor(last.on, f"message {last.on} to {o.name}", "the last message")
+        pending: Milestone | None = None
+        offsets = sorted(rule.offsets, key=lambda x: (x.unit != DAYS, x.amount)) if rule else []
+        for n, offset in enumerate(offsets, start=1):
+            m = _add_after(
+                b,
+                f"outreach.followup:r{o.person_id}:{n}",
+                "outreach.followup",
+                offset,
+                anchor,
+                title=f"Follow up with {o.name} (follow-up {n} of {len(offsets)}, "
+                f"no reply since {last.on})",
+                subject="person",
+                subject_id=o.person_id,
+            )
+            if pending is None and m.status != "done":
+                pending = m
+        waiting.append(Waiting(o.person_id, o.name, last.on, last.via, pending))
+    return tuple(waiting)
+
+
+def _decline_others(b: _Builder, programs: Iterable[ProgramIn]) -> None:
+    """After accepting an offer: decline every other open (admitted) offer (SPEC §14).
+
+    Ideal: the rule's offset after the acceptance; never after the other offer's reply-by date
+    (its latest), but never before the acceptance either.
+    """
+    accepted = [p for p in programs if p.status == "accepted" and p.offer and p.offer.accepted_on]
+    if not accepted:
+        return
+    chosen = max(accepted, key=lambda p: (p.offer.accepted_on if p.offer else date.min, p.id))
+    assert chosen.offer is not None and chosen.offer.accepted_on is not None
+    on = chosen.offer.accepted_on
+    anchor = _Anchor(on, f"accepted {chosen.name} on {on}", "accepting an offer", chosen.id)
+    for other in sorted(programs, key=lambda p: p.id):
+        rule = b.ctx.rule("decline.others", other.id)  # may be off for this one program
+        if other.status != "admitted" or rule is None or not rule.offsets:
+            continue
+        _add_after(
+            b,
+            f"decline.others:p{other.id}",
+            "decline.others",
+            rule.offsets[0],
+            anchor,
+            title=f"Decline {other.name}'s offer (you accepted {chosen.name})",
+            subject="program",
+            subject_id=other.id,
+            program_ids=(other.id,),
+            latest=other.offer.reply_by if other.offer else None,
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Feasibility and the planned intake
 
@@ -1169,6 +1343,8 @@ def build_plan(inp: PlanInput) -> Plan:
                     _reminders(b, t)
             if program.status == "admitted":
                 _decision_reply(b, program, intake)
+    _decline_others(b, inp.programs)
+    waiting = _outreach(b, inp.outreach)
     planned = _schedule(targets, ctx, apply_moves=True, full=True).out
     infeasible = _infeasible_targets(targets, planned, ctx)
     milestones = planned + b.out
@@ -1179,6 +1355,7 @@ def build_plan(inp: PlanInput) -> Plan:
         deadlines=_deadlines(targets, ctx),
         crowded=crowded_weeks(milestones, inp.settings.crowding_threshold),
         infeasible=tuple(infeasible),
+        waiting=waiting,
     )
 
 

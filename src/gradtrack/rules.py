@@ -20,10 +20,14 @@ ANCHOR_DEADLINE = "deadline"
 ANCHOR_LETTERS_DUE = "letters_due"
 ANCHOR_SCORES_DUE = "scores_due"
 ANCHOR_FUNDING_DUE = "funding_due"
+ANCHOR_LAST_MESSAGE = "last_message"
+ANCHOR_ACCEPTED = "accepted"
 MILESTONE_ANCHOR_PREFIX = "milestone:"
 ANCHORS = frozenset(
     {
         ANCHOR_DEADLINE,
+        ANCHOR_LAST_MESSAGE,
+        ANCHOR_ACCEPTED,
         ANCHOR_LETTERS_DUE,
         ANCHOR_SCORES_DUE,
         ANCHOR_FUNDING_DUE,
@@ -87,7 +91,8 @@ class Rule:
     ``anchors``: several anchors → the earliest resulting date wins.  Offsets pair with anchors
     by position when there are as many of each (``sop.draft``: 49d before the deadline, 7d before
     the packet); a single offset applies to every anchor.  ``each_offset`` rules (only
-    ``letters.remind`` by default) instead make one milestone per offset.
+    ``letters.remind`` by default) instead make one milestone per offset.  ``after`` rules
+    (``outreach.followup``, ``decline.others``) count their offsets *after* the anchor.
     """
 
     key: str
@@ -103,6 +108,7 @@ class Rule:
     latest: tuple[Offset, ...] | None = None
     # A passed date drops the milestone instead of making it late (letters.remind).
     lapses: bool = False
+    after: bool = False
 
     def pairs(self) -> tuple[tuple[Offset, str], ...]:
         """The (offset, anchor) combinations whose earliest date is the milestone's date."""
@@ -214,6 +220,23 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         (),
         description="April 15 of the entry year for funded Fall offers, else the offer's date",
     ),
+    Rule(
+        "outreach.followup",
+        (Offset(14, DAYS), Offset(28, DAYS)),
+        (ANCHOR_LAST_MESSAGE,),
+        description="14 and 28 days after a message with no reply (one follow-up per offset)",
+        each_offset=True,
+        scope="person",
+        after=True,
+    ),
+    Rule(
+        "decline.others",
+        (Offset(2, DAYS),),
+        (ANCHOR_ACCEPTED,),
+        description="2 days after accepting an offer, for every other open offer",
+        scope="offer",
+        after=True,
+    ),
 )
 
 RULE_KEYS: frozenset[str] = frozenset(r.key for r in DEFAULT_RULES)
@@ -269,10 +292,12 @@ def with_latest(rule: Rule, latest: tuple[Offset, ...], typed: str | None = None
     """
     text = format_offsets(latest) if typed is None else typed
     if rule.latest is None and rule.anchors:
-        raise InvalidValue(
-            f"rule {rule.key!r} has no latest date (got --latest {text!r}): "
+        why = (
             "its milestones are dropped once their day has passed"
+            if rule.lapses
+            else "its milestones are due until done, or until a date of their own (docs/people.md)"
         )
+        raise InvalidValue(f"rule {rule.key!r} has no latest date (got --latest {text!r}): {why}")
     checked = _checked(rule, latest, text, "latest offset")
     ideal = rule.pairs()
     for (lo, _), (io, _) in zip(_pair(checked, rule.anchors), ideal, strict=False):

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from gradtrack.requirements import english_test_text
 
 if TYPE_CHECKING:
-    from gradtrack.models import Intake, LetterRequest, Material, Program, Recommender
+    from gradtrack.models import (
+        Intake,
+        LetterRequest,
+        Material,
+        OutreachEvent,
+        Person,
+        Program,
+    )
     from gradtrack.planner import Milestone, Plan
 
 
@@ -85,9 +92,16 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
         "source_url": program.source_url or None,
         "verified": iso_date(program.verified),
         "notes": program.notes,
-        "offer": None
-        if program.offer_funded is None and program.offer_reply_by is None
-        else {"funded": bool(program.offer_funded), "reply_by": iso_date(program.offer_reply_by)},
+        "offer": offer_doc(program),
+        "faculty": [
+            {
+                "id": f.id,
+                "name": f.name,
+                "role": f.role or None,
+                "affiliation": f.affiliation or None,
+            }
+            for f in program.faculty
+        ],
         "target_intake_id": program.target_intake_id,
         "requirements_unknown": program.requirements_unknown,
     }
@@ -96,12 +110,12 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
     return doc
 
 
-def recommender_doc(rec: Recommender) -> dict[str, Any]:
+def recommender_doc(rec: Person) -> dict[str, Any]:
     return {
         "id": rec.id,
         "name": rec.name,
         "email": rec.email or None,
-        "title": rec.title or None,
+        "title": rec.role or None,
         "relationship": rec.relationship_ or None,
         "timezone": rec.zone,
         "letters": len(rec.letters),
@@ -202,4 +216,72 @@ def plan_doc(
             for i in plan.infeasible
             if only is None or i.program_id == only
         ],
+    }
+
+
+# The program statuses that have a current offer, and the offer's state in each (docs/people.md).
+OFFER_STATES = {"admitted": "open", "accepted": "accepted"}
+
+
+def offer_doc(program: Program) -> dict[str, Any] | None:
+    """The program's current offer, or None (SPEC §14).
+
+    Only an admitted (open) or accepted program has a current offer; a program marked away
+    keeps the stored details (its history) but shows none.  Unknown values are ``null``, never
+    ``false``: unknown funding is not "unfunded".
+    """
+    state = OFFER_STATES.get(program.status)
+    if state is None:
+        return None
+    stipend = None
+    if program.offer_stipend is not None:
+        stipend = {
+            "amount": f"{program.offer_stipend:.2f}",
+            "currency": program.offer_stipend_currency,
+            "period": program.offer_stipend_period or None,
+        }
+    return {
+        "state": state,
+        "funded": program.offer_funded,
+        "stipend": stipend,
+        "tuition_covered": program.offer_tuition_covered,
+        "reply_by": iso_date(program.offer_reply_by),
+        "conditions": program.offer_conditions or None,
+    }
+
+
+def person_doc(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "kind": person_kind(person),
+        "email": person.email or None,
+        "role": person.role or None,
+        "affiliation": person.affiliation or None,
+        "relationship": person.relationship_ or None,
+        "interests": person.interests or None,
+        "url": person.url or None,
+        "timezone": person.zone,
+        "notes": person.notes or None,
+        "programs": [{"id": link.program_id, "slug": link.program.slug} for link in person.links],
+        "letters": len(person.letters),
+    }
+
+
+def person_kind(person: Person) -> str:
+    """``contact``, ``recommender``, ``both`` -- or ``person`` when neither flag is set."""
+    if person.is_recommender and person.is_contact:
+        return "both"
+    if person.is_recommender:
+        return "recommender"
+    return "contact" if person.is_contact else "person"
+
+
+def outreach_step_doc(event: OutreachEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "via": event.via or None,
+        "on": event.on.isoformat(),
+        "about": event.about or None,
     }

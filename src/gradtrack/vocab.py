@@ -48,3 +48,5 @@ SETTING_KEYS = (
     "smtp-starttls",
     "mail-from",
 )
+OUTREACH_VIA = ("email", "meeting", "call")
+STIPEND_PERIODS = ("year", "month", "term", "total")

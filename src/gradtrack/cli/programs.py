@@ -228,6 +228,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
         emit(fmt, doc)
         return
     fee = f"{doc['fee']} {doc['currency'] or ''}".strip() if doc["fee"] else None
+    faculty = {"faculty": "; ".join(f"r{f['id']} {f['name']}" for f in doc["faculty"])}
     click.echo(
         key_values(
             {
@@ -249,6 +250,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
                 "source": doc["source_url"],
                 "verified": doc["verified"] or "unverified",
                 "offer": _offer_text(doc["offer"]),
+                **(faculty if doc["faculty"] else {}),
                 "notes": doc["notes"] or None,
             }
         )
@@ -265,8 +267,21 @@ def _known(value: Any) -> Any:
 def _offer_text(offer: dict[str, Any] | None) -> str | None:
     if offer is None:
         return None
-    text = "funded" if offer["funded"] else "unfunded"
-    return f"{text}, reply by {offer['reply_by']}" if offer["reply_by"] else text
+    funded = {None: "funding unknown", True: "funded", False: "unfunded"}[offer["funded"]]
+    parts = [funded]
+    if offer["stipend"]:
+        s = offer["stipend"]
+        parts.append(
+            f"stipend {s['amount']} {s['currency']}" + (f"/{s['period']}" * bool(s["period"]))
+        )
+    if offer["tuition_covered"] is not None:
+        parts.append("tuition covered" if offer["tuition_covered"] else "tuition not covered")
+    if offer["reply_by"]:
+        parts.append(f"reply by {offer['reply_by']}")
+    if offer["conditions"]:
+        parts.append(f"conditions: {offer['conditions']}")
+    text = ", ".join(parts)
+    return f"accepted: {text}" if offer["state"] == "accepted" else text
 
 
 @program.command("edit")

@@ -131,6 +131,30 @@ def _program_row(line: ProgramLine) -> tuple[Any, ...]:
     )
 
 
+def money_text(pairs: tuple[tuple[str, Any], ...]) -> str:
+    return " + ".join(f"{amount:.2f} {currency}".rstrip() for currency, amount in pairs) or "0"
+
+
+def fees_line(report: StatusReport) -> str:
+    fees = report.fees
+    assert fees is not None
+    text = (
+        f"Fees ({fees.programs} targeted program{'s' * (fees.programs != 1)}): "
+        f"{money_text(fees.total)} in all, {money_text(fees.paid)} paid, "
+        f"{money_text(fees.waived)} waived"
+    )
+    if fees.unknown:
+        text += f"; {fees.unknown} fee{'s' * (fees.unknown != 1)} unknown"
+    return text
+
+
+def _waiting_row(w: Any) -> tuple[str, str]:
+    via = f" ({w.via})" if w.via else ""
+    nxt = w.next_followup
+    follow = f"follow up {nxt.date} ({nxt.id})" if nxt is not None else "no follow-ups left"
+    return f"r{w.person_id} {w.name}", f"since {w.since}{via}, {follow}"
+
+
 def status_lines(report: StatusReport, colour: bool = False, width: int | None = None) -> list[str]:
     """The human summary: overdue, due by day, programs, crowded weeks (docs/status.md).
 
@@ -199,6 +223,13 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
         out += [INDENT + text for text in rendered.splitlines()]
     else:
         out.append("Programs: none active.")
+    if report.fees is not None and (report.fees.total or report.fees.unknown):
+        out.append("")
+        out.append(fees_line(report))
+    if report.waiting:
+        out.append("")
+        out.append(paint(f"Waiting for a reply ({len(report.waiting)})", bold=True))
+        out += _aligned([_waiting_row(w) for w in report.waiting], INDENT)
     crowded = crowded_lines(
         report.crowded,
         report.crowding_threshold,
@@ -209,6 +240,15 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
     )
     if crowded:
         out += ["", *summary_text(crowded, width).splitlines()]
+    for week in report.crowded:
+        out.append("")
+        out.append(
+            paint(
+                f"Crowded: week of {week.monday} has {week.count} open milestones "
+                f"(more than {report.crowding_threshold}; try `gradtrack plan --level`)",
+                fg="yellow",
+            )
+        )
     return out
 
 
@@ -350,12 +390,15 @@ def _letter_text(entry: PacketEntry) -> str:
 
 
 def packet_fields(entry: PacketEntry, zone: str) -> dict[str, str]:
-    return {
+    fields = {
         "Please submit by": f"{entry.soft_due:%a %Y-%m-%d}" if entry.soft_due else "-",
         "Due": _due_text(entry, zone),
         "How to submit": _how_text(entry.url),
         "Your letter": _letter_text(entry),
     }
+    if entry.faculty:
+        fields["Faculty of interest"] = "; ".join(entry.faculty)
+    return fields
 
 
 def packet_text(found: Packet, fmt: str) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import timeutil
-from gradtrack.csvio import IntakeRecord, ProgramRecord
+from gradtrack.csvio import IntakeRecord, ProgramRecord, Stipend
 from gradtrack.errors import ImportProblems
 from gradtrack.handles import derive_handle
 from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange
@@ -42,6 +42,20 @@ class ImportSummary:
     intakes_added: int = 0
     intakes_updated: int = 0
     program_ids: set[int] = field(default_factory=set)  # every program the import touched
+
+
+def offer_values(rec: ProgramRecord) -> dict[str, object]:
+    """The program columns of a record's offer (one CSV cell for the stipend)."""
+    stipend = rec.offer_stipend
+    return {
+        "offer_funded": rec.offer_funded,
+        "offer_reply_by": rec.offer_reply_by,
+        "offer_stipend": stipend.amount if stipend else None,
+        "offer_stipend_currency": stipend.currency if stipend else "",
+        "offer_stipend_period": stipend.period if stipend else "",
+        "offer_tuition_covered": rec.offer_tuition_covered,
+        "offer_conditions": rec.offer_conditions,
+    }
 
 
 def _program_values(rec: ProgramRecord) -> dict[str, Any]:
@@ -227,8 +241,7 @@ def _insert_fresh(
             slug=slug,
             handle=handle,
             status=rec.status,
-            offer_funded=rec.offer_funded,
-            offer_reply_by=rec.offer_reply_by,
+            **offer_values(rec),
             fee_paid=False,
             writing_sample=False,
             **stamps,
@@ -320,8 +333,8 @@ def _update_one(
     edit_program(session, program, ProgramFields(handle=rec.handle or None, **_program_values(rec)))
     if rec.status != program.status:
         mark_program(session, program, rec.status, now)
-    program.offer_funded = rec.offer_funded
-    program.offer_reply_by = rec.offer_reply_by
+    for column, value in offer_values(rec).items():
+        setattr(program, column, value)
     # Fields where the file's None means "not stated" (ProgramFields' None means "keep").
     for attr, value in (
         ("letters_required", rec.letters),
@@ -421,6 +434,11 @@ def export_records(session: Session) -> tuple[list[ProgramRecord], list[str]]:
                 offer_funded=p.offer_funded,
                 offer_reply_by=p.offer_reply_by,
                 handle=p.handle,
+                offer_stipend=None
+                if p.offer_stipend is None
+                else Stipend(p.offer_stipend, p.offer_stipend_currency, p.offer_stipend_period),
+                offer_tuition_covered=p.offer_tuition_covered,
+                offer_conditions=p.offer_conditions,
                 intakes=intakes,
             )
         )

@@ -1,19 +1,28 @@
-"""Recommenders and letter requests (SPEC §2)."""
+"""People (contacts and recommenders), their links to programs, letter requests and outreach
+(SPEC §2, §13).  One row per person: the recommender commands are the recommender view."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
-from gradtrack.models import LetterRequest, Program, Recommender
+from gradtrack.models import (
+    DoneMark,
+    LetterRequest,
+    OutreachEvent,
+    Person,
+    PersonProgram,
+    Program,
+    Recommender,
+)
 from gradtrack.services import refs
-from gradtrack.vocab import LETTER_STATUSES
+from gradtrack.vocab import LETTER_STATUSES, OUTREACH_VIA
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -22,32 +31,49 @@ def lookup_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def find_recommender(session: Session, ref: str) -> Recommender:
-    """A recommender by id (``3`` / ``r3``), exact name, or a unique part of the name."""
-    found = refs.by_id(session, Recommender, ref, "r")
+def find_person(session: Session, ref: str, noun: str = "person") -> Person:
+    """A person by id (``3`` / ``r3``), exact name, or a unique part of the name."""
+    found = refs.by_id(session, Person, ref, "r")
     if found is not None:
         return found
     return refs.by_name(
         session,
-        Recommender,
-        Recommender.lookup_name,
+        Person,
+        Person.lookup_name,
         lookup_name(ref),
         ref=ref,
-        noun="recommender",
+        noun=noun,
         shown=lambda r: r.name,
     )
 
 
+def find_recommender(session: Session, ref: str) -> Person:
+    """The recommender view: any person can be named (a letter request makes them one)."""
+    return find_person(session, ref, "recommender")
+
+
 @dataclass
-class RecommenderFields:
+class PersonFields:
     name: str | None = None
     email: str | None = None
-    title: str | None = None
+    role: str | None = None
     relationship: str | None = None
     zone: str | None = None
+    affiliation: str | None = None
+    interests: str | None = None
+    url: str | None = None
+    notes: str | None = None
+    recommender: bool | None = None
+    contact: bool | None = None
+
+    def empty(self) -> bool:
+        return all(v is None for v in self.__dict__.values())
 
 
-def _apply(rec: Recommender, fields: RecommenderFields) -> None:
+RecommenderFields = PersonFields
+
+
+def _apply(rec: Person, fields: PersonFields) -> None:
     if fields.name is not None:
         if not fields.name.strip():
             raise InvalidValue(f"invalid name {fields.name!r} (expected a non-empty name)")
@@ -57,56 +83,203 @@ def _apply(rec: Recommender, fields: RecommenderFields) -> None:
         if fields.email and not EMAIL.match(fields.email):
             raise InvalidValue(f"invalid e-mail address {fields.email!r}")
         rec.email = fields.email
-    if fields.title is not None:
-        rec.title = fields.title
+    if fields.url is not None and fields.url and not re.match(r"^https?://\S+$", fields.url):
+        raise InvalidValue(f"invalid URL {fields.url!r} (expected http:// or https://...)")
+    for name in ("role", "affiliation", "interests", "url", "notes"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(rec, name, value)
     if fields.relationship is not None:
         rec.relationship_ = fields.relationship
     if fields.zone is not None:
         rec.zone = timeutil.check_zone(fields.zone)
+    if fields.recommender is not None:
+        rec.is_recommender = fields.recommender
+    if fields.contact is not None:
+        rec.is_contact = fields.contact
 
 
-def _check_unique(session: Session, rec: Recommender) -> None:
+def _check_unique(session: Session, rec: Person, noun: str) -> None:
     clash = session.scalar(
-        select(Recommender.id).where(
-            Recommender.lookup_name == rec.lookup_name, Recommender.id != rec.id
-        )
+        select(Person.id).where(Person.lookup_name == rec.lookup_name, Person.id != rec.id)
     )
     if clash is not None:
-        raise Conflict(f"recommender {rec.name!r} already exists (r{clash})")
+        raise Conflict(f"{noun} {rec.name!r} already exists (r{clash})")
 
 
-def add_recommender(session: Session, fields: RecommenderFields, default_zone: str) -> Recommender:
+def add_person(
+    session: Session, fields: PersonFields, default_zone: str, noun: str = "person"
+) -> Person:
     if not fields.name:
-        raise InvalidValue("a recommender needs a name")
-    rec = Recommender(zone=default_zone, email="", title="", relationship_="")
+        raise InvalidValue(f"a {noun} needs a name")
+    rec = Person(
+        zone=default_zone,
+        email="",
+        role="",
+        relationship_="",
+        affiliation="",
+        interests="",
+        url="",
+        notes="",
+        is_recommender=False,
+        is_contact=False,
+    )
     _apply(rec, fields)
-    _check_unique(session, rec)
+    _check_unique(session, rec, noun)
     session.add(rec)
     session.flush()
     return rec
 
 
-def edit_recommender(session: Session, rec: Recommender, fields: RecommenderFields) -> Recommender:
+def add_recommender(session: Session, fields: PersonFields, default_zone: str) -> Person:
+    fields.recommender = True
+    return add_person(session, fields, default_zone, "recommender")
+
+
+def edit_person(
+    session: Session, rec: Person, fields: PersonFields, noun: str = "person"
+) -> Person:
     with session.no_autoflush:  # check the new name before the UNIQUE index sees it
         _apply(rec, fields)
-        _check_unique(session, rec)
+        _check_unique(session, rec, noun)
     session.flush()
     return rec
 
 
-def remove_recommender(session: Session, rec: Recommender) -> None:
+def remove_person(session: Session, rec: Person) -> None:
     session.delete(rec)
     session.flush()
 
 
-def list_recommenders(session: Session) -> list[Recommender]:
-    return list(
-        session.scalars(
-            select(Recommender)
-            .options(selectinload(Recommender.letters))
-            .order_by(Recommender.lookup_name)
+remove_recommender = remove_person
+
+
+def list_people(session: Session, *, recommenders_only: bool = False) -> list[Person]:
+    query = (
+        select(Person)
+        .options(
+            selectinload(Person.letters),
+            selectinload(Person.links).selectinload(PersonProgram.program),
+        )
+        .order_by(Person.lookup_name)
+    )
+    if recommenders_only:
+        query = query.where(Person.is_recommender.is_(True))
+    return list(session.scalars(query))
+
+
+def list_recommenders(session: Session) -> list[Person]:
+    return list_people(session, recommenders_only=True)
+
+
+# -- faculty of interest ---------------------------------------------------------------------
+
+
+def link(session: Session, person: Person, program: Program) -> PersonProgram:
+    clash = session.scalar(
+        select(PersonProgram.id).where(
+            PersonProgram.person_id == person.id, PersonProgram.program_id == program.id
         )
     )
+    if clash is not None:
+        raise Conflict(f"{person.name} is already linked to {program.slug!r}")
+    row = PersonProgram(person=person, program=program)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unlink(session: Session, person: Person, program: Program) -> None:
+    row = session.scalar(
+        select(PersonProgram).where(
+            PersonProgram.person_id == person.id, PersonProgram.program_id == program.id
+        )
+    )
+    if row is None:
+        raise NotFound(f"{person.name} is not linked to {program.slug!r}")
+    session.delete(row)
+    session.flush()
+
+
+def faculty_of(session: Session, program_ids: list[int]) -> dict[int, list[Person]]:
+    """program id → the people linked to it, by name."""
+    found: dict[int, list[Person]] = {pid: [] for pid in program_ids}
+    for pid, person in session.execute(
+        select(PersonProgram.program_id, Person)
+        .join(PersonProgram.person)
+        .where(PersonProgram.program_id.in_(program_ids))
+        .order_by(Person.lookup_name)
+    ):
+        found[pid].append(person)
+    return found
+
+
+# -- outreach --------------------------------------------------------------------------------
+
+
+def outreach_steps(person: Person) -> list[OutreachEvent]:
+    """A person's outreach in the order it happened: by date, then as logged."""
+    return sorted(person.outreach, key=lambda e: (e.on, e.id))
+
+
+def _forget_followups(session: Session, person: Person) -> None:
+    """A new step starts or ends a wait: done marks of the old follow-ups no longer apply."""
+    session.execute(
+        delete(DoneMark).where(DoneMark.milestone_id.like(f"outreach.followup:r{person.id}:%"))
+    )
+
+
+def _waiting_since(person: Person) -> OutreachEvent | None:
+    steps = outreach_steps(person)
+    return steps[-1] if steps and steps[-1].kind == "message" else None
+
+
+def log_message(session: Session, person: Person, via: str, on: date, about: str) -> OutreachEvent:
+    """``outreach log``: a message sent (or a meeting or call had); it waits for a reply."""
+    if via not in OUTREACH_VIA:
+        raise InvalidValue(f"invalid channel {via!r} (expected one of {', '.join(OUTREACH_VIA)})")
+    person.is_contact = True
+    _forget_followups(session, person)
+    event = OutreachEvent(person=person, kind="message", via=via, on=on, about=about)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _end_wait(session: Session, person: Person, kind: str, on: date) -> OutreachEvent:
+    last = _waiting_since(person)
+    if last is None:
+        raise Conflict(f"no message to {person.name} is waiting for a reply")
+    if on < last.on:
+        raise Conflict(
+            f"{kind} date {on.isoformat()!r} is before the last message to {person.name} "
+            f"({last.on.isoformat()})"
+        )
+    _forget_followups(session, person)
+    event = OutreachEvent(person=person, kind=kind, via="", on=on, about="")
+    session.add(event)
+    session.flush()
+    return event
+
+
+def log_reply(session: Session, person: Person, on: date) -> OutreachEvent:
+    """``outreach reply``: the wait is over; pending follow-ups are dropped."""
+    return _end_wait(session, person, "reply", on)
+
+
+def close_outreach(session: Session, person: Person, on: date) -> OutreachEvent:
+    """``outreach close``: stop waiting without a reply; pending follow-ups are dropped."""
+    return _end_wait(session, person, "close", on)
+
+
+def people_with_outreach(session: Session) -> list[Person]:
+    return [
+        p
+        for p in session.scalars(
+            select(Person).options(selectinload(Person.outreach)).order_by(Person.lookup_name)
+        )
+        if p.outreach
+    ]
 
 
 # -- letters ---------------------------------------------------------------------------------
@@ -127,6 +300,8 @@ def request_letter(session: Session, rec: Recommender, program: Program) -> Lett
         raise Conflict(
             f"{rec.name} already has a letter request for {program.slug!r} (l{clash.id})"
         )
+        raise Conflict(f"{rec.name} already has a letter request for {program.slug!r} (l{clash})")
+    rec.is_recommender = True  # a contact today, a recommender from now on: the same row
     letter = LetterRequest(recommender=rec, program=program, status="planned")
     session.add(letter)
     session.flush()

@@ -26,10 +26,12 @@ from gradtrack.models import (
     LetterRequest,
     LevelMove,
     Material,
+    OutreachEvent,
     Program,
     ProgramRule,
     Recommender,
     RuleRow,
+    StatusChange,
     display_name,
 )
 from gradtrack.requirements import requirements_unknown
@@ -43,6 +45,7 @@ from gradtrack.rules import (
     with_offsets,
 )
 from gradtrack.services.settings import Settings, load_settings
+from gradtrack.timeutil import local_date
 
 # -- rules -----------------------------------------------------------------------------------
 
@@ -236,6 +239,7 @@ def plan_input(
     ]
     rules = load_rules(session)
     own_rules = program_rules(session, rules, program_ids)
+    accepted_on = _accepted_on(session, settings.zone)
     scored_programs = {m.program_id for m in materials if m.kind in SCORE_KINDS}
     shared_scores = None in scored_programs
     programs = []
@@ -262,8 +266,12 @@ def plan_input(
         if program_ids is not None and p.id not in program_ids:
             continue
         offer = (
-            planner.OfferIn(funded=bool(p.offer_funded), reply_by=p.offer_reply_by)
-            if p.offer_funded is not None or p.offer_reply_by is not None
+            planner.OfferIn(
+                funded=bool(p.offer_funded),
+                reply_by=p.offer_reply_by,
+                accepted_on=accepted_on.get(p.id) if p.status == "accepted" else None,
+            )
+            if p.offer_funded is not None or p.offer_reply_by is not None or p.status == "accepted"
             else None
         )
         programs.append(
@@ -303,6 +311,7 @@ def plan_input(
             ).order_by(LetterRequest.id)
         )
     )
+    outreach = _outreach_input(session)
     done = frozenset(session.scalars(select(DoneMark.milestone_id)))
     moves = {
         mid: day for mid, day in session.execute(select(LevelMove.milestone_id, LevelMove.day))
@@ -316,7 +325,42 @@ def plan_input(
         materials=tuple(materials),
         done=done,
         moves=moves,
+        outreach=outreach,
         now=now,
+    )
+
+
+def _accepted_on(session: Session, zone: str) -> dict[int, date]:
+    """program id → the applicant's date of its last change to ``accepted``."""
+    found: dict[int, date] = {}
+    for pid, at in session.execute(
+        select(StatusChange.program_id, StatusChange.changed_at)
+        .where(StatusChange.status == "accepted")
+        .order_by(StatusChange.changed_at, StatusChange.id)
+    ):
+        found[pid] = local_date(at, zone)
+    return found
+
+
+def _outreach_input(session: Session) -> tuple[planner.OutreachIn, ...]:
+    steps: dict[int, list[planner.OutreachStep]] = defaultdict(list)
+    for pid, kind, on, via in session.execute(
+        select(
+            OutreachEvent.person_id, OutreachEvent.kind, OutreachEvent.on, OutreachEvent.via
+        ).order_by(OutreachEvent.person_id, OutreachEvent.on, OutreachEvent.id)
+    ):
+        steps[pid].append(planner.OutreachStep(kind=kind, on=on, via=via))
+    if not steps:
+        return ()
+    names = {
+        pid: name
+        for pid, name in session.execute(
+            select(Recommender.id, Recommender.name).where(Recommender.id.in_(list(steps)))
+        )
+    }
+    return tuple(
+        planner.OutreachIn(person_id=pid, name=names[pid], steps=tuple(found))
+        for pid, found in sorted(steps.items())
     )
 
 

@@ -23,6 +23,7 @@ from gradtrack.vocab import (
     GRE_POLICIES,
     INTAKE_KINDS,
     PROGRAM_STATUSES,
+    STIPEND_PERIODS,
 )
 
 ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
@@ -69,7 +70,10 @@ def taken_handles(session: Session) -> set[str]:
 def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
     query = (
         select(Program)
-        .options(selectinload(Program.intakes).selectinload(Intake.extra_deadlines))
+        .options(
+            selectinload(Program.intakes).selectinload(Intake.extra_deadlines),
+            selectinload(Program.faculty),
+        )
         .order_by(Program.priority.is_(None), Program.priority, Program.slug)
     )
     if not include_closed:
@@ -261,6 +265,85 @@ def unmark_program(session: Session, program: Program, status: str) -> None:
         program.status_changes.remove(newest)  # delete-orphan: the row goes
     program.status = status
     session.flush()
+
+
+# -- offers (SPEC §14) -----------------------------------------------------------------------
+
+
+@dataclass
+class OfferFields:
+    """An offer's details; ``None`` leaves a value as it is."""
+
+    funded: bool | None = None
+    stipend: Decimal | None = None
+    stipend_currency: str | None = None
+    stipend_period: str | None = None
+    tuition_covered: bool | None = None
+    reply_by: date | None = None
+    conditions: str | None = None
+
+    def empty(self) -> bool:
+        return all(v is None for v in self.__dict__.values())
+
+
+def _check_currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise InvalidValue(f"invalid currency {value!r} (expected a 3-letter ISO code like USD)")
+    return value
+
+
+def _apply_offer(program: Program, fields: OfferFields) -> None:
+    if fields.stipend is not None and fields.stipend < 0:
+        raise InvalidValue(f"invalid stipend '{fields.stipend}' (expected an amount of 0 or more)")
+    if fields.stipend_currency is not None:
+        program.offer_stipend_currency = _check_currency(fields.stipend_currency.upper())
+    if fields.stipend_period is not None:
+        program.offer_stipend_period = _check_choice(
+            fields.stipend_period, STIPEND_PERIODS, "stipend period"
+        )
+    if fields.stipend is not None:
+        if not program.offer_stipend_currency:
+            raise InvalidValue(
+                f"a stipend of {fields.stipend} needs a currency (--stipend-currency, e.g. USD)"
+            )
+        program.offer_stipend = fields.stipend
+    if fields.funded is not None:
+        program.offer_funded = fields.funded
+    if fields.tuition_covered is not None:
+        program.offer_tuition_covered = fields.tuition_covered
+    if fields.reply_by is not None:
+        program.offer_reply_by = fields.reply_by
+    if fields.conditions is not None:
+        program.offer_conditions = fields.conditions
+
+
+def add_offer(session: Session, program: Program, fields: OfferFields) -> Program:
+    """Record the offer of an admitted program; a program has at most one offer."""
+    if program.status != "admitted":
+        raise Conflict(
+            f"cannot record an offer for {program.slug!r}: it is {program.status}, not admitted"
+        )
+    if program.has_offer_details:
+        raise Conflict(f"program {program.slug!r} already has an offer (one offer per program)")
+    _apply_offer(program, fields)
+    session.flush()
+    return program
+
+
+def edit_offer(session: Session, program: Program, fields: OfferFields) -> Program:
+    if program.status not in ("admitted", "accepted") or not program.has_offer_details:
+        raise NotFound(f"program {program.slug!r} has no current offer")
+    _apply_offer(program, fields)
+    session.flush()
+    return program
+
+
+def list_offers(session: Session) -> list[Program]:
+    """Programs with a current offer (admitted or accepted), by reply-by date then slug."""
+    found = session.scalars(select(Program).where(Program.status.in_(("admitted", "accepted"))))
+    return sorted(
+        found, key=lambda p: (p.offer_reply_by is None, p.offer_reply_by or date.min, p.slug)
+    )
 
 
 # -- intakes ---------------------------------------------------------------------------------

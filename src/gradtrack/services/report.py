@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
-from gradtrack.models import Intake, LetterRequest, Material, Program
+from gradtrack.models import Intake, LetterRequest, Material, Person, Program
 from gradtrack.services import people, planning, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
@@ -100,6 +100,17 @@ class ProgramLine:
 
 
 @dataclass(frozen=True)
+class Fees:
+    """Application fees of the targeted programs, by currency (SPEC §14)."""
+
+    programs: int  # targeted programs
+    total: tuple[tuple[str, Decimal], ...]
+    paid: tuple[tuple[str, Decimal], ...]
+    waived: tuple[tuple[str, Decimal], ...]
+    unknown: int  # targeted programs whose fee is not known
+
+
+@dataclass(frozen=True)
 class StatusReport:
     today: date
     now: datetime
@@ -112,6 +123,8 @@ class StatusReport:
     programs: tuple[ProgramLine, ...]
     crowded: tuple[planner.CrowdedWeek, ...]
     crowding_threshold: int
+    waiting: tuple[planner.Waiting, ...] = ()
+    fees: Fees | None = None
 
     @property
     def due_count(self) -> int:
@@ -139,6 +152,13 @@ def timed(kind: str, instant: datetime, stated_zone: str, now: datetime, zone: s
         yours=utc_to_local(instant, zone),
         countdown=countdown(instant, now, zone),
     )
+
+
+def offer_countdown(program: Program, now: datetime, zone: str) -> Countdown | None:
+    """Time left to answer an offer: to 23:59 of its reply-by date in the applicant's zone."""
+    if program.offer_reply_by is None:
+        return None
+    return countdown(end_of_day(program.offer_reply_by, zone), now, zone)
 
 
 def end_of_day(day: date, zone: str) -> datetime:
@@ -228,6 +248,31 @@ def status_report(
         programs=lines,
         crowded=planner.crowded_for(plan, only.id if only is not None else None),
         crowding_threshold=settings.crowding_threshold,
+        waiting=plan.waiting if only is None else (),
+        fees=fee_summary(lines),
+    )
+
+
+def _fee_sums(lines: list[ProgramLine], state: str | None) -> tuple[tuple[str, Decimal], ...]:
+    """Fees by currency, of the lines in fee ``state`` (``None``: all of them)."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.fee is not None and (state is None or line.fee_state == state):
+            sums[line.currency] += line.fee
+    return tuple(sorted(sums.items()))
+
+
+def fee_summary(lines: tuple[ProgramLine, ...]) -> Fees:
+    """Targeted = the summary's programs that plan an intake.  A waived fee is not paid."""
+    targeted = [line for line in lines if line.intake_id is not None]
+    known = [line for line in targeted if line.fee is not None]
+    charged = [x for x in known if x.fee]  # a fee of 0 adds nothing (and may have no currency)
+    return Fees(
+        programs=len(targeted),
+        total=_fee_sums(charged, None),
+        paid=_fee_sums(charged, "paid"),
+        waived=_fee_sums(charged, "waived"),
+        unknown=len(targeted) - len(known),
     )
 
 
@@ -361,7 +406,7 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
         "offer": None
         if line.status != "admitted"
         else {
-            "funded": bool(line.offer_funded),
+            "funded": line.offer_funded,
             "reply_by": timed_document(line.reply_by) if line.reply_by else None,
         },
         "letters": {
@@ -430,7 +475,62 @@ def status_document(report: StatusReport) -> dict[str, Any]:
             }
             for w in report.crowded
         ],
+        "waiting": [waiting_document(w) for w in report.waiting],
+        "fees": fees_document(report.fees) if report.fees else None,
     }
+
+
+def money_document(pairs: tuple[tuple[str, Decimal], ...]) -> list[dict[str, str]]:
+    return [{"currency": c, "amount": f"{a:.2f}"} for c, a in pairs]
+
+
+def fees_document(fees: Fees) -> dict[str, Any]:
+    return {
+        "programs": fees.programs,
+        "total": money_document(fees.total),
+        "paid": money_document(fees.paid),
+        "waived": money_document(fees.waived),
+        "unknown": fees.unknown,
+    }
+
+
+def followup_document(m: planner.Milestone | None) -> dict[str, Any] | None:
+    return None if m is None else {"id": m.id, "date": m.date.isoformat(), "status": m.status}
+
+
+def waiting_document(w: planner.Waiting) -> dict[str, Any]:
+    return {
+        "person_id": w.person_id,
+        "name": w.name,
+        "since": w.since.isoformat(),
+        "via": w.via or None,
+        "next_followup": followup_document(w.next_followup),
+    }
+
+
+def outreach_document(session: Session, plan: planner.Plan) -> dict[str, Any]:
+    """``outreach list --json``: one entry per person with outreach (docs/json.md)."""
+    states = {"message": "waiting", "reply": "replied", "close": "closed"}
+    waiting = {w.person_id: w for w in plan.waiting}
+    out = []
+    for person in people.people_with_outreach(session):
+        steps = people.outreach_steps(person)
+        last = steps[-1]
+        message = next((e for e in reversed(steps) if e.kind == "message"), None)
+        w = waiting.get(person.id)
+        out.append(
+            {
+                "person_id": person.id,
+                "name": person.name,
+                "state": states[last.kind],
+                "since": last.on.isoformat(),
+                "via": message.via if message else None,
+                "about": (message.about or None) if message else None,
+                "messages": sum(e.kind == "message" for e in steps),
+                "next_followup": followup_document(w.next_followup if w else None),
+            }
+        )
+    return {"today": plan.today.isoformat(), "outreach": out}
 
 
 # -- the recommender packet ------------------------------------------------------------------
@@ -447,6 +547,7 @@ class PacketEntry:
     soft_due: date | None  # "please submit by": the soft due date while ahead, else the due date
     letter_status: str
     submitted_on: date | None  # in the recommender's zone
+    faculty: tuple[str, ...] = ()  # people linked to the program (faculty of interest)
 
 
 @dataclass(frozen=True)
@@ -466,6 +567,7 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
     inp = planning.plan_input(session, now, settings)
     rows = {x.id: x for x in people.list_letters(session, rec)}
     today = local_date(now, rec.zone)
+    faculty = people.faculty_of(session, sorted({x.program_id for x in rows.values()}))
     entries = []
     for item in planner.recommender_letters(inp, rec.id):
         x = rows[item.letter.id]
@@ -483,7 +585,15 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
                 submitted_on=local_date(x.submitted_at, rec.zone)
                 if x.status == "submitted" and x.submitted_at
                 else None,
+                faculty=tuple(
+                    _faculty_text(f) for f in faculty.get(x.program_id, ()) if f.id != rec.id
+                ),
             )
         )
     entries.sort(key=lambda e: (e.due is None, e.due.timestamp() if e.due else 0.0, e.program))
     return Packet(rec.name, rec.zone, tuple(entries))
+
+
+def _faculty_text(person: Person) -> str:
+    where = ", ".join(x for x in (person.role, person.affiliation) if x)
+    return f"{person.name} ({where})" if where else person.name
