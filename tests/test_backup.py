@@ -121,7 +121,7 @@ def test_backup_restore_backup_is_byte_identical(tmp_path: Path, migrated_url: s
     ok(run(migrated_url, "person", "add", "Alan Turing"), "Added person r3 Alan Turing\n")
     ok(
         run(migrated_url, "program", "add", "CMU", "CS", "--degree", "phd"),
-        "Added program p3 cmu-cs-phd\n",
+        "Added program p3 cmu-cs-phd (handle cmu-phd-cs)\n",
     )
 
 

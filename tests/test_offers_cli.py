@@ -26,7 +26,7 @@ def offers(gt: Run) -> Run:
         slug = f"{inst.lower()}-{name.lower()}-phd"
         ok(
             gt("program", "add", inst, name, "--degree", "phd", "--fee", fee, "--currency", "USD"),
-            f"Added program p{i} {slug}\n",
+            f"Added program p{i} {slug} (handle {inst.lower()}-phd-{name.lower()})\n",
         )
         ok(gt("program", "mark", slug, "submitted"), f"Marked p{i} {slug} submitted\n")
         ok(gt("program", "mark", slug, "admitted"), f"Marked p{i} {slug} admitted\n")
@@ -212,7 +212,10 @@ def test_offer_bad_input_changes_nothing(offers: Run, migrated_url: str) -> None
 
 
 def test_an_offer_needs_an_admission(gt: Run, migrated_url: str) -> None:
-    ok(gt("program", "add", "MIT", "EECS", "--degree", "phd"), "Added program p1 mit-eecs-phd\n")
+    ok(
+        gt("program", "add", "MIT", "EECS", "--degree", "phd"),
+        "Added program p1 mit-eecs-phd (handle mit-phd-eecs)\n",
+    )
     before = dump_database(migrated_url)
     domain_error(
         gt("offer", "add", "mit", "--funded"),

@@ -21,8 +21,14 @@ EARLY = "2026-09-01"
 def world(gt: Run) -> Run:
     """Two programs with an intake each, a contact (r1) and a recommender (r2)."""
     ok(gt("settings", "set", "timezone", "America/New_York"), "timezone = America/New_York\n")
-    ok(gt("program", "add", "MIT", "EECS", "--degree", "phd"), "Added program p1 mit-eecs-phd\n")
-    ok(gt("program", "add", "Yale", "CS", "--degree", "phd"), "Added program p2 yale-cs-phd\n")
+    ok(
+        gt("program", "add", "MIT", "EECS", "--degree", "phd"),
+        "Added program p1 mit-eecs-phd (handle mit-phd-eecs)\n",
+    )
+    ok(
+        gt("program", "add", "Yale", "CS", "--degree", "phd"),
+        "Added program p2 yale-cs-phd (handle yale-phd-cs)\n",
+    )
     for p, i in (("mit", 1), ("yale", 2)):
         ok(
             gt(
