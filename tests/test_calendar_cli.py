@@ -112,7 +112,7 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
     stopped = ok(store("calendar", "unpublish", str(applicant)))
     assert stopped.stdout == f"Stopped publishing {applicant}\n"
     before = applicant.read_bytes()
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     assert applicant.read_bytes() == before
     assert b"MIT" not in export(store)
     fails(
