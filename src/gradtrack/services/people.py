@@ -13,6 +13,7 @@ from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
 from gradtrack.models import LetterRequest, Program, Recommender
 from gradtrack.services import refs
+from gradtrack.textcheck import check_text
 from gradtrack.vocab import LETTER_STATUSES
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,6 +49,10 @@ class RecommenderFields:
 
 
 def _apply(rec: Recommender, fields: RecommenderFields) -> None:
+    check_text("name", fields.name, Recommender.name)
+    check_text("e-mail address", fields.email, Recommender.email)
+    check_text("title", fields.title, Recommender.title)
+    check_text("relationship", fields.relationship, Recommender.relationship_)
     if fields.name is not None:
         if not fields.name.strip():
             raise InvalidValue(f"invalid name {fields.name!r} (expected a non-empty name)")
