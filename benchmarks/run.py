@@ -63,7 +63,7 @@ class Profile:
 
 REPORT_PAGE_PROGRAMS = 300
 FULL = Profile((30, 1_000, 10_000), 10, 5, 2, 3, 2, 3, 2_000, 30.0, 500)
-QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0, 200)
+QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0, 500)
 
 
 class Failure(Exception):

@@ -272,7 +272,8 @@ def test_hostile_values_are_refused(gt: Run, tmp_path: Path) -> None:
     fails(
         gt("calendar", "subscribe", "--label", "a\x00b"),
         2,
-        "Error: invalid label 'a\\x00b' (control characters are not allowed)",
+        "Error: invalid label 'a\\x00b' (expected text without tabs, line breaks or control "
+        "characters; found \\x00 at position 2)",
     )
     fails(
         gt("calendar", "revoke", "s²"),

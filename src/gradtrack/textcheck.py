@@ -62,7 +62,7 @@ def text_problem(value: str, limit: int | None, *, multiline: bool = False) -> s
     bad = pattern.search(value)
     if bad is not None:
         what = "tabs, line breaks or control characters" if not multiline else "control characters"
-        return f"expected text without {what} (found {_escape(bad)} at position {bad.start() + 1})"
+        return f"expected text without {what}; found {_escape(bad)} at position {bad.start() + 1}"
     if limit is not None and len(value) > limit:
         return f"expected at most {limit} characters (got {len(value)})"
     return None

@@ -956,12 +956,10 @@ class SubscriptionView:
 def subscribe(session: Session, scope: FeedScope, label: str) -> tuple[Subscription, str]:
     """A new subscription and its token; only the token's hash is stored."""
     from gradtrack.server import hash_token, new_token
+    from gradtrack.textcheck import check_text
 
     label = " ".join(label.split())
-    if len(label) > 200:
-        raise InvalidValue(f"label too long ({len(label)} characters; at most 200)")
-    if _CONTROL.search(label):
-        raise InvalidValue(f"invalid label {label!r} (control characters are not allowed)")
+    check_text("label", label, Subscription.label)
     token = new_token()
     sub = Subscription(
         token_hash=hash_token(token),
