@@ -212,3 +212,26 @@ def test_200_dripping_connections_do_not_stop_a_legitimate_get() -> None:
             dripper.join(timeout=5)
             for sock in socks:
                 sock.close()
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off() -> None:
+    """The header time limit: dripping one byte every 0.2 s does not keep a connection."""
+    from gradtrack.server import HEADER_TIMEOUT
+
+    with running() as port, socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"GET /feeds/x.ics HTTP/1.1\r\nX-a: ")
+        started = time.monotonic()
+        closed_after = None
+        while time.monotonic() - started < HEADER_TIMEOUT + 10:
+            try:
+                sock.send(b"a")
+                if sock.recv(100) == b"":
+                    closed_after = time.monotonic() - started
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            time.sleep(0.2)
+    assert closed_after is not None and closed_after < HEADER_TIMEOUT + 5
