@@ -58,8 +58,9 @@ def writable_target(path: Path, *, what: str = "") -> Path:
     label = f"{what} {path}" if what else str(path)
     try:
         os.lstat(path)
-    except FileNotFoundError:
-        return Path(os.path.abspath(path))  # a new file (a missing folder fails when writing)
+    except (FileNotFoundError, NotADirectoryError):
+        # A new file; a missing folder (or a file where a folder should be) fails when writing.
+        return Path(os.path.abspath(path))
     except OSError as exc:
         raise GradtrackError(f"cannot write {label}: {_reason(exc)}") from None
     target = Path(os.path.realpath(path))
