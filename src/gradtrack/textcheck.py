@@ -20,14 +20,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# C0 (but tab and newline, which multi-line fields keep), DEL, C1, and the format characters
-# that change how text around them is shown: LRM/RLM, bidi embeddings, overrides and isolates,
-# the Arabic letter mark, zero-width space/joiners, word joiner and friends, the BOM.
+# C0 (but tab, newline and carriage return, which multi-line fields keep), DEL, C1, and the
+# format characters that change how text around them is shown: LRM/RLM, bidi embeddings,
+# overrides and isolates, the Arabic letter mark, zero-width space/joiners, word joiner and
+# friends, the BOM.
 _MULTILINE_BAD = (
-    "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
 )
 _BAD_IN_MULTILINE = re.compile(f"[{_MULTILINE_BAD}]")
-_BAD_IN_LINE = re.compile(f"[\t\n{_MULTILINE_BAD}]")
+_BAD_IN_LINE = re.compile(f"[\t\n\r{_MULTILINE_BAD}]")
 
 
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
@@ -43,7 +44,7 @@ def _escape(match: re.Match[str]) -> str:
 def visible(text: str, *, multiline: bool = False) -> str:
     """``text`` with every control and bidi/format character shown as an escape.
 
-    ``multiline`` keeps newlines and tabs (notes); otherwise they are escaped too, so one
+    ``multiline`` keeps line breaks and tabs (notes); otherwise they are escaped too, so one
     value stays on one line.
     """
     pattern = _BAD_IN_MULTILINE if multiline else _BAD_IN_LINE
