@@ -24,7 +24,10 @@ from typing import Any
 # format characters that change how text around them is shown: LRM/RLM, bidi embeddings,
 # overrides and isolates, the Arabic letter mark, zero-width space/joiners, word joiner and
 # friends, the BOM.
-_MULTILINE_BAD = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+_MULTILINE_BAD = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but tab, newline and CR; DEL; C1
+    "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
+)
 _BAD_IN_MULTILINE = re.compile(f"[{_MULTILINE_BAD}]")
 _BAD_IN_LINE = re.compile(f"[\t\n\r{_MULTILINE_BAD}]")
 
