@@ -58,11 +58,12 @@ class Profile:
     serve_runs: int
     serve_requests: int
     serve_seconds: float  # a load run stops after this long, done or not
+    slow_connections: int  # the slow-client attack on the server
 
 
 REPORT_PAGE_PROGRAMS = 300
-FULL = Profile((30, 1_000, 10_000), 10, 5, 2, 3, 2, 3, 2_000, 30.0)
-QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0)
+FULL = Profile((30, 1_000, 10_000), 10, 5, 2, 3, 2, 3, 2_000, 30.0, 500)
+QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0, 500)
 
 
 class Failure(Exception):
@@ -507,6 +508,7 @@ class Bench:
                             results[name].append(result)
             finally:
                 floor_server.stop()
+            self.bench_slow_clients(app_port, path, len(body), results["app"])
         finally:
             app_server.stop()
         rps = {k: statistics.median(r.rps for r in v) for k, v in results.items()}
@@ -514,7 +516,10 @@ class Bench:
             k: f"{rps[k]:.0f} req/s ({min(r.rps for r in v):.0f}–{max(r.rps for r in v):.0f})"
             for k, v in results.items()
         }
-        self.extra["serve"] = {k: [r.__dict__ for r in v] for k, v in results.items()}
+        self.extra["serve"] = {
+            k: [{f: x for f, x in r.__dict__.items() if f != "latencies"} for r in v]
+            for k, v in results.items()
+        }
         ratio = rps["app"] / rps["floor"]
         done = min(r.done for r in results["app"]), min(r.done for r in results["floor"])
         self.rows.append(
@@ -578,6 +583,52 @@ class Bench:
                 ratio <= 2 and fine,
                 f"floor: `calendar export -o` nothing changed; {puts} PUT and {reads} "
                 f"PROPFIND/REPORT in {runs} pushes, {len(methods) - reads} other requests",
+            )
+        )
+
+    def bench_slow_clients(
+        self, port: int, path: str, length: int, calm: list[loadgen.LoadResult]
+    ) -> None:
+        """Legitimate p50/p99 while slow connections drip headers, next to the calm runs'."""
+        slow = self.profile.slow_connections
+        requests = self.profile.serve_requests
+        progress(f"serving under attack: {slow} slow connections, {requests} requests")
+        with loadgen.slow_clients(port, path, connections=slow) as attack:
+            time.sleep(2)  # let every slow connection get in first
+            result = loadgen.hammer(
+                port, path, length, requests=requests, limit=self.profile.serve_seconds
+            )
+        self.extra["serve_attack"] = {
+            "slow_connections": slow,
+            "opened": attack.opened,
+            "closed_by_server": attack.closed_by_server,
+            "done": result.done,
+            "failed": result.failed,
+            "first_error": result.first_error,
+            "p50_ms": result.percentile(50) * 1000,
+            "p99_ms": result.percentile(99) * 1000,
+        }
+        before = [r.latencies for r in calm]
+        merged = loadgen.LoadResult(0, 0, 0.0, "", [x for run in before for x in run])
+        figure = (
+            f"p50 {result.percentile(50) * 1000:.1f} ms, p99 {result.percentile(99) * 1000:.1f} ms"
+        )
+        without = (
+            f"p50 {merged.percentile(50) * 1000:.1f} ms, p99 {merged.percentile(99) * 1000:.1f} ms"
+        )
+        served = result.failed == 0 and result.done == requests
+        self.rows.append(
+            Row(
+                f"`calendar serve` during a slow-client attack ({slow} connections)",
+                figure,
+                f"without: {without}",
+                result.percentile(99) / merged.percentile(99),
+                "every request served",
+                served,
+                f"{result.done} of {requests} served, {result.failed} failed"
+                f"{' (' + result.first_error + ')' if result.failed else ''}; "
+                f"{attack.opened} slow connections opened, {attack.closed_by_server} closed by "
+                "the server (header time limit); 16 clients, no keep-alive",
             )
         )
 

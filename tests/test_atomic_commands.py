@@ -86,7 +86,7 @@ COMMIT_TIME_FAILURES = [
     ("program", "edit", "mit", "--priority", "1", "--notes", "top choice"),
     ("program", "mark", "mit", "admitted", "--funded", "--reply-by", "2027-04-15"),
     ("program", "target", "mit", "Fall 2027"),
-    ("program", "remove", "mit"),
+    ("program", "remove", "mit", "--yes"),
     (
         *("intake", "add", "eth", "--term", "Fall 2027", "--deadline", "2026-12-15"),
         *("--timezone", "Europe/Zurich"),
@@ -95,7 +95,7 @@ COMMIT_TIME_FAILURES = [
     ("intake", "remove", "i1"),
     ("recommender", "add", "Grace Hopper"),
     ("recommender", "edit", "ada", "--title", "Professor"),
-    ("recommender", "remove", "ada"),
+    ("recommender", "remove", "ada", "--yes"),
     ("letter", "request", "turing", "mit", "eth"),
     ("letter", "mark", "ada", "mit", "submitted"),
     ("material", "add", "transcripts", "--program", "eth"),

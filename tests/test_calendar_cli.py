@@ -112,7 +112,7 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
     stopped = ok(store("calendar", "unpublish", str(applicant)))
     assert stopped.stdout == f"Stopped publishing {applicant}\n"
     before = applicant.read_bytes()
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     assert applicant.read_bytes() == before
     assert b"MIT" not in export(store)
     fails(
@@ -272,7 +272,8 @@ def test_hostile_values_are_refused(gt: Run, tmp_path: Path) -> None:
     fails(
         gt("calendar", "subscribe", "--label", "a\x00b"),
         2,
-        "Error: invalid label 'a\\x00b' (control characters are not allowed)",
+        "Error: invalid label 'a\\x00b' (expected text without tabs, line breaks or control "
+        "characters; found \\x00 at position 2)",
     )
     fails(
         gt("calendar", "revoke", "s²"),

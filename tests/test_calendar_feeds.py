@@ -378,7 +378,7 @@ def test_moving_a_deadline_changes_only_the_affected_events(store: Run) -> None:
 def test_removing_a_program_drops_its_events(store: Run) -> None:
     before = export(store)
     assert b"MIT" in before
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     after = export(store)
     assert b"MIT" not in after
     gone = set(events_of(before)) - set(events_of(after))

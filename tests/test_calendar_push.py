@@ -157,7 +157,7 @@ def test_a_moved_deadline_updates_its_resources_in_place(store: Run, dav: Radica
 def test_a_removed_program_deletes_its_resources(store: Run, dav: Radicale) -> None:
     ok(push(store, dav))
     before = set(on_server(dav))
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     dav.reset()
     ok(push(store, dav))
     after = set(on_server(dav))
@@ -188,8 +188,8 @@ def test_what_someone_else_created_is_never_touched(store: Run, dav: Radicale) -
         f"Error: 'Deadline: Stanford University (Fall 2027)' ({squatted}) already exists on"
         " the server and was not created by gradtrack; left alone\n"
     )
-    ok(store("program", "remove", "stanford"))
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "stanford", "--yes"))
+    ok(store("program", "remove", "mit", "--yes"))
     ok(push(store, dav))
     assert dav.resources(CAL) == theirs
 

@@ -122,13 +122,13 @@ def test_serving_writes_only_when_the_data_changed(
 
     # Deleting events with a clock that runs behind never moves Last-Modified backwards.
     monkeypatch.setenv("GRADTRACK_NOW", PINNED_NOW)
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     after = served.feed(token)
     assert b"MIT" not in after.body
     assert after.headers["last-modified"] == "Thu, 03 Dec 2026 08:30:00 GMT"
     assert after.headers["etag"] != changed.headers["etag"]
     monkeypatch.setenv("GRADTRACK_NOW", STILL_LATER)
-    ok(store("program", "remove", "eth"))
+    ok(store("program", "remove", "eth", "--yes"))
     assert served.feed(token).headers["last-modified"] == "Sat, 05 Dec 2026 10:00:00 GMT"
 
 
@@ -136,7 +136,7 @@ def test_a_subscription_ends_with_its_subject(store: Run, serve: Callable[[], Se
     token = subscribe(store, "--program", "mit")
     served = serve()
     assert served.feed(token).status == 200
-    ok(store("program", "remove", "mit"))
+    ok(store("program", "remove", "mit", "--yes"))
     assert served.feed(token).status == 404
 
 

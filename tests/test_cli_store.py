@@ -400,7 +400,10 @@ def test_program_remove_takes_intakes_letters_and_materials(store: Run) -> None:
         store("material", "add", "sop", "--program", "mit", today=EARLY),
         "Added material m1 Statement of purpose (for mit-eecs-phd)\n",
     )
-    ok(store("program", "remove", "mit"), "Removed program p1 mit-eecs-phd\n")
+    ok(
+        store("program", "remove", "mit", "--yes"),
+        "Removed program p1 mit-eecs-phd with 1 intake, 1 letter request and 1 material\n",
+    )
     domain_error(
         store("program", "show", "mit"),
         "Error: no program matches 'mit' (see `gradtrack program list`)",
@@ -416,7 +419,7 @@ def test_program_remove_takes_intakes_letters_and_materials(store: Run) -> None:
     )
     ok(store("material", "list"), "No materials yet: add one with `gradtrack material add`.\n")
     domain_error(
-        store("program", "remove", "mit"),
+        store("program", "remove", "mit", "--yes"),
         "Error: no program matches 'mit' (see `gradtrack program list`)",
     )
 
@@ -1008,7 +1011,10 @@ def test_recommender_remove_takes_their_letters(store: Run) -> None:
         store("letter", "request", "turing", "mit", today=EARLY),
         "Requested letter l1: Alan Turing for mit-eecs-phd\n",
     )
-    ok(store("recommender", "remove", "r2"), "Removed recommender r2 Alan Turing\n")
+    ok(
+        store("recommender", "remove", "r2", "--yes"),
+        "Removed recommender r2 Alan Turing with 1 letter request\n",
+    )
     ok_json(store("recommender", "list", "--json"), {"recommenders": [ADA]})
     ok(
         store("letter", "list"),

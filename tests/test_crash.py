@@ -98,7 +98,7 @@ def atomic_cases(tmp: str) -> list[tuple[str, ...]]:
     return [
         ("program", "add", "Stanford", "CS", "--degree", "phd"),
         ("program", "edit", "mit", "--fee", "80", "--notes", "changed"),
-        ("program", "remove", "mit"),
+        ("program", "remove", "mit", "--yes"),
         ("program", "mark", "mit", "admitted", "--funded", "--reply-by", "2027-04-15"),
         ("program", "target", "mit", "Spring 2028"),
         ("program", "import", "{csv}"),
@@ -117,7 +117,7 @@ def atomic_cases(tmp: str) -> list[tuple[str, ...]]:
         ("intake", "remove", "i1"),
         ("recommender", "add", "Grace Hopper"),
         ("recommender", "edit", "ada", "--title", "Countess"),
-        ("recommender", "remove", "ada"),
+        ("recommender", "remove", "ada", "--yes"),
         ("letter", "request", "turing", "mit", "eth"),
         ("letter", "mark", "ada", "mit", "submitted"),
         ("material", "add", "sop", "--program", "eth"),

@@ -810,13 +810,25 @@ def test_cells_under_trailing_unnamed_header_cells_must_be_empty() -> None:
     ]
 
 
-def test_lone_carriage_returns_in_cells_survive_the_round_trip() -> None:
+def test_lone_carriage_returns_in_notes_survive_the_round_trip() -> None:
     program = rich_programs()[1]
-    program.english_test = "0\r0"
     program.notes = "a\rb\r"
     written = format_programs_csv([program])
-    assert b'"0\r0"' in written
+    assert b'"a\rb\r"' in written
     assert parse_programs_csv(written, TODAY) == [program]
+
+
+def test_a_carriage_return_in_a_single_line_cell_is_a_problem() -> None:
+    program = rich_programs()[1]
+    program.english_test = "0\r0"
+    problems = problems_of(format_programs_csv([program]))  # one per intake row
+    assert problems and all(
+        p.endswith(
+            "column english_test: got '0\\r0', expected text without tabs, line breaks "
+            "or control characters; found \\r at position 2"
+        )
+        for p in problems
+    ), problems
 
 
 def test_a_bad_cell_is_reported_once() -> None:

@@ -35,11 +35,11 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_new_file_written_with_mode_despite_umask(tmp_path: Path, umask_077: None) -> None:
+def test_new_file_follows_the_umask_unless_a_mode_is_given(tmp_path: Path, umask_077: None) -> None:
     target = tmp_path / "feed.ics"
     assert atomic_write(target, b"BEGIN:VCALENDAR\r\n") is True
     assert target.read_bytes() == b"BEGIN:VCALENDAR\r\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert atomic_write(tmp_path / "private.ics", b"x", mode=0o600) is True
     assert stat.S_IMODE((tmp_path / "private.ics").stat().st_mode) == 0o600
     assert leftovers(tmp_path) == []
@@ -88,7 +88,9 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 def test_directory_in_the_way_is_a_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "feed.ics"
     target.mkdir()
-    with pytest.raises(GradtrackError, match=r"cannot write .*feed\.ics: Is a directory"):
+    with pytest.raises(
+        GradtrackError, match=r"cannot write .*feed\.ics: not a regular file \(a folder\)"
+    ):
         atomic_write(target, b"x")
     assert leftovers(tmp_path) == []
 

@@ -177,7 +177,7 @@ def test_a_full_disk_while_exporting_keeps_the_old_file(
     "args",
     [
         ("program", "add", "Stanford", "CS", "--degree", "phd"),
-        ("program", "remove", "mit"),
+        ("program", "remove", "mit", "--yes"),
         ("recommender", "edit", "ada", "--title", "Countess"),
         ("rules", "set", "letters.ask", "30d"),
     ],

@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
 from gradtrack.handles import handle_problem
 from gradtrack.requirements import english_test_text
-from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, zone_suggestion
+from gradtrack.textcheck import text_problem
+from gradtrack.timeutil import END_OF_DAY, check_zone, local_to_utc, year_problem, zone_suggestion
 from gradtrack.vocab import (
     DEGREES,
     FEE_WAIVER,
@@ -103,10 +105,10 @@ FEE_WAIVERS = FEE_WAIVER
 STATUSES = PROGRAM_STATUSES
 #: Season → month its term starts (SPEC §7.1).
 SEASON_STARTS = {"Fall": 9, "Winter": 1, "Spring": 3, "Summer": 6}
-MIN_YEAR, MAX_YEAR = 1900, 2999
 MAX_LETTERS = 10
 
 _SHOWN_CHARS = 60
+SHOWN_PROBLEMS = 100
 # A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (SPEC §7.3).
 _NEEDS_PREFIX = re.compile(r"'*[=+\-@\t\r]")
 _PREFIXED = re.compile(r"'+[=+\-@\t\r]")
@@ -235,6 +237,7 @@ class _Problems:
         self.header: list[str] = []
         self.rows: list[tuple[int, int, int, str]] = []
         self.stop: list[str] = []
+        self.uncounted = 0  # problems counted but not worded (see full)
 
     def row(self, row: int, position: int, message: str) -> None:
         self.rows.append((row, position, len(self.rows), message))
@@ -243,7 +246,24 @@ class _Problems:
         return bool(self.file or self.header or self.rows or self.stop)
 
     def lines(self) -> list[str]:
-        return [*self.file, *self.header, *(m for *_, m in sorted(self.rows)), *self.stop]
+        """Every problem line, or the first :data:`SHOWN_PROBLEMS` and one line counting the
+        rest (a header of a million unknown columns must not print a million lines)."""
+        found = [*self.file, *self.header, *(m for *_, m in sorted(self.rows)), *self.stop]
+        hidden = len(found) - SHOWN_PROBLEMS + self.uncounted
+        if hidden <= 0:
+            return found
+        return [
+            *found[:SHOWN_PROBLEMS],
+            f"… and {hidden} more problems (only the first {SHOWN_PROBLEMS} are shown)",
+        ]
+
+    @property
+    def total(self) -> int:
+        return len(self.file) + len(self.header) + len(self.rows) + len(self.stop) + self.uncounted
+
+    def full(self) -> bool:
+        """Enough lines to show: later problems need only be counted (:attr:`uncounted`)."""
+        return len(self.file) + len(self.header) + len(self.rows) >= SHOWN_PROBLEMS
 
 
 class _Row:
@@ -270,11 +290,39 @@ class _Row:
         self._problems.row(self.number, self._positions.get(column, len(ALL_COLUMNS)), message)
 
     def parse(self, column: str, parser: Callable[[str], _T]) -> _T | _Invalid:
+        text = self.text(column)
+        problem = text_problem(text, _cell_limit(column), multiline=column == "notes")
+        if problem is not None:
+            self.problem(column, problem)
+            return _INVALID
         try:
-            return parser(self.text(column))
+            return parser(text)
         except _Bad as bad:
             self.problem(column, bad.expected)
             return _INVALID
+
+
+# The model column that stores a cell, for its length (the same check as the command line's).
+_STORED_IN = {
+    "institution": ("programs", "institution"),
+    "program": ("programs", "name"),
+    "field": ("programs", "field"),
+    "url": ("programs", "url"),
+    "source_url": ("programs", "source_url"),
+    "english_test": ("programs", "english_test"),
+    "term": ("intakes", "term"),
+}
+
+
+@cache
+def _cell_limit(column: str) -> int | None:
+    if column not in _STORED_IN:
+        return None
+    from gradtrack.models import Base  # the lengths live on the model columns
+
+    table, name = _STORED_IN[column]
+    length = Base.metadata.tables[table].c[name].type.length  # type: ignore[attr-defined]
+    return int(length) if length is not None else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,8 +531,9 @@ def _parse_moment(text: str, shape: str, with_time: bool) -> _Moment | None:
     month, day = int(match[2]), int(match[3])
     if match[4] is not None and not with_time:
         raise _Bad(f"expected {shape} (a date, without a time)")
-    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Bad(f"expected a year from {MIN_YEAR} to {MAX_YEAR}")
+    problem = year_problem(year) if year is not None else None
+    if problem is not None:
+        raise _Bad(problem)
     if year is None and (month, day) == (2, 29):
         raise _Bad("expected a month-day that occurs every year (02-29 does not)")
     try:
@@ -557,10 +606,10 @@ def parse_programs_csv(
     problems = _Problems()
     text = _decode(data, problems)
     if text is None:
-        raise ImportProblems(problems.lines())
+        raise ImportProblems(problems.lines(), total=problems.total)
     programs = _read(text, today, verified_by or today, problems)
     if problems:
-        raise ImportProblems(problems.lines())
+        raise ImportProblems(problems.lines(), total=problems.total)
     return programs
 
 
@@ -708,6 +757,8 @@ def _check_header(cells: list[str], problems: _Problems) -> dict[str, int]:
             )
         elif name in ALL_COLUMNS:
             positions[name] = index
+        elif problems.full():
+            problems.uncounted += 1  # not worded: no need for a suggestion
         elif not name:
             problems.header.append(f"header: column {index + 1} has no name")
         else:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradtrack.errors import GradtrackError, SchemaMismatch
+from gradtrack.errors import GradtrackError, InvalidValue, SchemaMismatch
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -56,14 +57,35 @@ def default_data_dir() -> Path:
 
 
 def resolve_url(db: str | None) -> str:
-    """``--db`` wins, then ``GRADTRACK_DB``, then SQLite in the user data dir."""
+    """``--db`` wins, then ``GRADTRACK_DB``, then SQLite in the user data dir.
+
+    A value without ``://`` must be the path of an existing file (a SQLite database); anything
+    else is refused rather than silently creating a file named like a typo.  The default
+    database's folder is created here, private (0700).
+    """
     url = db or os.environ.get("GRADTRACK_DB")
     if url:
         if "://" not in url:
-            # A bare path is a convenience: treat it as a SQLite file.
-            return f"sqlite:///{Path(url).expanduser().resolve()}"
+            path = Path(url).expanduser()
+            if not path.is_file():
+                raise InvalidValue(
+                    f"invalid database {url!r} (expected a database URL such as "
+                    "sqlite:////path/to/file.sqlite3 or postgresql+psycopg://..., "
+                    "or the path of an existing SQLite file)"
+                )
+            return f"sqlite:///{path.resolve()}"
         return postgres_spelling(url)
-    return f"sqlite:///{default_data_dir() / 'gradtrack.sqlite3'}"
+    folder = default_data_dir()
+    if not folder.is_dir():
+        try:
+            folder.mkdir(parents=True, mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise GradtrackError(
+                f"cannot create the data folder {folder}: {exc.strerror}"
+            ) from None
+    return f"sqlite:///{folder / 'gradtrack.sqlite3'}"
 
 
 def postgres_spelling(url: str) -> str:
@@ -84,20 +106,17 @@ def make_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
 
+    shown = safe_url(url)
     try:
         parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy.exc.ArgumentError
-        raise GradtrackError(f"invalid database URL {url!r}: {exc}") from None
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError, ValueError (a bad port)
+        raise GradtrackError(f"invalid database URL {shown}: {_masked(exc, url)}") from None
     if parsed.get_backend_name() != "sqlite":
         try:
             return create_engine(parsed, pool_pre_ping=False)
         except Exception as exc:  # missing driver, bad dialect
-            raise GradtrackError(f"cannot use database URL {url!r}: {exc}") from None
-
-    database = parsed.database
-    if database and database != ":memory:" and not parsed.query.get("mode"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": 60})
+            raise GradtrackError(f"cannot use database URL {shown}: {_masked(exc, url)}") from None
+    engine = create_engine(_sqlite_url(parsed), connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -120,6 +139,47 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _sqlite_url(parsed: Any) -> Any:
+    """The URL SQLite is opened with, after the file checks (docs/storage.md).
+
+    * The folder must exist: a typo must not create a database somewhere new.  A new
+      database file is created here, readable by its owner only (0600; SQLite gives its
+      ``-wal`` and ``-shm`` files the same mode).
+    * ``?mode=ro`` (or ``rw``, ``rwc``) on a plain URL is honoured: the driver only reads
+      it from a ``file:`` URI, so the URL is rewritten to one.
+    * A database in a folder we may not write is opened read-only and ``immutable`` (SQLite
+      cannot create the ``-shm`` file WAL readers need there); reads work, writes get one
+      "read-only" error.  Nobody else can write there either, which is what ``immutable``
+      assumes.
+    """
+    from urllib.parse import quote
+
+    database = parsed.database
+    query = dict(parsed.query)
+    if not database or database == ":memory:" or query.get("uri") or database.startswith("file:"):
+        return parsed
+    path = Path(database).expanduser()
+    folder = path.parent
+    if not folder.is_dir():
+        raise GradtrackError(
+            f"database {safe_url(parsed.render_as_string(hide_password=False))}: "
+            f"the folder {folder} does not exist (create it first)"
+        )
+    mode = query.pop("mode", None)
+    if mode is None and path.is_file() and not os.access(folder, os.W_OK):
+        mode, query["immutable"] = "ro", "1"
+    if mode is None:
+        if not path.exists():
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return parsed
+    if mode not in ("ro", "rw", "rwc"):
+        raise GradtrackError(f"database {parsed}: unknown mode {mode!r} (expected ro, rw or rwc)")
+    return parsed.set(
+        database=f"file:{quote(str(path))}", query={**query, "mode": mode, "uri": "true"}
+    )
 
 
 def writer(engine: Engine) -> Engine:
@@ -296,14 +356,37 @@ def translate_db_error(exc: BaseException, url: str) -> GradtrackError | None:
     return GradtrackError(f"database {shown}: {reason}")
 
 
-def safe_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    try:
-        from sqlalchemy.engine import make_url
+_USERINFO = re.compile(r"^(?P<head>[^:/?#]+://[^:/?#@]*:)(?P<password>[^/?#]*)@")
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+
+def safe_url(url: str) -> str:
+    """The URL with its password shown as ``***``, for every message (even unparsable URLs)."""
+    return _USERINFO.sub(lambda m: m["head"] + "***@", url, count=1)
+
+
+def _masked(exc: BaseException, url: str) -> str:
+    """An exception's message with the URL's password (if it repeats it) masked."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    match = _USERINFO.match(url)
+    if match and match["password"]:
+        text = text.replace(match["password"], "***")
+    return text
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise :class:`GradtrackError` unless a write transaction can write (``calendar serve``
+    refuses to start on a database it could only answer 500 from)."""
+    from sqlalchemy import text
+
+    try:
+        with writer(engine).connect() as conn, conn.begin() as tx:
+            conn.execute(text("UPDATE data_version SET version = version WHERE id = 1"))
+            tx.rollback()
+    except Exception as exc:
+        error = translate_db_error(exc, engine.url.render_as_string(hide_password=False))
+        if error is None:
+            raise
+        raise GradtrackError(f"{error} (a read-only database cannot be served)") from None
 
 
 @contextmanager

@@ -40,10 +40,12 @@ class SchemaMismatch(GradtrackError):
 
 
 class Problems(GradtrackError):
-    """Several problems, one line each (the CLI shows one ``Error:`` line per problem)."""
+    """Several problems, one line each (the CLI shows one ``Error:`` line per problem);
+    ``total`` counts them all when the list shown was cut short."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
+        self.total = len(problems) if total is None else total
         super().__init__("\n".join(problems))
 
 

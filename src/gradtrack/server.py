@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,12 +46,22 @@ _NOT_FOUND_HEADERS = [
     *_COMMON_HEADERS,
 ]
 _METHOD_BODY = b"Method not allowed\n"
+
 _ERROR_BODY = b"Internal server error\n"
 # Bodies above this size are handed to the server as a ``wsgi.file_wrapper``.
 _WRAP_ABOVE = 64 * 1024
 _WRAP_BLOCK = 1 << 20  # the wrapper's block size when it is iterated
 
 log = logging.getLogger("gradtrack.server")
+
+# Slow clients (docs/calendar.md): a request's line and headers must arrive within
+# HEADER_TIMEOUT seconds of its first byte, an idle keep-alive connection is closed after
+# IDLE_TIMEOUT, and up to CONNECTION_LIMIT connections are open at once (poll(), not select(),
+# so more than 1024 descriptors work).  The checks run every CLEANUP_INTERVAL seconds.
+HEADER_TIMEOUT = 5
+IDLE_TIMEOUT = 10
+CONNECTION_LIMIT = 2000
+CLEANUP_INTERVAL = 1
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -114,6 +125,14 @@ def make_app(
     """
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return answer(environ, start_response)
+        except Exception as exc:
+            # Never a traceback, never the path (it holds the token): one line.
+            log.error("request failed (%s): %s", token_label(environ), type(exc).__name__)
+            return _server_error(start_response)
+
+    def answer(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         match = FEED_PATH.fullmatch(environ.get("PATH_INFO", ""))
         find = lookup if match is not None and match.group(2) == "ics" else page
         if match is None or find is None:
@@ -132,24 +151,67 @@ def make_app(
             return [_METHOD_BODY]
         try:
             feed = find(match.group(1))
-        except Exception:
-            # Logged without the request path: the path holds the token.
-            log.exception("feed lookup failed")
-            start_response(
-                "500 Internal Server Error",
-                [
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(_ERROR_BODY))),
-                    ("Cache-Control", "no-store"),
-                    *_COMMON_HEADERS,
-                ],
-            )
-            return [_ERROR_BODY]
+        except Exception as exc:
+            # One line, without the request path (it holds the token) or the exception's text
+            # (it may quote the query): the token's hash prefix says which subscription failed.
+            log.error("feed lookup failed (%s): %s", token_label(environ), type(exc).__name__)
+            return _server_error(start_response)
         if feed is None:
             return _not_found(start_response)
         return _feed_response(environ, start_response, method, feed)
 
     return app
+
+
+def token_label(environ: dict[str, Any]) -> str:
+    """How logs name a request: the feed token's hash prefix, never the token."""
+    return redact(str(environ.get("PATH_INFO", "")))
+
+
+def redact(text: str) -> str:
+    """``text`` with every feed token replaced by the first 12 hex digits of its hash."""
+    return _TOKEN_IN_TEXT.sub(lambda m: f"/feeds/<{hash_token(m[1])[:12]}…>", text)
+
+
+_TOKEN_IN_TEXT = re.compile(r"/feeds/([A-Za-z0-9_-]{8,})")
+
+
+class _RedactTokens(logging.Filter):
+    """Rewrites a log record so that no feed token survives in its message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info or record.exc_text:
+            # A traceback would repeat the path; keep the one line.
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_REDACTOR = _RedactTokens()
+
+
+def install_log_redaction() -> None:
+    """Filter gradtrack's and waitress's loggers (waitress logs request paths)."""
+    for name in ("gradtrack.server", "waitress", "waitress.queue"):
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
+
+
+def _server_error(start_response: StartResponse) -> list[bytes]:
+    start_response(
+        "500 Internal Server Error",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(_ERROR_BODY))),
+            ("Cache-Control", "no-store"),
+            *_COMMON_HEADERS,
+        ],
+    )
+    return [_ERROR_BODY]
 
 
 def _not_found(start_response: StartResponse) -> list[bytes]:
@@ -207,8 +269,8 @@ def _not_modified(environ: dict[str, Any], etag: str, modified: datetime | None)
     if if_modified_since and modified is not None:
         try:
             since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError, IndexError):
-            return False  # not an HTTP-date: ignored
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False  # not an HTTP-date (or a year no datetime holds): ignored
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         return modified <= since
@@ -217,12 +279,70 @@ def _not_modified(environ: dict[str, Any], etag: str, modified: datetime | None)
 
 def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> Any:
     """A bound, not yet running waitress server (``port=0`` picks a free port; see
-    ``.effective_port``)."""
-    import waitress.server
+    ``.effective_port``), hardened against slow clients (the constants above).
 
-    return waitress.server.create_server(
-        app, host=host, port=port, threads=threads, ident="gradtrack", expose_tracebacks=False
+    ``host`` is one IP address (checked by the CLI), so there is exactly one listening socket.
+    """
+    import waitress.adjustments
+    import waitress.channel
+    import waitress.parser
+    import waitress.server
+    import waitress.task
+
+    class TimedParser(waitress.parser.HTTPRequestParser):  # type: ignore[misc]
+        def __init__(self, adj: Any) -> None:
+            super().__init__(adj)
+            self.started = time.monotonic()
+
+        def parse_header(self, header_plus: bytes) -> None:
+            super().parse_header(header_plus)
+            # waitress would answer any other version as if it were 1.0: 400 instead.
+            if self.version not in ("1.0", "1.1"):
+                raise waitress.parser.ParsingError(f"HTTP/{self.version} is not supported")
+
+    class Channel(waitress.channel.HTTPChannel):  # type: ignore[misc]
+        parser_class = TimedParser
+
+    class Server(waitress.server.TcpWSGIServer):  # type: ignore[misc]
+        channel_class = Channel
+
+        def maintenance(self, now: float) -> None:
+            super().maintenance(now)  # idle connections
+            cutoff = time.monotonic() - HEADER_TIMEOUT
+            for channel in list(self.active_channels.values()):
+                request = channel.request
+                if request is not None and not channel.requests and request.started < cutoff:
+                    channel.will_close = True  # headers still incomplete: a slow client
+
+    install_log_redaction()
+    _raise_open_files_limit(CONNECTION_LIMIT + 64)
+    adj = waitress.adjustments.Adjustments(
+        host=host,
+        port=port,
+        threads=threads,
+        ident="gradtrack",
+        expose_tracebacks=False,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=IDLE_TIMEOUT,
+        cleanup_interval=CLEANUP_INTERVAL,
+        asyncore_use_poll=True,
     )
+    dispatcher = waitress.task.ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    return Server(app, {}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Let the process hold ``wanted`` descriptors if the hard limit allows (best effort)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ImportError, OSError, ValueError):
+        pass
 
 
 def serve(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:

@@ -25,6 +25,11 @@ AOE = "AoE"
 AOE_ZONE = "Etc/GMT+12"
 END_OF_DAY = time(23, 59)
 
+# The years a date may have, on the command line and in a CSV file: far enough either way for
+# any application, near enough that every computed date (lead times, next occurrences, the
+# planner's weeks) stays inside what ``datetime`` can hold.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
 _LOCAL_DT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -136,10 +141,28 @@ def system_zone_name() -> str:
         return "UTC"
 
 
+def year_problem(year: int) -> str | None:
+    """ "expected a year from 1900 to 2999" when ``year`` is outside them, else ``None``.
+
+    The one bound on dates: the click types, ``--today`` / ``GRADTRACK_TODAY`` and the CSV
+    reader all ask it.
+    """
+    if MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    return f"expected a year from {MIN_YEAR} to {MAX_YEAR}"
+
+
+def _check_year(text: str, year: int) -> None:
+    problem = year_problem(year)
+    if problem is not None:
+        raise InvalidValue(f"invalid date {text!r} ({problem})")
+
+
 def parse_date(text: str) -> date:
     """``YYYY-MM-DD`` → date, or :class:`InvalidValue` naming the text."""
     m = _DATE.match(text.strip()) if isinstance(text, str) else None
     if m:
+        _check_year(text, int(m[1]))
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
@@ -151,6 +174,7 @@ def parse_local_datetime(text: str) -> datetime:
     """``YYYY-MM-DD[ HH:MM]`` → naive local datetime; a missing time means 23:59."""
     m = _LOCAL_DT.match(text.strip()) if isinstance(text, str) else None
     if m:
+        _check_year(text, int(m[1]))
         try:
             day = date(int(m[1]), int(m[2]), int(m[3]))
             if m[4] is None:
@@ -227,6 +251,8 @@ def parse_instant(text: str) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         value = None
+    if value is not None and value.tzinfo is not None:
+        _check_year(text, value.year)
     if value is None or value.tzinfo is None:
         raise InvalidValue(
             f"invalid instant {text!r} (expected an ISO date-time with offset, "

@@ -7,6 +7,7 @@ database failure one line naming the database.  Every leaf command also takes ``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ import click
 
 from gradtrack.app import App
 from gradtrack.errors import GradtrackError, InvalidValue, Problems
+from gradtrack.textcheck import visible
 
 # Typed loosely on purpose: commands take **options, which the precise type rejects.
 pass_app: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(App)
@@ -61,13 +63,14 @@ def db_option() -> click.Option:
 def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
     if isinstance(exc, click.ClickException):
         return None
+    # Messages quote stored and typed text: shown, never obeyed by the terminal.
     if isinstance(exc, Problems):
         # One `Error:` line per problem, each naming its row, column and value (or resource).
-        return DomainError("\nError: ".join(exc.problems))
+        return DomainError("\nError: ".join(visible(p) for p in exc.problems))
     if isinstance(exc, InvalidValue):
-        return click.UsageError(str(exc), ctx)
+        return click.UsageError(visible(str(exc)), ctx)
     if isinstance(exc, GradtrackError):
-        return DomainError(str(exc))
+        return DomainError(visible(str(exc)))
     if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
         from gradtrack.db import translate_db_error
 
@@ -78,6 +81,49 @@ def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | 
     if isinstance(exc, OSError) and exc.filename:
         return DomainError(f"{exc.filename}: {exc.strerror}")
     return None
+
+
+def yes_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--yes", "-y", is_flag=True, help="Do not ask before deleting what depends on it."
+    )(func)
+
+
+def remove_confirmed(
+    app: App,
+    kind: str,
+    ref: str,
+    yes: bool,
+    find: Callable[[Any, str], Any],
+    remove: Callable[[Any, Any], None],
+    label: Callable[[Any], str],
+) -> None:
+    """Remove one ``kind`` row, first saying what it takes with it (docs/guarantees.md).
+
+    The dependents are counted in a read transaction; with some and no ``--yes``, a terminal
+    is asked, and without a terminal the command is a usage error saying to pass ``--yes``.
+    The write transaction counts again and refuses if anything changed meanwhile.  The summary
+    is printed after the commit.
+    """
+    from gradtrack.errors import Conflict
+    from gradtrack.services import removal
+
+    with app.read() as session:
+        row = find(session, ref)
+        ident, shown = row.id, label(row)
+        found = removal.dependents(session, kind, ident)
+    if found and not yes:
+        question = f"removing {shown} also deletes {removal.listing(found)}"
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"{question}: pass --yes to confirm")
+        click.confirm(f"{question[0].upper()}{question[1:]}. Remove?", abort=True, err=True)
+    with app.write() as session:
+        row = find(session, f"{kind[0]}{ident}")
+        if removal.dependents(session, kind, ident) != found:
+            raise Conflict(f"{shown} changed while you were asked; nothing was removed")
+        remove(session, row)
+    with_text = f" with {removal.listing(found)}" if found else ""
+    click.echo(visible(f"Removed {kind} {shown}{with_text}"))
 
 
 class GTCommand(click.Command):

@@ -12,8 +12,8 @@ import click
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
-from gradtrack.cli.options import BoundedInt, json_option, output_file
-from gradtrack.cli.output import emit, report_written
+from gradtrack.cli.options import HOST, BoundedInt, json_option, output_file
+from gradtrack.cli.output import emit, report_written, say
 
 if TYPE_CHECKING:
     from gradtrack.services.calendar import FeedScope
@@ -119,7 +119,7 @@ def calendar_publish(
         file_format = service.PAGE if html else service.FEED
         target = service.add_target(session, Path(path), scope, file_format)
         what = "HTML page" if html else f"{service.describe_scope(session, scope)} feed"
-        click.echo(f"Publishing the {what} to {target.path}")
+        say(f"Publishing the {what} to {target.path}")
 
 
 @calendar.command("unpublish")
@@ -275,7 +275,7 @@ def calendar_subscribe(
         sub, token = service.subscribe(session, scope, label)
         what = service.describe_scope(session, scope)
     url, webcal = service.feed_urls(app.settings.base_url, token)
-    click.echo(f"Subscription s{sub.id} to the {what} feed:")
+    say(f"Subscription s{sub.id} to the {what} feed:")
     click.echo(url)
     click.echo(webcal)
     click.echo(
@@ -350,9 +350,10 @@ def calendar_revoke(app: App, ref: str) -> None:
 @calendar.command("serve")
 @click.option(
     "--host",
+    type=HOST,
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on; keep loopback behind a TLS reverse proxy.",
+    help="IP address to listen on; keep loopback behind a TLS reverse proxy.",
 )
 @click.option(
     "--port",
@@ -373,10 +374,14 @@ def calendar_serve(app: App, host: str, port: int) -> None:
       gradtrack calendar serve --port 8080
     """
     from gradtrack import server
+    from gradtrack.db import check_writable
     from gradtrack.errors import GradtrackError
     from gradtrack.services.calendar import FeedLookup
 
-    app.ensure_schema(write=False)
+    # Serving stores what it renders: refuse now what could only answer 500 later (a newer
+    # schema, a read-only database).
+    app.ensure_schema(write=True)
+    check_writable(app.engine)
     try:
         lookup = FeedLookup(app)
         server.serve(server.make_app(lookup, lookup.page), host=host, port=port)

@@ -18,8 +18,13 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App, revision: str) -> None:
     """Bring the schema to REVISION (default: head), under a lock."""
-    from gradtrack.db import safe_url, upgrade
+    from gradtrack.db import KNOWN_REVISIONS, safe_url, upgrade
+    from gradtrack.errors import InvalidValue
 
+    if revision != "head" and revision not in KNOWN_REVISIONS:
+        raise InvalidValue(
+            f"unknown revision {revision!r} (expected head or one of {', '.join(KNOWN_REVISIONS)})"
+        )
     before, after = upgrade(app.engine, revision)
     if before == after:
         click.echo(f"{safe_url(app.url)} is already at {after}")

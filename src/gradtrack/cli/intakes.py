@@ -13,7 +13,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
-from gradtrack.cli.output import Ref, emit, short_ref
+from gradtrack.cli.output import Ref, emit, say, short_ref
 
 
 def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
@@ -112,7 +112,7 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
         planning.store_default_targets(session, {found.id}, app.now())
         late = planning.settle_late(session, app.now(), {found.id})
         message = f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}"
-    click.echo("\n".join([message, *late]))
+    say("\n".join([message, *late]))
 
 
 @intake.command("list")
@@ -175,7 +175,7 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
         planning.store_default_targets(session, {found.program_id}, app.now())
         late = planning.settle_late(session, app.now(), {found.program_id})
         message = f"Updated intake i{found.id} {found.term}"
-    click.echo("\n".join([message, *late]))
+    say("\n".join([message, *late]))
 
 
 @intake.command("remove")
@@ -191,4 +191,4 @@ def intake_remove(app: App, intake_ref: str) -> None:
         programs.remove_intake(session, found)
         planning.store_default_targets(session, {pid}, app.now())
         late = planning.settle_late(session, app.now(), {pid})
-    click.echo("\n".join([f"Removed intake {label}", *late]))
+    say("\n".join([f"Removed intake {label}", *late]))

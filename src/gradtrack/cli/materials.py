@@ -9,7 +9,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import output_options
-from gradtrack.cli.output import Ref, emit, short_ref
+from gradtrack.cli.output import Ref, emit, say, short_ref
 
 KINDS = click.Choice(vocab.MATERIAL_KINDS)
 STATUSES = click.Choice(vocab.MATERIAL_STATUSES)
@@ -48,7 +48,7 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
         late = planning.settle_late(session, app.now(), {prog.id} if prog else None)
         where = f"for {prog.slug}" if prog else "shared"
         message = f"Added material m{item.id} {item.name} ({where})"
-    click.echo("\n".join([message, *late]))
+    say("\n".join([message, *late]))
 
 
 @material.command("list")
@@ -103,7 +103,7 @@ def material_edit(
             session, materials.find_material(session, ref), name=name, kind=kind, notes=notes
         )
         message = f"Updated material m{item.id} {item.name}"
-    click.echo(message)
+    say(message)
 
 
 @material.command("mark")
@@ -119,7 +119,7 @@ def material_mark(app: App, ref: str, status: str) -> None:
             session, materials.find_material(session, ref), status, app.clock()
         )
         message = f"Marked material m{item.id} {item.name} {status}"
-    click.echo(message)
+    say(message)
 
 
 @material.command("remove")

@@ -118,11 +118,29 @@ class BoundedInt(_DomainType):
         return int(text)
 
 
+class HostType(_DomainType):
+    """One IP address to listen on (no name: resolving one could reach a DNS server, and a
+    name may stand for several addresses)."""
+
+    name = "ADDRESS"
+
+    def parse(self, value: str) -> str:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_address(value.strip("[]")))
+        except ValueError:
+            raise InvalidValue(
+                f"{value!r} is not an IP address (expected e.g. 127.0.0.1, ::1 or 0.0.0.0)"
+            ) from None
+
+
 DATE = DateType()
 LOCAL_DATETIME = LocalDateTimeType()
 ZONE = ZoneType()
 MONEY = MoneyType()
 WITHIN = WithinType()
+HOST = HostType()
 
 
 def output_options(func: F) -> F:

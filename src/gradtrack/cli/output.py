@@ -18,6 +18,8 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 import click
 
+from gradtrack.textcheck import visible
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Status words (both planner vocabularies: overdue/due and late/missed) → their colour.
@@ -196,7 +198,13 @@ def _cell(value: Any, short: bool = False) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return " ".join(str(value).split()) if isinstance(value, str) else str(value)
+    # Stored text is shown, never obeyed: escape sequences and bidi overrides are neutralised.
+    return visible(" ".join(str(value).split())) if isinstance(value, str) else str(value)
+
+
+def say(message: str) -> None:
+    """Print a message for people: stored text in it is shown, never obeyed."""
+    click.echo(visible(message, multiline=True))
 
 
 def to_json(document: Any) -> str:

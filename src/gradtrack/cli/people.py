@@ -9,10 +9,11 @@ import click
 
 from gradtrack import vocab
 from gradtrack.app import App
-from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.base import GTGroup, pass_app, remove_confirmed, yes_option
 from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import DATE, ZONE, json_option, output_options
-from gradtrack.cli.output import Ref, emit, key_values, short_ref
+from gradtrack.cli.output import Ref, emit, key_values, say, short_ref
+from gradtrack.textcheck import visible
 
 LETTER_STATUSES = click.Choice(vocab.LETTER_STATUSES)
 
@@ -74,7 +75,7 @@ def recommender_add(app: App, name: str, **values: Any) -> None:
     with app.write() as session:
         rec = people.add_recommender(session, _rec_fields(name=name, **values), app.zone)
         message = f"Added recommender r{rec.id} {rec.name}"
-    click.echo(message)
+    say(message)
 
 
 @recommender.command("list")
@@ -113,21 +114,29 @@ def recommender_edit(app: App, ref: str, **values: Any) -> None:
             session, people.find_recommender(session, ref), _rec_fields(**values), "recommender"
         )
         message = f"Updated recommender r{rec.id} {rec.name}"
-    click.echo(message)
+    say(message)
 
 
 @recommender.command("remove")
 @click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
+@yes_option
 @pass_app
-def recommender_remove(app: App, ref: str) -> None:
-    """Remove a recommender and their letter requests."""
+def recommender_remove(app: App, ref: str, yes: bool) -> None:
+    """Remove a recommender and their letter requests.
+
+    Says what else it deletes and asks first (--yes: do not ask).
+    """
     from gradtrack.services import people
 
-    with app.write() as session:
-        rec = people.find_recommender(session, ref)
-        label = f"r{rec.id} {rec.name}"
-        people.remove_recommender(session, rec)
-    click.echo(f"Removed recommender {label}")
+    remove_confirmed(
+        app,
+        "recommender",
+        ref,
+        yes,
+        people.find_recommender,
+        people.remove_recommender,
+        lambda r: f"r{r.id} {visible(r.name)}",
+    )
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -494,7 +503,7 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
                 added.add(program.id)
                 lines.append(f"Requested letter l{letter.id}: {rec.name} for {program.slug}")
         lines += planning.settle_late(session, app.now(), added)
-    click.echo("\n".join(lines))
+    say("\n".join(lines))
 
 
 @letter.command("list")
@@ -561,4 +570,4 @@ def letter_mark(app: App, ref: str, program_ref: str, status: str) -> None:
         prog = program_service.find_program(session, program_ref)
         people.mark_letter(session, people.find_letter(session, rec, prog), status, app.clock())
         message = f"Marked {rec.name}'s letter for {prog.slug} {status}"
-    click.echo(message)
+    say(message)

@@ -11,7 +11,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, pass_app
 from gradtrack.cli.complete import complete_milestone, complete_program
 from gradtrack.cli.options import DATE, WITHIN, output_options
-from gradtrack.cli.output import crowded_lines, emit, summary_text, terminal, zone_note
+from gradtrack.cli.output import crowded_lines, emit, say, summary_text, terminal, zone_note
 
 if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
@@ -356,7 +356,7 @@ def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
         else:
             assert milestone is not None
             message = planning.mark_done(session, milestone, app.clock())
-    click.echo(message)
+    say(message)
 
 
 @click.command(cls=GTCommand)

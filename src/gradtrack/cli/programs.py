@@ -10,7 +10,7 @@ import click
 
 from gradtrack import vocab
 from gradtrack.app import App
-from gradtrack.cli.base import GTGroup, pass_app
+from gradtrack.cli.base import GTGroup, pass_app, remove_confirmed, yes_option
 from gradtrack.cli.complete import complete_program
 from gradtrack.cli.intakes import echo_intakes
 from gradtrack.cli.options import (
@@ -20,7 +20,7 @@ from gradtrack.cli.options import (
     json_option,
     output_options,
 )
-from gradtrack.cli.output import Ref, emit, key_values, short_ref
+from gradtrack.cli.output import Ref, emit, key_values, say, short_ref
 
 DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
 
@@ -149,7 +149,7 @@ def program_add(
     with app.write() as session:
         added = programs.add_program(session, fields, app.clock(), app.today())
         message = f"Added program p{added.id} {added.slug} (handle {added.handle})"
-    click.echo(message)
+    say(message)
 
 
 def _add_from_catalog(app: App, handles: tuple[str, ...], **values: Any) -> None:
@@ -305,21 +305,29 @@ def program_edit(app: App, program_ref: str, **values: Any) -> None:
             session, programs.find_program(session, program_ref), fields, app.today()
         )
         message = f"Updated program p{found.id} {found.slug}"
-    click.echo(message)
+    say(message)
 
 
 @program.command("remove")
 @click.argument("program_ref", metavar="PROGRAM", shell_complete=complete_program)
+@yes_option
 @pass_app
-def program_remove(app: App, program_ref: str) -> None:
-    """Remove a program with its intakes, letter requests and materials."""
+def program_remove(app: App, program_ref: str, yes: bool) -> None:
+    """Remove a program with its intakes, letter requests and materials.
+
+    Says what else it deletes and asks first (--yes: do not ask).
+    """
     from gradtrack.services import programs
 
-    with app.write() as session:
-        found = programs.find_program(session, program_ref)
-        label = f"p{found.id} {found.slug}"
-        programs.remove_program(session, found)
-    click.echo(f"Removed program {label}")
+    remove_confirmed(
+        app,
+        "program",
+        program_ref,
+        yes,
+        programs.find_program,
+        programs.remove_program,
+        lambda p: f"p{p.id} {p.slug}",
+    )
 
 
 @program.command("mark")
@@ -353,7 +361,7 @@ def program_mark(
         found = programs.find_program(session, program_ref)
         programs.mark_program(session, found, status, app.clock(), funded=funded, reply_by=reply_by)
         message = f"Marked p{found.id} {found.slug} {status}"
-    click.echo(message)
+    say(message)
 
 
 @program.command("target")
@@ -373,7 +381,7 @@ def program_target(app: App, program_ref: str, intake_ref: str) -> None:
         programs.set_target(session, found, chosen)
         late = planning.settle_late(session, app.now(), {found.id})
         message = f"Target of p{found.id} {found.slug} is now i{chosen.id} {chosen.term}"
-    click.echo("\n".join([message, *late]))
+    say("\n".join([message, *late]))
 
 
 @program.command("import")
@@ -417,7 +425,7 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
                 )
                 late = planning.settle_late(session, app.now(), summary.program_ids)
     except ImportProblems as problems:
-        count = len(problems.problems)
+        count = problems.total
         raise ImportProblems(
             [
                 *problems.problems,
@@ -436,7 +444,7 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
         f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated"
     )
     if late:
-        click.echo("\n".join(late))
+        say("\n".join(late))
 
 
 def _read_bytes(path: str) -> bytes:

@@ -26,6 +26,7 @@ from gradtrack.cli.output import (
     zone_note,
 )
 from gradtrack.cli.people import letter
+from gradtrack.textcheck import visible
 
 if TYPE_CHECKING:
     from gradtrack.planner import Milestone
@@ -69,7 +70,10 @@ def _stated(t: Timed) -> str:
 
 
 def _aligned(rows: list[tuple[str, str]], indent: str, width: int | None = None) -> list[str]:
-    """Two aligned columns; with ``width`` (a terminal) the second is cut with … to fit."""
+    """Two aligned columns; with ``width`` (a terminal) the second is cut with … to fit.
+
+    Stored text is shown, never obeyed: control and bidi characters are neutralised."""
+    rows = [(visible(a), visible(b)) for a, b in rows]
     left = max((len(a) for a, _ in rows), default=0)
     room = None if width is None else max(width - len(indent) - left - 2, 8)
     return [
@@ -450,4 +454,5 @@ def letter_packet(app: App, ref: str, fmt: str) -> None:
 
     with app.read() as session:
         found = report.packet(session, app.now(), app.settings, ref)
-    click.echo(packet_text(found, fmt))
+    text = packet_text(found, fmt)
+    click.echo(text if fmt == "json" else visible(text, multiline=True))

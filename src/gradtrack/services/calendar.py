@@ -61,10 +61,11 @@ FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # The "soft" due date recommenders are given (SPEC §4.1, letters.remind 14d).
 # Programs whose letters still matter to a recommender.
-FEED_FILE_MODE = 0o644
 # What a publish target holds (``publish_targets.format``).
 FEED, PAGE = "ics", "html"
 _WHAT = {FEED: "feed", PAGE: "page"}  # as messages name them
+# A file larger than this is not read to compare it with a feed (it is simply replaced).
+_COMPARE_LIMIT = 256 << 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _DEADLINE_LABELS = {
@@ -802,6 +803,9 @@ def export_file(app: App, scope: FeedScope, path: Path, *, alarms: bool = False)
     When the feed was rendered at the current data version and the file already has those
     bytes' SHA-256, that is all: neither the plan nor the feed is built.
     """
+    from gradtrack.fsutil import writable_target
+
+    writable_target(path, what="feed")  # refused before anything is read or rendered
     variant = _ALARMS if alarms else _PLAIN
     with app.read() as session:
         _, meta = _fresh_meta(session, scope.namespace, variant)
@@ -811,21 +815,24 @@ def export_file(app: App, scope: FeedScope, path: Path, *, alarms: bool = False)
 
 
 def _file_sha256(path: Path) -> str | None:
+    from gradtrack.fsutil import read_regular
+
     try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        body = read_regular(path, _COMPARE_LIMIT)
     except OSError:
         return None
+    return None if body is None else hashlib.sha256(body).hexdigest()
 
 
 # -- files -----------------------------------------------------------------------------------
 
 
 def write_feed(path: Path, body: bytes) -> bool:
-    """Replace the file atomically (mode 0644); ``False`` when it already holds ``body``."""
+    """Replace the file atomically (keeping its mode, else the umask's); ``False`` when it
+    already holds ``body``."""
     from gradtrack.fsutil import atomic_write
 
-    return atomic_write(path, body, FEED_FILE_MODE, what="feed")
+    return atomic_write(path, body, what="feed")
 
 
 def add_target(
@@ -836,6 +843,8 @@ def add_target(
     ``file_format`` is :data:`FEED` (the scope's iCalendar feed) or :data:`PAGE` (the HTML
     report page, which is the applicant's only).
     """
+    from gradtrack.fsutil import writable_target
+
     absolute = os.path.abspath(os.path.expanduser(path))
     if _CONTROL.search(absolute) or len(absolute) > 1000:
         raise InvalidValue(f"invalid feed path {str(path)!r} (control characters or too long)")
@@ -844,6 +853,7 @@ def add_target(
             f"the HTML page shows the applicant's whole plan, not one {scope.kind}'s"
         )
     _check_writable(str(path), absolute)
+    writable_target(Path(absolute), what="feed")  # a device, FIFO or dangling link: refused
     target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
     if target is None:
         target = PublishTarget(path=absolute)
@@ -946,12 +956,10 @@ class SubscriptionView:
 def subscribe(session: Session, scope: FeedScope, label: str) -> tuple[Subscription, str]:
     """A new subscription and its token; only the token's hash is stored."""
     from gradtrack.server import hash_token, new_token
+    from gradtrack.textcheck import check_text
 
     label = " ".join(label.split())
-    if len(label) > 200:
-        raise InvalidValue(f"label too long ({len(label)} characters; at most 200)")
-    if _CONTROL.search(label):
-        raise InvalidValue(f"invalid label {label!r} (control characters are not allowed)")
+    check_text("label", label, Subscription.label)
     token = new_token()
     sub = Subscription(
         token_hash=hash_token(token),

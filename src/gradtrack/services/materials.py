@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from gradtrack.errors import InvalidValue
 from gradtrack.models import Material, Program
 from gradtrack.services import refs
+from gradtrack.textcheck import check_text
 from gradtrack.vocab import MATERIAL_KINDS, MATERIAL_STATUSES
 
 DEFAULT_NAMES = {
@@ -74,6 +75,7 @@ def _shown(material: Material) -> str:
 def add_material(
     session: Session, kind: str, name: str | None, program: Program | None, now: datetime
 ) -> Material:
+    check_text("material name", name, Material.name)
     material = Material(
         kind=check_kind(kind),
         name=(name or DEFAULT_NAMES[kind]).strip(),
@@ -96,6 +98,8 @@ def edit_material(
     notes: str | None = None,
     kind: str | None = None,
 ) -> Material:
+    check_text("material name", name, Material.name)
+    check_text("notes", notes, Material.notes, multiline=True)
     if name is not None:
         if not name.strip():
             raise InvalidValue(f"invalid material name {name!r} (expected a non-empty name)")

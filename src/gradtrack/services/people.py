@@ -22,6 +22,7 @@ from gradtrack.models import (
     Recommender,
 )
 from gradtrack.services import refs
+from gradtrack.textcheck import check_text
 from gradtrack.vocab import LETTER_STATUSES, OUTREACH_VIA
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -74,6 +75,12 @@ RecommenderFields = PersonFields
 
 
 def _apply(rec: Person, fields: PersonFields) -> None:
+    check_text("name", fields.name, Person.name)
+    check_text("e-mail address", fields.email, Person.email)
+    check_text("role", fields.role, Person.role)
+    check_text("relationship", fields.relationship, Person.relationship_)
+    check_text("affiliation", fields.affiliation, Person.affiliation)
+    check_text("URL", fields.url, Person.url)
     if fields.name is not None:
         if not fields.name.strip():
             raise InvalidValue(f"invalid name {fields.name!r} (expected a non-empty name)")

@@ -16,6 +16,7 @@ from gradtrack.errors import Conflict, InvalidValue, NotFound
 from gradtrack.handles import check_handle, derive_handle, slugify
 from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services import refs
+from gradtrack.textcheck import check_text
 from gradtrack.vocab import (
     DEGREES,
     EXTRA_DEADLINE_KINDS,
@@ -28,6 +29,13 @@ from gradtrack.vocab import (
 
 ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
 CLOSED_STATUSES = ("rejected", "accepted", "declined", "withdrawn")
+
+
+def slug_part(ref: str) -> str:
+    """The slug of a reference, empty when it has no letter or digit (never the "program"
+    fallback, which would match unrelated slugs as a substring)."""
+    slug = slugify(ref)
+    return "" if slug == "program" and "program" not in ref.lower() else slug
 
 
 def program_slug(institution: str, name: str, degree: str) -> str:
@@ -48,15 +56,19 @@ def find_program(session: Session, ref: str) -> Program:
             session,
             Program,
             Program.slug,
-            slugify(ref),
+            slug_part(ref),
             ref=ref,
             noun="program",
             shown=lambda p: p.handle,
         )
     except NotFound:
+        if not wanted:
+            raise
         # A part of a handle (``jhu`` for ``jhu-ms-cs``), when only one handle has it.
         hits = list(
-            session.scalars(select(Program).where(Program.handle.contains(wanted)).limit(2))
+            session.scalars(
+                select(Program).where(Program.handle.contains(wanted, autoescape=True)).limit(2)
+            )
         )
         if len(hits) == 1:
             return hits[0]
@@ -114,6 +126,19 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     return value
 
 
+# ProgramFields attribute -> (what messages call it, model column, may hold line breaks)
+_TEXT_FIELDS = (
+    ("institution", "institution", Program.institution, False),
+    ("name", "name", Program.name, False),
+    ("field", "field", Program.field, False),
+    ("url", "url", Program.url, False),
+    ("source_url", "source url", Program.source_url, False),
+    ("currency", "currency", Program.currency, False),
+    ("english_test", "english test", Program.english_test, False),
+    ("notes", "notes", Program.notes, True),
+)
+
+
 #: ProgramFields attribute → the CSV column whose parser validates it (csvio.check_cell).
 _CELL_COLUMNS = {
     "institution": "institution",
@@ -158,6 +183,8 @@ def validate_fields(fields: ProgramFields, today: date | None = None) -> None:
         raise InvalidValue(
             f"invalid currency {fields.currency!r} (expected a 3-letter ISO code like USD)"
         )
+    for attribute, label, stored_in, multiline in _TEXT_FIELDS:
+        check_text(label, getattr(fields, attribute), stored_in, multiline=multiline)
 
 
 def _check_fee_currency(fee: Decimal | None, currency: str | None) -> None:

@@ -40,13 +40,20 @@ def by_name(
 
     None: :class:`NotFound` naming ``ref`` and the nearest names ("did you mean");
     several: :class:`NotFound` listing up to ten candidates and how many more there are.
+    An empty ``wanted`` (a reference with nothing to match, such as ``"京都大学"`` for a
+    slug) matches nothing, and ``%`` / ``_`` match only themselves.
     """
+    if not wanted.strip():
+        raise NotFound(f"no {noun} matches {ref!r} (see `gradtrack {noun} list`)")
     exact = session.scalar(select(model).where(column == wanted))
     if exact is not None:
         return exact
     matches = list(
         session.scalars(
-            select(model).where(column.contains(wanted)).order_by(column).limit(SHOWN + 1)
+            select(model)
+            .where(column.contains(wanted, autoescape=True))
+            .order_by(column)
+            .limit(SHOWN + 1)
         )
     )
     if len(matches) == 1:
