@@ -12,23 +12,34 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import Run
 
-# Runs one gradtrack command in-process, then reports its exit code and every module loaded.
+# Runs one gradtrack command in-process, then reports its exit code, output, every module
+# loaded and every SQL statement sent.
 CHILD = r"""
 import contextlib, io, json, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from gradtrack.cli import cli
 
+sent = []
+event.listen(Engine, "before_cursor_execute", lambda c, cur, statement, *a: sent.append(statement))
+loaded = set(sys.modules)
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     try:
         code = cli.main(sys.argv[1:], prog_name="gradtrack", standalone_mode=False)
     except SystemExit as exc:
         code = exc.code
-print(json.dumps({"code": code or 0, "stdout": out.getvalue(), "modules": sorted(sys.modules)}))
+report = {"code": code or 0, "stdout": out.getvalue(), "statements": sent}
+report["modules"] = sorted(sys.modules)
+report["imported"] = sorted(set(sys.modules) - loaded)
+print(json.dumps(report))
 """
 
 READ_COMMANDS = {
@@ -68,7 +79,7 @@ def store(gt: Run, migrated_url: str) -> str:
     return migrated_url
 
 
-def imported_by(url: str, argv: tuple[str, ...]) -> list[str]:
+def run_child(url: str, argv: tuple[str, ...]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, "--db", url, *argv, "--today", "2026-09-01"],
         capture_output=True,
@@ -76,8 +87,13 @@ def imported_by(url: str, argv: tuple[str, ...]) -> list[str]:
         timeout=120,
         env={**os.environ},
     )
-    assert (done.returncode, done.stderr) == (0, ""), argv
-    report = json.loads(done.stdout)
+    assert done.returncode == 0, (argv, done.stderr)
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def imported_by(url: str, argv: tuple[str, ...]) -> list[str]:
+    report = run_child(url, argv)
     assert report["code"] in EXPECTED_CODES.get(" ".join(argv[:1]), (0,)), (argv, report)
     assert report["stdout"], argv
     modules: list[str] = report["modules"]
@@ -102,3 +118,44 @@ def test_read_commands_import_no_alembic_and_no_icalendar(
 @pytest.mark.parametrize("argv", READ_COMMANDS.values(), ids=READ_COMMANDS.keys())
 def test_read_commands_import_no_sqlalchemy_orm(store: str, argv: tuple[str, ...]) -> None:
     assert family(imported_by(store, argv), "sqlalchemy.orm") == []
+
+
+def test_an_unchanged_export_checks_the_data_version_and_the_file_hash_only(
+    store: str, gt: Run, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.ics"
+    assert gt("calendar", "export", "-o", str(feed)).exit_code == 0
+    before = feed.stat()
+    report = run_child(store, ("calendar", "export", "-o", str(feed)))
+    assert (report["code"], report["stdout"]) == (0, "")
+    assert feed.stat().st_mtime_ns == before.st_mtime_ns
+    imported = report["imported"]
+    for heavy in ("sqlalchemy.orm", "icalendar", "alembic", "gradtrack.models"):
+        assert family(imported, heavy) == [], heavy
+    assert {"gradtrack.planner", "gradtrack.feeds", "gradtrack.services.calendar"}.isdisjoint(
+        imported
+    )
+    # The schema check, then the applicant's zone and the rendered feed's hash in one read.
+    assert [" ".join(s.split()[:4]) for s in report["statements"]] == [
+        "BEGIN",
+        "SELECT 1 FROM sqlite_master",
+        "SELECT version_num FROM alembic_version",
+        "BEGIN",
+        "SELECT value FROM settings",
+        "SELECT body_hash FROM rendered_feeds",
+    ]
+
+
+def test_a_changed_store_or_file_is_exported_again(store: str, gt: Run, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.ics"
+    assert gt("calendar", "export", "-o", str(feed)).exit_code == 0
+    first = feed.read_bytes()
+    assert gt("intake", "edit", "i1", "--deadline", "2026-12-08 12:00").exit_code == 0
+    report = run_child(store, ("calendar", "export", "-o", str(feed)))
+    assert report["code"] == 0
+    assert "gradtrack.services.calendar" in report["imported"]
+    second = feed.read_bytes()
+    assert second != first and b"2026-12-08 12:00" in second
+    feed.write_bytes(first)  # the data has not changed since, the file has
+    assert run_child(store, ("calendar", "export", "-o", str(feed)))["code"] == 0
+    assert feed.read_bytes() == second
