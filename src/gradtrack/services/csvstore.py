@@ -233,8 +233,8 @@ def _insert_fresh(
     by slug, intakes by (program, term) — a few hundred per SELECT.  Everything stays in the
     caller's transaction.
     """
-    stored_now = now.astimezone(UTC).replace(tzinfo=None)  # as _table binds it
-    stamps = {"created_at": stored_now, "updated_at": stored_now}
+    stored_stamp = now.astimezone(UTC).replace(tzinfo=None)  # as _table binds it
+    stamps = {"created_at": stored_stamp, "updated_at": stored_stamp}
     if progress:
         progress(f"writing {len(fresh)} programs")
     taken = set(session.scalars(select(Program.handle)))
@@ -275,7 +275,7 @@ def _insert_fresh(
             ("researching",) if rec.status == "researching" else ("researching", rec.status)
         ):
             changes.append(
-                {"program_id": ids[slug], "status": status, "changed_at": stored_now, **stamps}
+                {"program_id": ids[slug], "status": status, "changed_at": stored_stamp, **stamps}
             )
     conn.execute(insert(_table(StatusChange)), changes)
 
