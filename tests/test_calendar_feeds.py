@@ -623,11 +623,11 @@ def test_a_new_renderer_renders_again(
     from sqlalchemy import func, select
 
     from gradtrack.models import PublishedEvent, RenderedFeed
-    from gradtrack.services import calendar
+    from gradtrack.services import feedcheck
 
     first = export(store)
     built = count_builds(monkeypatch)
-    monkeypatch.setattr(calendar, "FEED_FORMAT", calendar.FEED_FORMAT + 1)
+    monkeypatch.setattr(feedcheck, "FEED_FORMAT", feedcheck.FEED_FORMAT + 1)
     assert export(store, now=LATER_NOW) == first
     assert export(store) == first
     assert built == ["applicant"]
@@ -635,7 +635,7 @@ def test_a_new_renderer_renders_again(
     with app.read() as session:
         renderer = session.scalar(select(RenderedFeed.renderer))
         assert renderer is not None
-        assert f"feed format {calendar.FEED_FORMAT};" in renderer
+        assert f"feed format {feedcheck.FEED_FORMAT};" in renderer
         assert session.scalar(select(func.count()).select_from(RenderedFeed)) == 1
         changed = session.scalar(select(func.max(PublishedEvent.changed_at)))
     app.close()

@@ -30,7 +30,7 @@ from dataclasses import field as _field
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from gradtrack.errors import ImportProblems, InvalidValue
@@ -100,6 +100,8 @@ INTAKE_COLUMNS = (
     "target",
 )
 PROGRAM_COLUMNS = tuple(c for c in ALL_COLUMNS if c not in INTAKE_COLUMNS)
+_KEY_COLUMNS = ("institution", "program", "degree")  # a program's identity (program_key)
+_OTHER_PROGRAM_COLUMNS = tuple(c for c in PROGRAM_COLUMNS if c not in _KEY_COLUMNS)
 
 FEE_WAIVERS = FEE_WAIVER
 STATUSES = PROGRAM_STATUSES
@@ -119,6 +121,7 @@ MAX_FEE_DIGITS = 8  # programs.fee is NUMERIC(10, 2)
 _FEE = re.compile(r"(-?)([0-9]{1,9})(?:\.([0-9]+))?")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
+_SPACE = re.compile(r"\s")  # str.isspace()'s characters
 
 _DATE_TIME_SHAPE = (
     "a date-time YYYY-MM-DD HH:MM or an annual MM-DD HH:MM (the time may be left out: 23:59)"
@@ -276,14 +279,16 @@ class _Row:
         self._cells = cells
         self._positions = positions
         self._problems = problems
+        # Every cell's value, once: surrounding spaces and a formula guard removed (notes:
+        # only the guard, notes are kept exactly).
+        self._texts = {column: clean_cell(column, raw) for column, raw in cells.items()}
 
     def raw(self, column: str) -> str:
         return self._cells.get(column, "")
 
     def text(self, column: str) -> str:
-        """The cell's value: surrounding spaces and a formula guard removed (notes: only the
-        guard, notes are kept exactly)."""
-        return clean_cell(column, self.raw(column))
+        """The cell's value (see ``__init__``); an absent column reads as empty."""
+        return self._texts.get(column, "")
 
     def problem(self, column: str, expected: str) -> None:
         message = f"row {self.number}, column {column}: got {_show(self.raw(column))}, {expected}"
@@ -296,7 +301,7 @@ class _Row:
             self.problem(column, problem)
             return _INVALID
         try:
-            return parser(text)
+            return parser(self._texts.get(column, ""))
         except _Bad as bad:
             self.problem(column, bad.expected)
             return _INVALID
@@ -401,7 +406,7 @@ def _url(required: bool) -> Callable[[str], str]:
             raise _Bad(expected) from None
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise _Bad(expected)
-        if any(c.isspace() for c in text):
+        if _SPACE.search(text):
             raise _Bad(expected + " without spaces")
         return text
 
@@ -483,6 +488,9 @@ def _yes_no(text: str) -> bool | None:
     return lowered == "yes"
 
 
+_INTAKE_KIND = _choice(INTAKE_KINDS)
+
+
 def _yes(text: str) -> bool:
     if not text:
         return False
@@ -500,9 +508,9 @@ def _parse_zone(text: str) -> str:
         raise _Bad(f"expected an IANA time zone like 'America/New_York', or 'AoE'{hint}") from None
 
 
-@dataclass(frozen=True)
-class _Moment:
-    """A deadline-like cell: dated (``year`` set) or annual (``year`` None)."""
+class _Moment(NamedTuple):
+    """A deadline-like cell: dated (``year`` set) or annual (``year`` None).  A tuple: there
+    are several per row."""
 
     year: int | None
     month: int
@@ -572,8 +580,7 @@ def _plain_date(latest: date | None = None) -> Callable[[str], date | None]:
     return parse
 
 
-@dataclass(frozen=True)
-class _Term:
+class _Term(NamedTuple):
     season: str
     year: int | None
 
@@ -826,7 +833,9 @@ def clean_cell(column: str, text: str) -> str:
     guard removed; notes lose only the guard (they are kept exactly)."""
     if column == "notes":
         return unneutralise(text)
-    return unneutralise(text.strip()).strip()
+    value = text.strip()
+    # unneutralise changes only a value starting with ' (its pattern is not run for others)
+    return unneutralise(value).strip() if value.startswith("'") else value
 
 
 def check_cell(column: str, text: str, today: date | None = None) -> object:
@@ -877,19 +886,30 @@ class _ProgramReader:
     def add(self, row: _Row) -> None:
         self.seen_rows += 1
         values: dict[str, object] = {}
-        for column in PROGRAM_COLUMNS:
-            value = row.parse(column, self.parsers[column])
-            if not isinstance(value, _Invalid):
-                values[column] = value
+        for column in _KEY_COLUMNS:
+            self._parse(row, column, values)
+        key = None
+        group = None
+        if all(column in values for column in _KEY_COLUMNS):
+            key = program_key(*(str(values[column]) for column in _KEY_COLUMNS))
+            group = self.groups.get(key)
+        for column in _OTHER_PROGRAM_COLUMNS:
+            if (
+                group is not None
+                and column in group.values
+                and row.text(column) == group.texts[column]
+            ):
+                # The same text as on the program's first row, which was checked there.
+                values[column] = group.values[column]
+            else:
+                self._parse(row, column, values)
         fee = values.get("fee")
         if isinstance(fee, Decimal) and fee_needs_currency(fee, values.get("currency", "?")):
             row.problem("currency", FEE_NEEDS_CURRENCY)
             del values["currency"]
         intakes = _read_intakes(row, self.today)
-        if not all(column in values for column in ("institution", "program", "degree")):
+        if key is None:
             return
-        key = program_key(str(values["institution"]), str(values["program"]), str(values["degree"]))
-        group = self.groups.get(key)
         if group is None:
             record = _program_record(values) if len(values) == len(PROGRAM_COLUMNS) else None
             texts = {column: row.text(column) for column in PROGRAM_COLUMNS}
@@ -907,6 +927,11 @@ class _ProgramReader:
             self._check_agreement(row, group, values)
         if intakes is not None:
             self._add_intakes(row, group, intakes)
+
+    def _parse(self, row: _Row, column: str, values: dict[str, object]) -> None:
+        value = row.parse(column, self.parsers[column])
+        if not isinstance(value, _Invalid):
+            values[column] = value
 
     def _check_agreement(self, row: _Row, group: _Group, values: dict[str, object]) -> None:
         for column in PROGRAM_COLUMNS:
@@ -987,17 +1012,20 @@ def _program_record(values: dict[str, object]) -> ProgramRecord:
 
 
 _EXTRA_DEADLINES = ("letters_due", "scores_due", "funding_due")
+_MOMENT_COLUMNS = ("deadline", *_EXTRA_DEADLINES, "opens", "closes")
 
 
 def _read_intakes(row: _Row, today: date) -> list[IntakeRecord] | None:
     """The intakes one row stands for (two for an annual row), or None after a problem."""
-    kind = row.parse("intake", _choice(INTAKE_KINDS))
+    kind = row.parse("intake", _INTAKE_KIND)
     zone = row.parse("timezone", _parse_zone)
     term = row.parse("term", _parse_term)
     target = row.parse("target", _yes)
     moments = {
         column: row.parse(column, _date_parser if column == "opens" else _date_time_parser)
-        for column in ("deadline", *_EXTRA_DEADLINES, "opens", "closes")
+        if row.text(column)
+        else None  # what the parsers make of an empty cell
+        for column in _MOMENT_COLUMNS
     }
     if isinstance(kind, _Invalid):
         return None

@@ -193,6 +193,13 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
     """
     if local.tzinfo is not None:
         raise ValueError("local_to_utc expects a naive local date-time")
+    return _local_to_utc(local, zone_name)
+
+
+# An import checks every deadline (DST gap) and then stores its instant: the same conversion,
+# and in a real file many deadlines share a date, time and zone.
+@lru_cache(maxsize=4096)
+def _local_to_utc(local: datetime, zone_name: str) -> datetime:
     tz = zone(zone_name)
     first = local.replace(tzinfo=tz, fold=0)
     instant = first.astimezone(UTC)

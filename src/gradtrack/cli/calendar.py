@@ -80,6 +80,13 @@ def calendar_export(
       gradtrack calendar export -o ~/Sync/applications.ics
       gradtrack calendar export --recommender "Ada Lovelace" -o ada.ics
     """
+    if output is not None and output != "-" and program_ref is None and recommender_ref is None:
+        # The common case, an unchanged store: answered before the feed machinery is imported.
+        from gradtrack.services import feedcheck
+
+        if feedcheck.unchanged(app, feedcheck.APPLICANT_NAMESPACE, Path(output), alarms=alarms):
+            click.echo(f"unchanged {output}", err=True)
+            return
     from gradtrack.services import calendar as service
 
     with app.read() as session:

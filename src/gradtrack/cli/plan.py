@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gradtrack.app import App
-from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.base import GTCommand, PlanCommand, pass_app
 from gradtrack.cli.complete import complete_milestone, complete_program
 from gradtrack.cli.options import DATE, WITHIN, output_options
 from gradtrack.cli.output import crowded_lines, emit, say, summary_text, terminal, zone_note
@@ -55,7 +55,7 @@ def _refuse_combinations(
         )
 
 
-@click.command(cls=GTCommand)
+@click.command(cls=PlanCommand)
 @click.option(
     "--program",
     "program_ref",

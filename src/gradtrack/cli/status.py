@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gradtrack.app import App
-from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.base import PlanCommand, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import WITHIN, json_option
 from gradtrack.cli.output import (
@@ -268,7 +268,7 @@ def _report(app: App, within: int, program_ref: str | None = None) -> StatusRepo
         )
 
 
-@click.command(cls=GTCommand)
+@click.command(cls=PlanCommand)
 @click.option(
     "--within",
     type=WITHIN,
@@ -311,7 +311,7 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     click.echo("\n".join(status_lines(built, term.colour, term.width)), color=term.colour)
 
 
-@click.command(cls=GTCommand)
+@click.command(cls=PlanCommand)
 @click.option(
     "--within",
     type=WITHIN,
@@ -427,7 +427,7 @@ def packet_text(found: Packet, fmt: str) -> str:
     return "\n".join(parts)
 
 
-@letter.command("packet")
+@letter.command("packet", cls=PlanCommand)
 @click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
 @click.option(
     "--format",

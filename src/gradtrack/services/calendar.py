@@ -45,7 +45,7 @@ from gradtrack.models import (
     UTCDateTime,
     utcnow,
 )
-from gradtrack.services import planning, refs
+from gradtrack.services import feedcheck, planning, refs
 from gradtrack.services.meta import data_version
 from gradtrack.services.settings import load_settings
 from gradtrack.timeutil import AOE, as_utc, format_local, local_date
@@ -65,7 +65,6 @@ FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FEED, PAGE = "ics", "html"
 _WHAT = {FEED: "feed", PAGE: "page"}  # as messages name them
 # A file larger than this is not read to compare it with a feed (it is simply replaced).
-_COMPARE_LIMIT = 256 << 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _DEADLINE_LABELS = {
@@ -97,7 +96,7 @@ class FeedScope:
         return f"{base}:tasks" if self.tasks else base
 
 
-APPLICANT = FeedScope("applicant")
+APPLICANT = FeedScope(feedcheck.APPLICANT_NAMESPACE)
 
 
 def scope_of(program_id: int | None, recommender_id: int | None) -> FeedScope:
@@ -398,10 +397,8 @@ _TOMBSTONE = ""
 _CHUNK = 500
 
 # Rendered feeds (``rendered_feeds``): the bytes of a feed variant at a data version, reused
-# while the data version and the renderer are unchanged.  Bump FEED_FORMAT when a change of
-# the code changes a feed's bytes for the same data without a new gradtrack version.
-FEED_FORMAT = 2  # 2: short summaries, descriptions in words, VTODO tasks
-_PLAIN, _ALARMS = "", "alarms"
+# while the data version and the renderer (feedcheck.renderer) are unchanged.
+_PLAIN, _ALARMS = feedcheck.PLAIN, feedcheck.ALARMS
 _COMPRESSION = 6  # zlib: 7.6 MiB → 0.55 MiB in ~0.15 s; decompressing takes ~0.03 s
 
 
@@ -478,12 +475,8 @@ def _load_stored(session: Session, namespace: str) -> _Stored:
 
 
 def renderer(session: Session) -> str:
-    """What a rendered feed depends on besides the data: the code, and the applicant's zone
-    (which falls back to the system's when none is stored)."""
-    from gradtrack import __version__
-
-    zone = load_settings(session).zone
-    return f"gradtrack {__version__}; feed format {FEED_FORMAT}; zone {zone}"
+    """What a rendered feed depends on besides the data (feedcheck.renderer)."""
+    return feedcheck.renderer(load_settings(session).zone)
 
 
 def stored_states(session: Session, namespace: str) -> dict[str, feeds.PublishedState]:
@@ -801,27 +794,14 @@ def export_file(app: App, scope: FeedScope, path: Path, *, alarms: bool = False)
     """Write the feed to ``path`` (as :func:`write_feed`); ``False`` when it already held it.
 
     When the feed was rendered at the current data version and the file already has those
-    bytes' SHA-256, that is all: neither the plan nor the feed is built.
+    bytes' SHA-256, that is all: neither the plan nor the feed is built (feedcheck).
     """
     from gradtrack.fsutil import writable_target
 
     writable_target(path, what="feed")  # refused before anything is read or rendered
-    variant = _ALARMS if alarms else _PLAIN
-    with app.read() as session:
-        _, meta = _fresh_meta(session, scope.namespace, variant)
-    if meta is not None and _file_sha256(path) == meta.body_hash:
+    if feedcheck.unchanged(app, scope.namespace, path, alarms=alarms):
         return False
     return write_feed(path, publish(app, scope, alarms=alarms).body)
-
-
-def _file_sha256(path: Path) -> str | None:
-    from gradtrack.fsutil import read_regular
-
-    try:
-        body = read_regular(path, _COMPARE_LIMIT)
-    except OSError:
-        return None
-    return None if body is None else hashlib.sha256(body).hexdigest()
 
 
 # -- files -----------------------------------------------------------------------------------

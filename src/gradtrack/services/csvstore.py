@@ -11,17 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import DateTime, Table, bindparam, insert, select, update
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.expression import TableClause
 
 from gradtrack import timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord, Stipend
 from gradtrack.errors import ImportProblems
 from gradtrack.handles import derive_handle
-from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange
+from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange, UTCDateTime
 from gradtrack.services.programs import (
     IntakeFields,
     ProgramFields,
@@ -78,17 +82,23 @@ def _program_values(rec: ProgramRecord) -> dict[str, Any]:
     }
 
 
+def _naive_utc(local: datetime | None, zone: str) -> datetime | None:
+    """A local time's instant as :func:`_table` binds it: naive UTC."""
+    return None if local is None else timeutil.local_to_utc(local, zone).replace(tzinfo=None)
+
+
 def _intake_values(rec: IntakeRecord) -> dict[str, Any]:
-    """Intake columns, with the instants computed (the parser has checked the local times)."""
+    """Intake columns for :func:`_table`, with the instants computed (the parser has checked
+    the local times)."""
     return {
         "term": rec.term,
         "kind": rec.kind,
         "zone": rec.zone,
         "deadline_local": rec.deadline,
-        "deadline_utc": timeutil.local_to_utc(rec.deadline, rec.zone) if rec.deadline else None,
+        "deadline_utc": _naive_utc(rec.deadline, rec.zone),
         "opens": rec.opens,
         "closes_local": rec.closes,
-        "closes_utc": timeutil.local_to_utc(rec.closes, rec.zone) if rec.closes else None,
+        "closes_utc": _naive_utc(rec.closes, rec.zone),
         "target_date": None,
     }
 
@@ -103,12 +113,24 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
-def _table(model: type[Base]) -> Table:
-    """The model's Core table: inserting into it is a plain ``executemany`` (no ORM bulk
-    machinery, no RETURNING)."""
+@cache
+def _table(model: type[Base]) -> TableClause:
+    """The model's table for bulk statements: a plain ``executemany`` (no ORM bulk machinery,
+    no RETURNING), with each ``UTCDateTime`` column bound as the ``DateTime`` it stores.
+
+    The rows give those columns naive UTC values, made once where they are computed (the
+    stamps once per import), so no per-value type-decorator conversion runs again on the
+    way to the driver; every other column keeps its type and its driver conversion.
+    """
     table = model.__table__
     assert isinstance(table, Table)
-    return table
+    return sql_table(
+        table.name,
+        *(
+            sql_column(c.name, DateTime() if isinstance(c.type, UTCDateTime) else c.type)
+            for c in table.columns
+        ),
+    )
 
 
 def check_against_store(
@@ -225,7 +247,8 @@ def _insert_fresh(
     by slug, intakes by (program, term) — a few hundred per SELECT.  Everything stays in the
     caller's transaction.
     """
-    stamps = {"created_at": now, "updated_at": now}
+    stored_stamp = now.astimezone(UTC).replace(tzinfo=None)  # as _table binds it
+    stamps = {"created_at": stored_stamp, "updated_at": stored_stamp}
     if progress:
         progress(f"writing {len(fresh)} programs")
     taken = set(session.scalars(select(Program.handle)))
@@ -264,7 +287,9 @@ def _insert_fresh(
         for status in (
             ("researching",) if rec.status == "researching" else ("researching", rec.status)
         ):
-            changes.append({"program_id": ids[slug], "status": status, "changed_at": now, **stamps})
+            changes.append(
+                {"program_id": ids[slug], "status": status, "changed_at": stored_stamp, **stamps}
+            )
     conn.execute(insert(_table(StatusChange)), changes)
 
     if progress:
@@ -300,7 +325,7 @@ def _insert_fresh(
                             "intake_id": iid,
                             "kind": kind,
                             "local": local,
-                            "at_utc": timeutil.local_to_utc(local, irec.zone),
+                            "at_utc": _naive_utc(local, irec.zone),
                             **stamps,
                         }
                     )

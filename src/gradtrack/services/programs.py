@@ -79,6 +79,10 @@ def taken_handles(session: Session) -> set[str]:
     return set(session.scalars(select(Program.handle)))
 
 
+#: ``program list``'s order: by priority (programs without one last), then slug.
+LIST_ORDER = (Program.priority.is_(None), Program.priority, Program.slug)
+
+
 def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
     query = (
         select(Program)
@@ -86,7 +90,7 @@ def list_programs(session: Session, *, include_closed: bool = False) -> list[Pro
             selectinload(Program.intakes).selectinload(Intake.extra_deadlines),
             selectinload(Program.faculty),
         )
-        .order_by(Program.priority.is_(None), Program.priority, Program.slug)
+        .order_by(*LIST_ORDER)
     )
     if not include_closed:
         query = query.where(Program.status.in_(ACTIVE_STATUSES))

@@ -9,16 +9,17 @@ of the applicant's.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
-from gradtrack.models import Intake, LetterRequest, Material, Person, Program
+from gradtrack.models import Person, Program, display_name
 from gradtrack.services import people, planning, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
@@ -169,8 +170,9 @@ def end_of_day(day: date, zone: str) -> datetime:
 # -- the status summary ----------------------------------------------------------------------
 
 
-def planned_intakes(plan: planner.Plan, session: Session) -> dict[int, int]:
-    """program id → the intake its summary describes: the stored target, else the planned one."""
+def planned_intakes(plan: planner.Plan, targets: Mapping[int, int | None]) -> dict[int, int]:
+    """program id → the intake its summary describes: the stored target (``targets``, program
+    id → stored target intake), else the planned one."""
     found: dict[int, int] = {}
     for m in plan.milestones:
         if len(m.program_ids) == 1 and len(m.intake_ids) == 1:
@@ -179,10 +181,14 @@ def planned_intakes(plan: planner.Plan, session: Session) -> dict[int, int]:
         found[d.program_id] = d.intake_id
     for i in plan.infeasible:
         found[i.program_id] = i.intake_id
-    for pid, target in session.execute(select(Program.id, Program.target_intake_id)):
+    for pid, target in targets.items():
         if target is not None:
             found[pid] = target
     return found
+
+
+def stored_targets(inp: planner.PlanInput) -> dict[int, int | None]:
+    return {p.id: p.target_intake_id for p in inp.programs}
 
 
 def status_report(
@@ -199,18 +205,23 @@ def status_report(
     With ``program_ref`` everything is narrowed to that program (shown whatever its status);
     otherwise the program lines are the active programs (``program list``'s order).  ``plan``
     is the plan as of ``now`` when the caller already built it (the HTML report).
+
+    The store is read once, by the planner's column queries plus one for the program columns
+    the lines add (fee, slug, ...): a fixed number of statements, and no ORM objects, at any
+    number of programs.
     """
+    inp = planning.plan_input(session, now, settings)
     if plan is None:
-        plan = planning.build(session, now, settings)
+        plan = planner.build_plan(inp)
     zone = settings.zone
     today = plan.today
     last_day = today + timedelta(days=within)
-    only = programs.find_program(session, program_ref) if program_ref else None
-    chosen = [only] if only is not None else programs.list_programs(session, include_closed=False)
-    names = {p.id: p.display_name for p in chosen}
+    only = programs.find_program(session, program_ref).id if program_ref else None
+    chosen = _program_rows(session, only)
+    names = {p.id: display_name(p.institution, p.name, p.degree) for p in chosen}
 
     def wanted(program_ids: tuple[int, ...]) -> bool:
-        return only is None or only.id in program_ids
+        return only is None or only in program_ids
 
     open_ms = [m for m in plan.milestones if m.status != "done" and wanted(m.program_ids)]
     # Overdue = missed (the latest date passed); a late step is due now, shown by day.
@@ -219,7 +230,7 @@ def status_report(
     for m in open_ms:
         if today <= m.date <= last_day:
             by_day[m.date].append(m)
-    terms = {i.id: i.term for p in chosen for i in p.intakes}
+    intakes = {i.id: i for p in inp.programs for i in p.intakes}
     deadlines_by_day: dict[date, list[DeadlineItem]] = defaultdict(list)
     for d in plan.deadlines:
         if d.program_id not in names or not today <= d.local_date <= last_day:
@@ -228,25 +239,25 @@ def status_report(
         if not item.countdown.passed:
             deadlines_by_day[d.local_date].append(
                 DeadlineItem(
-                    d.program_id, names[d.program_id], d.intake_id, terms[d.intake_id], item
+                    d.program_id, names[d.program_id], d.intake_id, intakes[d.intake_id].term, item
                 )
             )
     due = tuple(
         DueDay(day, tuple(by_day.get(day, ())), tuple(deadlines_by_day.get(day, ())))
         for day in sorted(set(by_day) | set(deadlines_by_day))
     )
-    lines = _program_lines(session, plan, chosen, now, zone)
+    lines = _program_lines(inp, plan, chosen, names, intakes, now, zone)
     return StatusReport(
         today=today,
         now=now,
         zone=zone,
         within=within,
         last_day=last_day,
-        program_id=only.id if only is not None else None,
+        program_id=only,
         overdue=overdue,
         due=due,
         programs=lines,
-        crowded=planner.crowded_for(plan, only.id if only is not None else None),
+        crowded=planner.crowded_for(plan, only),
         crowding_threshold=settings.crowding_threshold,
         waiting=plan.waiting if only is None else (),
         fees=fee_summary(lines),
@@ -276,27 +287,60 @@ def fee_summary(lines: tuple[ProgramLine, ...]) -> Fees:
     )
 
 
-def _fee_state(p: Program) -> str:
-    if p.fee_paid:
+def _program_rows(session: Session, only: int | None) -> list[Row[Any]]:
+    """The columns of the program lines: the one program ``only``, else the active programs."""
+    query = select(
+        Program.id,
+        Program.slug,
+        Program.institution,
+        Program.name,
+        Program.degree,
+        Program.status,
+        Program.offer_funded,
+        Program.letters_required,
+        Program.fee,
+        Program.fee_paid,
+        Program.fee_waiver,
+        Program.currency,
+        Program.verified,
+    )
+    if only is not None:
+        query = query.where(Program.id == only)
+    else:
+        query = query.where(Program.status.in_(programs.ACTIVE_STATUSES)).order_by(
+            *programs.LIST_ORDER
+        )
+    return list(session.execute(query))
+
+
+def _fee_state(fee_paid: bool, fee_waiver: str, fee: Decimal | None) -> str:
+    if fee_paid:
         return "paid"
-    if p.fee_waiver == "granted":
+    if fee_waiver == "granted":
         return "waived"
-    if p.fee is not None and p.fee == 0:
+    if fee is not None and fee == 0:
         return "none"
     return "unpaid"
 
 
 def _program_lines(
-    session: Session, plan: planner.Plan, chosen: list[Program], now: datetime, zone: str
+    inp: planner.PlanInput,
+    plan: planner.Plan,
+    chosen: list[Row[Any]],
+    names: Mapping[int, str],
+    intakes: Mapping[int, planner.IntakeIn],
+    now: datetime,
+    zone: str,
 ) -> tuple[ProgramLine, ...]:
     letters: dict[int, list[str]] = defaultdict(list)
-    for pid, status in session.execute(select(LetterRequest.program_id, LetterRequest.status)):
-        letters[pid].append(status)
+    for letter in inp.letters:
+        letters[letter.program_id].append(letter.status)
     materials: dict[int | None, list[str]] = defaultdict(list)
-    for mat_pid, status in session.execute(select(Material.program_id, Material.status)):
-        materials[mat_pid].append(status)
+    for material in inp.materials:
+        materials[material.program_id].append(material.status)
     shared = materials.get(None, [])
-    intake_of = planned_intakes(plan, session)
+    shared_done = sum(s in MATERIAL_DONE for s in shared)
+    intake_of = planned_intakes(plan, stored_targets(inp))
     infeasible = {i.program_id: i for i in plan.infeasible}
     replies = {m.subject_id: m.anchor_date for m in plan.milestones if m.key == "decision.reply"}
     late: dict[int, int] = defaultdict(int)
@@ -306,20 +350,22 @@ def _program_lines(
                 late[pid] += 1
     lines = []
     for p in chosen:
-        intakes = {i.id: i for i in p.intakes}
         intake = intakes.get(intake_of.get(p.id, -1))
+        if intake is not None and intake.program_id != p.id:
+            intake = None
         deadline = _intake_deadline(intake, now, zone) if intake is not None else None
         reply = replies.get(p.id)
         problem = infeasible.get(p.id)
         nxt = problem.next_feasible_intake_id if problem else None
+        later = intakes.get(nxt) if nxt is not None else None
         statuses = letters.get(p.id, [])
-        own = materials.get(p.id, []) + shared
+        own = materials.get(p.id, [])
         lines.append(
             ProgramLine(
                 id=p.id,
                 handle=p.handle,
                 slug=p.slug,
-                name=p.display_name,
+                name=names[p.id],
                 status=p.status,
                 intake_id=intake.id if intake else None,
                 term=intake.term if intake else None,
@@ -332,16 +378,18 @@ def _program_lines(
                 letters_submitted=sum(s == "submitted" for s in statuses),
                 letters_requested=sum(s != "declined" for s in statuses),
                 letters_required=p.letters_required,
-                materials_done=sum(s in MATERIAL_DONE for s in own),
-                materials_needed=len(own),
-                fee_state=_fee_state(p),
+                materials_done=sum(s in MATERIAL_DONE for s in own) + shared_done,
+                materials_needed=len(own) + len(shared),
+                fee_state=_fee_state(p.fee_paid, p.fee_waiver, p.fee),
                 fee=p.fee,
                 currency=p.currency,
                 verified=p.verified,
                 unknown=tuple(p.unknown_requirements),
                 infeasible=problem is not None,
                 next_feasible_intake_id=nxt,
-                next_feasible_term=intakes[nxt].term if nxt in intakes else None,
+                next_feasible_term=later.term
+                if later is not None and later.program_id == p.id
+                else None,
                 late_steps=late.get(p.id, 0),
                 deadline_passed=problem.deadline_passed if problem else False,
                 missed=problem.missed if problem else (),
@@ -350,11 +398,11 @@ def _program_lines(
     return tuple(lines)
 
 
-def _intake_deadline(intake: Intake, now: datetime, zone: str) -> Timed | None:
-    if intake.deadline_utc is not None:
-        return timed("deadline", intake.deadline_utc, intake.zone, now, zone)
-    if intake.closes_utc is not None:
-        return timed("closes", intake.closes_utc, intake.zone, now, zone)
+def _intake_deadline(intake: planner.IntakeIn, now: datetime, zone: str) -> Timed | None:
+    if intake.deadline is not None:
+        return timed("deadline", intake.deadline, intake.zone, now, zone)
+    if intake.closes is not None:
+        return timed("closes", intake.closes, intake.zone, now, zone)
     return None
 
 
