@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gradtrack import planner
 from gradtrack.models import Person, Program, display_name
+from gradtrack.requirements import unknown_requirements
 from gradtrack.services import people, planning, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
@@ -292,6 +293,10 @@ def _program_rows(session: Session, only: int | None) -> list[Row[Any]]:
     query = select(
         Program.id,
         Program.slug,
+        Program.handle,
+        Program.gre,
+        Program.english_test,
+        Program.source_url,
         Program.institution,
         Program.name,
         Program.degree,
@@ -384,7 +389,11 @@ def _program_lines(
                 fee=p.fee,
                 currency=p.currency,
                 verified=p.verified,
-                unknown=tuple(p.unknown_requirements),
+                unknown=tuple(
+                    unknown_requirements(
+                        p.letters_required, p.gre, p.english_test, p.fee, p.source_url
+                    )
+                ),
                 infeasible=problem is not None,
                 next_feasible_intake_id=nxt,
                 next_feasible_term=later.term
