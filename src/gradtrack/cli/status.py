@@ -244,15 +244,6 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
     )
     if crowded:
         out += ["", *summary_text(crowded, width).splitlines()]
-    for week in report.crowded:
-        out.append("")
-        out.append(
-            paint(
-                f"Crowded: week of {week.monday} has {week.count} open milestones "
-                f"(more than {report.crowding_threshold}; try `gradtrack plan --level`)",
-                fg="yellow",
-            )
-        )
     return out
 
 
