@@ -194,7 +194,7 @@ def test_a_too_long_field_is_refused_naming_the_field(stocked: Run, migrated_url
     line = one_error(stocked("program", "add", "I" * 10_000, "Y", "--degree", "ms"), 2)
     assert "institution" in line and "at most 200 characters" in line
     line = one_error(stocked("recommender", "edit", "ada", "--title", "t" * 201), 2)
-    assert "title" in line and "at most 200 characters" in line
+    assert "role" in line and "at most 200 characters" in line
     assert dump_database(migrated_url) == before
 
 

@@ -229,7 +229,7 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
         out.append("Programs: none active.")
     if report.fees is not None and (report.fees.total or report.fees.unknown):
         out.append("")
-        out.append(fees_line(report))
+        out += summary_text([fees_line(report)], width).splitlines()
     if report.waiting:
         out.append("")
         out.append(paint(f"Waiting for a reply ({len(report.waiting)})", bold=True))
