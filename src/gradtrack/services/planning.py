@@ -577,7 +577,8 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
         for mid, day in sorted(moves.items()):
             session.add(LevelMove(milestone_id=mid, day=day, kind="catch-up"))
         session.flush()
-        plan = planner.build_plan(plan_input(session, now))
+        # The lines show the new dates: plan again from the input already read, with them.
+        plan = planner.build_plan(replace(inp, moves={**inp.moves, **moves}))
     return late_lines(plan, inp, program_ids)
 
 
