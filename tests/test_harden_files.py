@@ -178,7 +178,10 @@ def test_a_new_database_file_is_0600(tmp_path: Path) -> None:
 # -- temporary files on a signal -------------------------------------------------------------
 
 _WRITER = """
-import sys, time
+import signal, sys, time
+# A shell's background job starts with SIGINT ignored, and Python then keeps it ignored:
+# restore the usual handler so the test means the same wherever it runs.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from gradtrack import fsutil

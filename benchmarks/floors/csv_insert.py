@@ -24,7 +24,7 @@ def t(name, *columns):
 
 
 programs = t(
-    "programs", "id", "slug", "institution", "name", "degree", "field", "url", "source_url",
+    "programs", "id", "slug", "handle", "institution", "name", "degree", "field", "url", "source_url",
     "verified", "fee", "currency", "fee_waiver", "fee_paid", "letters_required", "gre",
     "english_test", "writing_sample", "priority", "notes", "status", "created_at", "updated_at",
 )  # fmt: skip
@@ -76,6 +76,7 @@ with open(sys.argv[2], encoding="utf-8", newline="") as f:
                 {
                     "id": pid,
                     "slug": slug(*key),
+                    "handle": slug(*key)[:16] + f"-{pid}",
                     "institution": key[0],
                     "name": key[1],
                     "degree": key[2],
