@@ -24,9 +24,10 @@ def t(name, *columns):
 
 
 programs = t(
-    "programs", "id", "slug", "handle", "institution", "name", "degree", "field", "url", "source_url",
-    "verified", "fee", "currency", "fee_waiver", "fee_paid", "letters_required", "gre",
-    "english_test", "writing_sample", "priority", "notes", "status", "created_at", "updated_at",
+    "programs", "id", "slug", "handle", "institution", "name", "degree", "field", "url",
+    "source_url", "verified", "fee", "currency", "fee_waiver", "fee_paid", "letters_required",
+    "gre", "english_test", "writing_sample", "priority", "notes", "status", "created_at",
+    "updated_at",
 )  # fmt: skip
 status_changes = t("status_changes", "program_id", "status", "changed_at", *STAMPS)
 intakes = t(
