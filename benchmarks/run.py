@@ -1,4 +1,4 @@
-"""gradtrack's performance budgets (SPEC §9, issue #9), measured as ratios against floors.
+"""gradtrack's performance budgets (docs/benchmarks.md), measured as ratios against floors.
 
     python benchmarks/run.py            # full: 30 / 1,000 / 10,000 programs; fails on a miss
     python benchmarks/run.py --quick    # CI: 30 / 200 / 600 programs; fails only on a crash
@@ -286,7 +286,7 @@ class Bench:
 
     def bench_report(self, small: Path) -> None:
         """The HTML page: at 30 programs against the read floor; at 300 its size and how long
-        Chromium takes to load and lay it out (SPEC §15; docs/benchmarks.md)."""
+        Chromium takes to load and lay it out (docs/report.md; docs/benchmarks.md)."""
         s = self.profile.sizes[0]
         report = Cmd(f"report@{s}", self.gt(small, "report"))
         status = Cmd(f"status-json@{s}", self.gt(small, "status", "--json"))

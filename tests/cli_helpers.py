@@ -1,4 +1,4 @@
-"""Assertions on whole CLI results, shared by the CLI test modules (SPEC §10)."""
+"""Assertions on whole CLI results, shared by the CLI test modules (docs/guarantees.md)."""
 
 from __future__ import annotations
 

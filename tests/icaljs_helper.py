@@ -1,4 +1,5 @@
-"""Run Mozilla's ical.js (Thunderbird's parser) on feed bytes: the independent parser of SPEC §6.2.
+"""Run Mozilla's ical.js (Thunderbird's parser) on feed bytes: the independent parser
+(docs/calendar.md).
 
 ``tests/icaljs/`` holds a package.json pinning ical.js and ``parse.js``.  When its
 node_modules is missing, ``npm ci`` installs it once.  When node itself is missing the

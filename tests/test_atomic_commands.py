@@ -1,4 +1,4 @@
-"""Every command is one transaction (SPEC §8.4, §10 "Nothing is half-written").
+"""Every command is one transaction (docs/storage.md, docs/guarantees.md "Nothing is half-written").
 
 Each test makes a data-changing command fail *after* it has written (flushed) something, and
 compares the whole database before and after: it must be unchanged, row for row.  Failures are
@@ -206,7 +206,7 @@ def test_program_mark_fails_after_the_status_change_row(
 def test_no_success_message_when_the_commit_fails(
     filled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A command that did not apply must not say it did (SPEC §8.4, §10)."""
+    """A command that did not apply must not say it did (docs/storage.md, docs/guarantees.md)."""
     real = gradtrack.services.meta.bump_data_version
     monkeypatch.setattr(gradtrack.services.meta, "bump_data_version", after_real(real))
     result = assert_unchanged_by_injected_failure(

@@ -1,4 +1,4 @@
-"""Concurrent writers on both backends (SPEC §8.3, issue #7): nothing lost.
+"""Concurrent writers on both backends (docs/storage.md, issue #7): nothing lost.
 
 Several processes at once, each running gradtrack commands in a loop against one database:
 inserts (new programs), writes to shared rows (one recommender's letters, one program, one

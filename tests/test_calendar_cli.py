@@ -1,4 +1,4 @@
-"""``gradtrack calendar ...`` commands: whole outputs, exit codes, files (SPEC §6, §10)."""
+"""``gradtrack calendar ...`` commands: whole outputs, exit codes, files (docs/calendar.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Feeds from the store (SPEC §6, §11.7): content, determinism, SEQUENCE and published state.
+"""Feeds from the store (docs/calendar.md): content, determinism, SEQUENCE and published state.
 
 The store is built through the CLI; feeds are read back with ``calendar export`` and parsed
 with icalendar and with Mozilla's ical.js.  Golden files: ``GRADTRACK_UPDATE_GOLDEN=1``

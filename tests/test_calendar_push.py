@@ -1,4 +1,4 @@
-"""``calendar push`` into a real Radicale server on 127.0.0.1 (SPEC §16).
+"""``calendar push`` into a real Radicale server on 127.0.0.1 (docs/calendar.md).
 
 The server counts requests (method, path) in a WSGI middleware, so each test can say how many
 PUTs or DELETEs a push sent.  Other clients' changes are made with plain HTTP.

@@ -1,4 +1,4 @@
-"""``catalog search|show`` and ``program add --from-catalog`` (SPEC §12, docs/catalog.md).
+"""``catalog search|show`` and ``program add --from-catalog`` (docs/catalog.md).
 
 Whole outputs over a small fixture catalogue (tests/fixtures/catalog/programs.csv, pointed at
 with ``GRADTRACK_CATALOG``), so edits to the shipped data do not move these tests; the shipped

@@ -1,4 +1,4 @@
-"""Checks over the shipped catalogue, data/programs.csv (SPEC §12, docs/catalog.md).
+"""Checks over the shipped catalogue, data/programs.csv (docs/catalog.md).
 
 These read the real file (not the fixture catalogue), from today's date, so they keep holding
 as the calendar moves on: annual rows always expand to intakes ahead.

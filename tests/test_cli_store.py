@@ -3,8 +3,8 @@
 Every command of ``program``, ``intake``, ``recommender``, ``letter``, ``material``,
 ``settings`` and ``db`` runs in-process through the ``gt`` fixture (its own database,
 ``GRADTRACK_NOW`` pinned to 2026-11-28T12:00Z).  Bad input must give exactly one ``Error:`` line
-naming the offending value: exit 2 for a value typed on the command line (SPEC §10), exit 1 for
-a problem with stored data.
+naming the offending value: exit 2 for a value typed on the command line
+(docs/guarantees.md), exit 1 for a problem with stored data.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from cli_helpers import domain_error, ok, ok_json, usage_error
 from conftest import PINNED_NOW, Run
 
 # Intakes are added "on" this day, well ahead of every deadline below, so the default target
-# (SPEC §11.1) is the earliest intake whatever the planner's lead times are.
+# (docs/planner.md) is the earliest intake whatever the planner's lead times are.
 EARLY = "2026-09-01"
 
 
@@ -515,7 +515,7 @@ def test_program_target_switches_and_stays(store: Run) -> None:
         ),
         "Added intake i3 Spring 2028 to p1 mit-eecs-phd\n",
     )
-    # Adding a later intake does not move the stored target (SPEC §11.1).
+    # Adding a later intake does not move the stored target (docs/planner.md).
     assert json.loads(store("program", "show", "mit", "--json").stdout)["target_intake_id"] == 1
     ok(
         store("program", "target", "mit", "Spring 2028", today=EARLY),
@@ -1422,7 +1422,7 @@ def test_db_current_history_upgrade_at_head(gt: Run, migrated_url: str) -> None:
     ok(history, "".join(f"{rev.revision}  {rev.doc}\n" for rev in script.walk_revisions()))
     assert history.stdout.startswith(f"{HEAD_REVISION}  ")
     assert history.stdout.endswith(
-        "0002  seed the default milestone rules (SPEC §4.1)\n0001  initial schema\n"
+        "0002  seed the default milestone rules (docs/planner.md)\n0001  initial schema\n"
     )
     ok(gt("db", "upgrade"), f"{safe_url(migrated_url)} is already at {HEAD_REVISION}\n")
 

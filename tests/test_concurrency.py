@@ -1,4 +1,4 @@
-"""Concurrent use of one SQLite file (issue #8, SPEC §8.3): no "database is locked", no lost
+"""Concurrent use of one SQLite file (issue #8, docs/storage.md): no "database is locked", no lost
 write, SEQUENCE never backwards, feeds always parseable.
 
 8 processes start at once, each running 50 gradtrack commands (400 in all) through the real

@@ -1,4 +1,4 @@
-"""Atomic commands and crash safety (issue #8, SPEC §8.4, §10: "nothing is half-written").
+"""Atomic commands and crash safety (docs/guarantees.md: "nothing is half-written").
 
 * Every data-changing command: a step after the command's own writes fails (the data-version
   bump, which runs last inside the same transaction, is made to raise *in the test process*,

@@ -1,4 +1,4 @@
-"""The programs CSV (SPEC §7): every problem reported exactly, annual rows expanded, round trip."""
+"""The programs CSV (docs/csv-format.md): every problem exact, annual rows, round trip."""
 
 from __future__ import annotations
 

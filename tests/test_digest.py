@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (whole expected outputs are wider than code)
-"""``gradtrack digest``: the status summary for cron and e-mail, exit 3 when overdue (SPEC §5.2)."""
+"""``gradtrack digest``: the status summary for cron and e-mail, exit 3 when overdue (docs/status.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Feed rendering and reconciliation (SPEC §6.2, §11.7): gradtrack.feeds on plain events."""
+"""Feed rendering and reconciliation (docs/calendar.md): gradtrack.feeds on plain events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Atomic, change-only file writes (gradtrack.fsutil, SPEC §6.1)."""
+"""Atomic, change-only file writes (gradtrack.fsutil, docs/calendar.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Program handles (SPEC §12): derivation, uniqueness, stability, and use as a reference."""
+"""Program handles (docs/catalog.md): derivation, uniqueness, stability, and use as a reference."""
 
 from __future__ import annotations
 

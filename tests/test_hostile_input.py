@@ -1,4 +1,4 @@
-"""Hostile input (issue #8, SPEC §10): whatever a user types or puts in a file, no traceback
+"""Hostile input (docs/guarantees.md): whatever a user types or puts in a file, no traceback
 reaches them, the exit status is 0, 1 or 2, and every rejection's ``Error:`` names the
 offending value -- no catch-all message.
 

@@ -3,7 +3,7 @@
 * A few hundred generated programs (every status, fixed / term / rolling intakes, extra
   deadlines, marked targets, programs whose intakes are all past) imported in bulk give the
   same store as adding them one by one through the services (``add_program``,
-  ``add_intake``, the default target of SPEC §11.1): compared through ``program export`` and
+  ``add_intake``, the default target of docs/planner.md): compared through ``program export`` and
   spot checks of what the export does not show (status changes, ids).
 * The number of statements an import sends does not grow with the number of rows.
 * ``--update`` assigns default targets in one pass and keeps identities.

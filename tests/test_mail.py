@@ -1,4 +1,4 @@
-"""``digest --mail`` and ``letter remind`` against a real SMTP server on 127.0.0.1 (SPEC §16).
+"""``digest --mail`` and ``letter remind`` against a real SMTP server on 127.0.0.1 (docs/status.md).
 
 The server is aiosmtpd, started by each test.  It offers no STARTTLS, so the tests turn the
 ``smtp-starttls`` setting off (docs/status.md); one test checks that with the default (on) a

@@ -1,4 +1,4 @@
-"""Migrations (SPEC §8): one head, models and scripts agree, data survives a table rebuild.
+"""Migrations (docs/storage.md): one head, models and scripts agree, data survives a table rebuild.
 
 The SQLite-only tests run a test-only batch migration (``tests/migration_fixtures``) that
 rebuilds the ``programs`` table, through the same code path gradtrack uses

@@ -1,4 +1,4 @@
-"""Decisions (SPEC §14): offers, ``offer compare``, ``decline.others`` and the fee summary.
+"""Decisions (docs/people.md): offers, ``offer compare``, ``decline.others`` and the fee summary.
 
 Whole outputs; unknown is shown as unknown, never as "no"; bad input names the value and
 changes nothing.

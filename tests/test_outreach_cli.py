@@ -1,5 +1,5 @@
-"""``gradtrack outreach ...`` (SPEC §13): whole outputs; follow-ups in plan, status, digest and
-the feed; bad input names the value and changes nothing."""
+"""``gradtrack outreach ...`` (docs/people.md): whole outputs; follow-ups in plan, status,
+digest and the feed; bad input names the value and changes nothing."""
 
 from __future__ import annotations
 

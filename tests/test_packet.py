@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (whole expected outputs are wider than code)
-"""``gradtrack letter packet``: what a recommender is sent (SPEC §5.3).
+"""``gradtrack letter packet``: what a recommender is sent (docs/status.md).
 
 Due times are converted into the recommender's zone: Alpha's 2026-12-01 23:59 AoE is
 2026-12-02 11:59 UTC, so 11:59 in London (GMT in December) and 20:59 in Tokyo (UTC+9); Bay's

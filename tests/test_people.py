@@ -1,4 +1,4 @@
-"""People (SPEC §13): one row per person, contact, recommender or both; faculty of interest.
+"""People (docs/people.md): one row per person, contact, recommender or both; faculty of interest.
 
 Whole outputs and whole JSON documents; every bad input gives one ``Error:`` line naming the
 value and changes nothing (the whole store is compared before and after).

@@ -1,6 +1,6 @@
 """`gradtrack plan`, `done`, `undo` and `rules`, through the CLI, whole outputs.
 
-The scenario is SPEC §3.2's: an applicant in New York, a Stanford deadline of 2026-12-15 23:59
+The scenario is docs/time.md's: an applicant in New York, a Stanford deadline of 2026-12-15 23:59
 Los Angeles (= 2026-12-16 02:59 in New York, so every offset counts back from 2026-12-16).
 """
 

@@ -73,7 +73,7 @@ TODAY = date(2026, 9, 1)
 
 # (deadline local, deadline zone, applicant zone, holidays, milestone id, expected date)
 DATE_CASES = [
-    # SPEC §3.2: 12-15 23:59 LA = 12-16 02:59 NY; 3d before 12-16 = 12-13 Sun → Fri 12-11.
+    # docs/time.md: 12-15 23:59 LA = 12-16 02:59 NY; 3d before 12-16 = 12-13 Sun → Fri 12-11.
     ("2026-12-15 23:59", "America/Los_Angeles", NY, (), "submit:i1", date(2026, 12, 11)),
     # AoE: 12-01 23:59 AoE = 12-02 11:59 UTC = 12-02 06:59 NY; 3d → 11-29 Sun → Fri 11-27.
     ("2026-12-01 23:59", "AoE", NY, (), "submit:i1", date(2026, 11, 27)),
@@ -290,7 +290,7 @@ def test_quarter_system_next_intake_named_when_target_infeasible() -> None:
     ]
     assert "letters.ask:r3:2027" in plan.infeasible[0].missed
     assert by_id(plan)["letters.ask:r3:2027"].status == "missed"
-    # The stored target is still what is planned (SPEC §11.1: it changes only by command).
+    # The stored target is still what is planned (docs/planner.md: it changes only by command).
     assert by_id(plan)["submit:i1"].intake_ids == (1,)
     choice = earliest_feasible_intake(targeted, inp)
     assert (choice.intake_id, choice.feasible) == (2, True)
@@ -436,7 +436,7 @@ def test_submitted_program_drops_prep_milestones() -> None:
         "materials": (MaterialIn(5, "sop", "SOP", 1, "todo"),),
     }
     _, plan = plan_for(program(1, i, status="submitted", wants_scores=True), today=TODAY, **kw)
-    # Only the reminders of the letter still outstanding remain (SPEC §4.6; docs/planner.md).
+    # Only the reminders of the letter still outstanding remain (docs/planner.md; docs/planner.md).
     assert [m.id for m in plan.milestones] == [
         "letters.remind:l40:14d",
         "letters.remind:l40:7d",

@@ -1,4 +1,5 @@
-"""Follow-ups and declines planned by hand (SPEC §4.1 ``outreach.followup``, ``decline.others``).
+"""Follow-ups and declines planned by hand (docs/planner.md: ``outreach.followup``,
+``decline.others``).
 
 Pure planner cases: data + rules + today in, milestones out.  One line of arithmetic each.
 """

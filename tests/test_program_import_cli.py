@@ -1,4 +1,4 @@
-"""`gradtrack program import|export` against a real store (SPEC §7, issue #4).
+"""`gradtrack program import|export` against a real store (docs/csv-format.md, issue #4).
 
 The parser's own table of malformed files (tests/test_csvio.py) is run here through the CLI
 into a store that already holds data: every file is rejected with exactly its problem lines,

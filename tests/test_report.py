@@ -1,4 +1,4 @@
-"""``gradtrack report``, ``calendar publish --html`` and the served page (SPEC §15).
+"""``gradtrack report``, ``calendar publish --html`` and the served page (docs/report.md).
 
 The page's content is checked against ``plan --json`` and ``status --json`` of the same
 store and day (one source of truth); the browser tests are in test_report_browser.py.

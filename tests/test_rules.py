@@ -1,4 +1,4 @@
-"""Rules: offsets parse and print exactly; defaults match SPEC §4.1."""
+"""Rules: offsets parse and print exactly; defaults match docs/planner.md."""
 
 from __future__ import annotations
 

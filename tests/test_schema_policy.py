@@ -1,4 +1,4 @@
-"""The migration policy of SPEC §8.1 on both backends.
+"""The migration policy of docs/storage.md on both backends.
 
 SQLite is brought to head on first use; PostgreSQL never is (a command says to run
 `gradtrack db upgrade`); a database newer than this gradtrack can be read but never written;

@@ -1,4 +1,4 @@
-"""The subscription server over real HTTP (gradtrack.server, SPEC §6.3).
+"""The subscription server over real HTTP (gradtrack.server, docs/calendar.md).
 
 A waitress server runs in a child process on an ephemeral port of 127.0.0.1, with a
 dict-backed lookup; the tests talk to it with http.client, one connection per request.

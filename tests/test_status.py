@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (whole expected outputs are wider than code)
-"""``gradtrack status``: whole outputs for one scenario seen on several days (SPEC §5.1, §11.4).
+"""``gradtrack status``: whole outputs for one scenario seen on several days (docs/status.md, docs/time.md).
 
 The scenario (built through the CLI on 2026-09-01, applicant in America/New_York):
 

@@ -1,4 +1,4 @@
-"""Storage faults (issue #8, SPEC §10): a full disk, a read-only database, a file that is not a
+"""Storage faults (docs/guarantees.md): a full disk, a read-only database, a file that is not a
 database.  Each gives one clear ``Error:`` line on stderr naming the database and the reason,
 exit 1, no traceback, and loses nothing.
 

@@ -1,4 +1,4 @@
-"""seed the default milestone rules (SPEC §4.1)
+"""seed the default milestone rules (docs/planner.md)
 
 The values are written here literally, not imported from gradtrack.rules, so this revision
 means the same thing forever; a test checks they match the shipped defaults.

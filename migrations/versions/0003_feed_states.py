@@ -1,4 +1,4 @@
-"""feed states: per-namespace body hash and Last-Modified (SPEC §6.3, §11.7)
+"""feed states: per-namespace body hash and Last-Modified (docs/calendar.md)
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""program handles; requirements may be unknown (SPEC §12)
+"""program handles; requirements may be unknown (docs/catalog.md)
 
 Adds ``programs.handle`` (unique, at most 24 characters) and derives one for every stored
 program; makes ``letters_required``, ``gre`` and ``english_test`` nullable (NULL: the source

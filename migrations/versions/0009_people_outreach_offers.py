@@ -1,4 +1,4 @@
-"""people, outreach and offers (SPEC §13, §14)
+"""people, outreach and offers (docs/people.md)
 
 ``recommenders`` becomes the table of people: it keeps its name, its ids and every foreign key
 to it (letter requests, subscriptions, publish targets), and gains the person's fields and two

@@ -8,7 +8,6 @@ transaction: :meth:`App.read` and :meth:`App.write` each give one session in one
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -130,7 +129,7 @@ class App:
         return self.settings.zone
 
     def now(self) -> datetime:
-        """The current instant (SPEC §11.4): ``--today`` / env pins it."""
+        """The current instant (docs/time.md): ``--today`` / env pins it."""
         from gradtrack.timeutil import resolve_now
 
         return resolve_now(self.zone, self._today, self.environ)
@@ -157,8 +156,3 @@ class App:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
-
-
-def warn(message: str) -> None:
-    """Diagnostics go to stderr, never stdout."""
-    print(message, file=sys.stderr)

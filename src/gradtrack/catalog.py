@@ -1,4 +1,4 @@
-"""The catalogue (SPEC §12): the shipped ``data/programs.csv``, searched without the store.
+"""The catalogue (docs/catalog.md): the shipped ``data/programs.csv``, searched without the store.
 
 Pure apart from reading the file: the catalogue is parsed with :mod:`gradtrack.csvio` (annual
 rows expand from ``today``), and ``--feasible`` / the earliest feasible intake come from the
@@ -151,7 +151,7 @@ def find_entries(entries: Sequence[Entry], handles: Sequence[str]) -> list[Entry
 
 @dataclass(frozen=True)
 class Query:
-    """The filters of ``catalog search``; every one given must hold (SPEC §12)."""
+    """The filters of ``catalog search``; every one given must hold (docs/catalog.md)."""
 
     text: str = ""
     degree: str | None = None

@@ -1,4 +1,4 @@
-"""The programs CSV (SPEC §7): parse it into records, and write records back.
+"""The programs CSV (docs/csv-format.md): parse it into records, and write records back.
 
 Pure: bytes and ``today`` in, plain records out (or :class:`ImportProblems` listing *every*
 problem); records in, bytes out.  No database, no click.  Storing the records (duplicates
@@ -105,13 +105,13 @@ _OTHER_PROGRAM_COLUMNS = tuple(c for c in PROGRAM_COLUMNS if c not in _KEY_COLUM
 
 FEE_WAIVERS = FEE_WAIVER
 STATUSES = PROGRAM_STATUSES
-#: Season → month its term starts (SPEC §7.1).
+#: Season → month its term starts (docs/csv-format.md).
 SEASON_STARTS = {"Fall": 9, "Winter": 1, "Spring": 3, "Summer": 6}
 MAX_LETTERS = 10
 
 _SHOWN_CHARS = 60
 SHOWN_PROBLEMS = 100
-# A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (SPEC §7.3).
+# A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (docs/csv-format.md).
 _NEEDS_PREFIX = re.compile(r"'*[=+\-@\t\r]")
 _PREFIXED = re.compile(r"'+[=+\-@\t\r]")
 
@@ -602,7 +602,7 @@ def _parse_term(text: str) -> _Term:
 def parse_programs_csv(
     data: bytes, today: date, *, verified_by: date | None = None
 ) -> list[ProgramRecord]:
-    """Parse the programs CSV (SPEC §7) into programs with their intakes.
+    """Parse the programs CSV (docs/csv-format.md) into programs with their intakes.
 
     ``today`` is the applicant's date: annual deadlines expand to their next two occurrences
     on or after it, and ``verified`` may not be later (than ``verified_by`` when given: the

@@ -1,4 +1,4 @@
-"""Engines, connections and the one place the schema is migrated (SPEC §8).
+"""Engines, connections and the one place the schema is migrated (docs/storage.md).
 
 * SQLite: foreign keys on, WAL, busy timeout, set on the raw DBAPI connection at connect time;
   the driver's own transaction handling is off and every transaction starts with our own
@@ -95,10 +95,6 @@ def postgres_spelling(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme) :]
     return url
-
-
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
 
 
 def make_engine(url: str) -> Engine:
@@ -214,12 +210,6 @@ class SchemaState:
         return self.revision == HEAD_REVISION
 
     @property
-    def behind(self) -> bool:
-        return self.revision is None or (
-            self.revision in KNOWN_REVISIONS and self.revision != HEAD_REVISION
-        )
-
-    @property
     def ahead(self) -> bool:
         return self.revision is not None and self.revision not in KNOWN_REVISIONS
 
@@ -320,7 +310,7 @@ def schema_state(engine: Engine) -> SchemaState:
 
 
 def ensure_schema(engine: Engine, *, write: bool) -> None:
-    """The one automatic migration (SPEC §8.1), called once per command on first use."""
+    """The one automatic migration (docs/storage.md), called once per command on first use."""
     state = schema_state(engine)
     if state.current:
         return
@@ -387,9 +377,3 @@ def check_writable(engine: Engine) -> None:
         if error is None:
             raise
         raise GradtrackError(f"{error} (a read-only database cannot be served)") from None
-
-
-@contextmanager
-def connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        yield conn

@@ -1,4 +1,4 @@
-"""Calendar feeds (SPEC §6.2, §11.7): events in, RFC 5545 bytes out.
+"""Calendar feeds (docs/calendar.md): events in, RFC 5545 bytes out.
 
 Store-independent: the store adapter turns milestones and deadlines into :class:`FeedEvent`
 values, keeps one :class:`PublishedState` per feed namespace and UID, and calls
@@ -25,9 +25,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from urllib.parse import quote
 
+from gradtrack import __version__
 from gradtrack.timeutil import as_utc
 
-PRODID = "-//gradtrack//gradtrack 0.1//EN"
+# The feature version (major.minor): a bug-fix release leaves every feed's bytes as they were.
+PRODID = "-//gradtrack//gradtrack {}//EN".format(".".join(__version__.split(".")[:2]))
 UID_DOMAIN = "gradtrack"
 
 # Lines are folded at 75 octets (RFC 5545 §3.1); a continuation line starts with one space.
@@ -160,7 +162,7 @@ def reconcile(
     *,
     uids: Mapping[str, str] | None = None,
 ) -> dict[str, PublishedState]:
-    """The published state for ``events``, keyed by UID (SPEC §11.7).
+    """The published state for ``events``, keyed by UID (docs/calendar.md).
 
     A new UID starts at SEQUENCE 0, stamped ``now``.  An unchanged one keeps its state (the
     same object, so the caller can skip the write).  A changed one gets SEQUENCE + 1 and the

@@ -1,4 +1,4 @@
-"""File writing that a reader never sees half done (SPEC §6.1).
+"""File writing that a reader never sees half done (docs/calendar.md).
 
 A feed in a synced folder is read by other programs at any moment, so it is replaced in one
 step: the bytes go to a hidden temporary file in the same folder (same file system, so the

@@ -1,4 +1,4 @@
-"""Program handles (SPEC §12): short, unique, typeable names like ``cmu-phd-cs``.
+"""Program handles (docs/catalog.md): short, unique, typeable names like ``cmu-phd-cs``.
 
 Pure: names in, a handle out.  A handle is lowercase ASCII letters, digits and ``-``, at most
 24 characters, and never looks like an id (``7``, ``p7``), so a reference can be tried as a

@@ -1,4 +1,4 @@
-"""The store: SQLAlchemy 2 typed models (SPEC §2).
+"""The store: SQLAlchemy 2 typed models (docs/storage.md).
 
 Instants are stored as naive UTC in ``DateTime`` columns and come back aware (UTC) through
 :class:`UTCDateTime`, so SQLite and PostgreSQL behave the same (docs/storage.md).  Local
@@ -52,7 +52,7 @@ def display_name(institution: str, name: str, degree: str) -> str:
 
 
 def utcnow() -> datetime:
-    """The clock that stamps rows (``GRADTRACK_NOW`` pins it, SPEC §11.4)."""
+    """The clock that stamps rows (``GRADTRACK_NOW`` pins it, docs/time.md)."""
     return clock_now()
 
 
@@ -106,7 +106,7 @@ class Program(Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3), default="")
     fee_waiver: Mapped[str] = mapped_column(String(10), default="none")
     fee_paid: Mapped[bool] = mapped_column(Boolean(), default=False)
-    # Requirements: NULL is "not stated" (unknown), never a guess (SPEC §12); english_test ""
+    # Requirements: NULL is "not stated" (unknown), never a guess (docs/catalog.md); english_test ""
     # is "no English test needed".
     letters_required: Mapped[int | None] = mapped_column(Integer(), default=3)
     gre: Mapped[str | None] = mapped_column(String(20), default="optional")
@@ -117,7 +117,7 @@ class Program(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="researching")
     offer_funded: Mapped[bool | None] = mapped_column(Boolean())
     offer_reply_by: Mapped[date | None] = mapped_column(Date())
-    # The rest of the offer (SPEC §14); None / "" means not stated (unknown, never "no").
+    # The rest of the offer (docs/people.md); None / "" means not stated (unknown, never "no").
     offer_stipend: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     offer_stipend_currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
     offer_stipend_period: Mapped[str] = mapped_column(String(10), default="", server_default="")
@@ -129,7 +129,7 @@ class Program(Timestamped, Base):
     # True when the user chose the target (`program target`, a file's target mark); otherwise
     # it is the default, chosen again whenever the program's intakes change.
     target_chosen: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
-    # The short name people type (``cmu-phd-cs``); kept when the name changes (SPEC §12).
+    # The short name people type (``cmu-phd-cs``); kept when the name changes (docs/catalog.md).
     handle: Mapped[str] = mapped_column(String(24))
 
     intakes: Mapped[list[Intake]] = relationship(
@@ -206,7 +206,7 @@ class StatusChange(Timestamped, Base):
 
 
 class Intake(Timestamped, Base):
-    """One concrete chance to apply to a program (SPEC §2)."""
+    """One concrete chance to apply to a program (docs/storage.md)."""
 
     __tablename__ = "intakes"
     __table_args__ = (UniqueConstraint("program_id", "term"),)
@@ -249,7 +249,7 @@ class ExtraDeadline(Timestamped, Base):
 
 
 class Person(Timestamped, Base):
-    """A person (SPEC §13): a contact, a recommender or both -- always one row.
+    """A person (docs/people.md): a contact, a recommender or both -- always one row.
 
     The table keeps its first name, ``recommenders``, so the ids users typed (``r1``) and every
     foreign key to it stay as they were (docs/people.md).  ``role`` is stored in the column
@@ -358,7 +358,7 @@ class Material(Timestamped, Base):
 
 
 class RuleRow(Timestamped, Base):
-    """A milestone rule (SPEC §4.1); seeded with the defaults by a migration."""
+    """A milestone rule (docs/planner.md); seeded with the defaults by a migration."""
 
     __tablename__ = "rules"
 
@@ -415,7 +415,7 @@ class LevelMove(Timestamped, Base):
 
 
 class PublishedEvent(Timestamped, Base):
-    """What was last published for one event of one feed namespace (SPEC §11.7)."""
+    """What was last published for one event of one feed namespace (docs/calendar.md)."""
 
     __tablename__ = "published_events"
 

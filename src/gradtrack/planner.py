@@ -1,8 +1,8 @@
-"""The pure backward planner (SPEC §4, §11): data + rules + now in, milestones out.
+"""The pure backward planner (docs/planner.md): data + rules + now in, milestones out.
 
 No database, clock, click or I/O here.  Dates are calendar dates in the applicant's zone,
 computed from deadline instants with :func:`gradtrack.timeutil.local_date`.  Every decision
-SPEC leaves open is written down in docs/planner.md.
+the product description leaves open is written down there.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ POST_SUBMISSION = frozenset({"submitted", "interview", "admitted", "waitlisted"}
 NOT_FLEXIBLE = frozenset(
     {"submit", "decision.reply", "letters.remind", "outreach.followup", "decline.others"}
 )
-# Milestones that never make an intake infeasible on their own (SPEC §4.1).
+# Milestones that never make an intake infeasible on their own (docs/planner.md).
 NEVER_INFEASIBLE = frozenset({"requirements.check"})
 LETTER_ASKED = frozenset({"asked", "agreed", "submitted"})
 LETTER_AGREED = frozenset({"agreed", "submitted"})
@@ -113,7 +113,7 @@ class ProgramIn:
     status: str
     letters_required: int | None = 3  # None: not stated (plan the letters actually requested)
     wants_scores: bool = False
-    # A requirement not stated or the data unverified: plan ``requirements.check`` (SPEC §4.1).
+    # A requirement not stated or the data unverified: plan ``requirements.check``.
     requirements_unknown: bool = False
     fee_waiver: str = "none"
     target_intake_id: int | None = None
@@ -311,7 +311,7 @@ def working_days_before(anchor: date, n: int, settings: PlanSettings) -> date:
 
 
 def roll(d: date, settings: PlanSettings, anchor: date) -> date:
-    """Move ``d`` off a weekend or holiday by the weekend policy (SPEC §4.3, §11.6).
+    """Move ``d`` off a weekend or holiday by the weekend policy (docs/planner.md, docs/time.md).
 
     ``back``: the previous working day.  ``forward``: the next working day unless that is past
     ``anchor``, in which case back.  ``none``: unchanged.
@@ -464,7 +464,7 @@ def _base_anchor(intake: IntakeIn, ctx: _Ctx) -> tuple[date, str] | None:
 
 
 def _later_anchor(intake: IntakeIn, ctx: _Ctx) -> tuple[date, str] | None:
-    """A rolling intake's anchor once its priority date is out of reach (SPEC §11.2)."""
+    """A rolling intake's anchor once its priority date is out of reach (docs/planner.md)."""
     word = AFTER_PRIORITY if intake.deadline is not None else "closing date"
     if intake.closes is not None:
         return ctx.local(intake.closes), word
@@ -528,7 +528,7 @@ def _resolved(
 def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> date | None:
     """The first day C ≥ today (and ≥ opens) whose schedule, anchored on C, misses nothing.
 
-    That is today plus the largest remaining *latest* lead (SPEC §4.5).
+    That is today plus the largest remaining *latest* lead (docs/planner.md).
     """
     c = max(ctx.today, intake.opens or ctx.today)
     for _ in range(_MAX_COMPLETION_STEPS):
@@ -870,7 +870,7 @@ def _letter_milestones(
 
 
 def _reminders(b: _Builder, t: _Target) -> None:
-    """Reminders for letters already asked and not yet submitted (SPEC §4.1)."""
+    """Reminders for letters already asked and not yet submitted (docs/planner.md)."""
     ctx = b.ctx
     rule = ctx.rule("letters.remind", t.program.id)
     if rule is None or not _program_condition(rule.condition, t.program):
@@ -1067,7 +1067,7 @@ def _add_after(
     program_ids: tuple[int, ...] = (),
     latest: date | None = None,
 ) -> Milestone:
-    """Add one milestone of an ``after`` rule (SPEC §4.1: outreach.followup, decline.others).
+    """Add one milestone of an ``after`` rule (docs/planner.md: outreach.followup, decline.others).
 
     ``latest``: the last date that still makes it (a decline: the other offer's reply-by),
     ``None``: due until done, never missed.  An ideal date past the latest one is capped there.
@@ -1095,7 +1095,7 @@ def _add_after(
 
 
 def _outreach(b: _Builder, outreach: Iterable[OutreachIn]) -> tuple[Waiting, ...]:
-    """Follow-ups for every person whose last message got no reply (SPEC §13).
+    """Follow-ups for every person whose last message got no reply (docs/people.md).
 
     Only the last step counts: a reply or a close ends the wait; a new message restarts the
     cadence (follow-up 1 again, from that message).  Follow-up ``n`` is the ``n``-th smallest
@@ -1129,7 +1129,7 @@ def _outreach(b: _Builder, outreach: Iterable[OutreachIn]) -> tuple[Waiting, ...
 
 
 def _decline_others(b: _Builder, programs: Iterable[ProgramIn]) -> None:
-    """After accepting an offer: decline every other open (admitted) offer (SPEC §14).
+    """After accepting an offer: decline every other open (admitted) offer (docs/people.md).
 
     Ideal: the rule's offset after the acceptance; never after the other offer's reply-by date
     (its latest), but never before the acceptance either.
@@ -1211,7 +1211,7 @@ def _choice(program: ProgramIn, ctx: _Ctx, exclude: int | None = None) -> Intake
 
 
 def earliest_feasible_intake(program: ProgramIn, inp: PlanInput) -> IntakeChoice:
-    """The first feasible intake by anchor date among those not yet past (SPEC §4.5, §11.2).
+    """The first feasible intake by anchor date among those not yet past (docs/planner.md).
 
     Late is feasible: the choice also names the earliest *comfortable* intake (nothing late)
     and how many steps of the feasible one are late.  For a rolling intake,
@@ -1228,7 +1228,7 @@ def earliest_feasible_intakes(inp: PlanInput) -> tuple[IntakeChoice, ...]:
 
 
 def default_targets(inp: PlanInput) -> dict[int, int]:
-    """The target intake to store for every program that has intakes (SPEC §11.1).
+    """The target intake to store for every program that has intakes (docs/planner.md).
 
     The earliest feasible intake of any kind (late is feasible), else the earliest intake not
     yet past (flagged infeasible by the plan), else the latest intake already past.  The one
@@ -1325,7 +1325,7 @@ def plans_the_same_every_day(program: ProgramIn) -> bool:
 
 
 def build_plan(inp: PlanInput) -> Plan:
-    """Milestones, deadlines, crowded weeks and infeasible targets for ``inp`` (SPEC §4, §11)."""
+    """Milestones, deadlines, crowded weeks and infeasible targets for ``inp`` (docs/planner.md)."""
     ctx = _Ctx(inp)
     targets: list[_Target] = []
     b = _Builder(ctx, apply_moves=True, full=True)
@@ -1362,7 +1362,7 @@ def build_plan(inp: PlanInput) -> Plan:
 def _infeasible_targets(
     targets: Sequence[_Target], planned: Sequence[Milestone], ctx: _Ctx
 ) -> list[Infeasible]:
-    """Planned intakes that can no longer be made (SPEC §11.1, §11.2).
+    """Planned intakes that can no longer be made (docs/planner.md).
 
     Batching only moves dates earlier, so when no open batched milestone of a program is
     missed its own schedule misses nothing either; only the others need their own
@@ -1407,7 +1407,7 @@ def _deadlines(targets: Sequence[_Target], ctx: _Ctx) -> tuple[DeadlineOut, ...]
 
 
 def crowded_weeks(milestones: Iterable[Milestone], threshold: int) -> tuple[CrowdedWeek, ...]:
-    """Monday–Sunday weeks with more than ``threshold`` not-done milestones (SPEC §11.5)."""
+    """Monday–Sunday weeks with more than ``threshold`` not-done milestones (docs/planner.md)."""
     weeks: dict[date, list[str]] = defaultdict(list)
     mondays: dict[date, date] = {}
     for m in milestones:
@@ -1558,7 +1558,7 @@ def recommender_letters(inp: PlanInput, recommender_id: int) -> tuple[LetterDue,
 def please_submit_by(item: LetterDue, today: date, zone_name: str) -> date | None:
     """The soft due date while it is still ahead (``today`` in ``zone_name``), else the due date.
 
-    Never a day already past unless the due date itself is (SPEC §5.3).
+    Never a day already past unless the due date itself is (docs/status.md).
     """
     if item.due is None or item.soft_due is None:
         return None
@@ -1587,7 +1587,7 @@ class CatchUp:
 
 
 def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> CatchUp:
-    """Catch-up dates for late milestones (SPEC §4.6): spread from today forward.
+    """Catch-up dates for late milestones (docs/planner.md): spread from today forward.
 
     Each late milestone (``only``: those ids) gets a date on or after today and on or before
     its latest date, the earliest latest date first; a day takes at most ``threshold / 5``

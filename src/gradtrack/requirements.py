@@ -1,4 +1,4 @@
-"""Which requirements a program leaves unknown (SPEC §12, docs/catalog.md).
+"""Which requirements a program leaves unknown (docs/catalog.md).
 
 Plain functions of plain values, shared by the store's models, the planner's input and the
 catalogue (which must not import SQLAlchemy).
@@ -38,7 +38,7 @@ def requirements_unknown(
     verified: date | None,
     source_url: str,
 ) -> bool:
-    """What ``requirements.check`` plans for (SPEC §4.1, docs/catalog.md): a requirement not
+    """What ``requirements.check`` plans for (docs/planner.md, docs/catalog.md): a requirement not
     stated, or a program copied from a source whose data was never verified against it."""
     if unknown_requirements(letters, gre, english_test, fee, source_url):
         return True

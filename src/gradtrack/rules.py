@@ -1,4 +1,4 @@
-"""Milestone rules (SPEC §4.1): offsets, anchors and the shipped defaults.
+"""Milestone rules (docs/planner.md): offsets, anchors and the shipped defaults.
 
 Pure data and parsing, shared by the planner and the CLI's ``rules`` commands.  How a rule turns
 into dates is the planner's business (:mod:`gradtrack.planner`); docs/planner.md has the table.
@@ -23,18 +23,6 @@ ANCHOR_FUNDING_DUE = "funding_due"
 ANCHOR_LAST_MESSAGE = "last_message"
 ANCHOR_ACCEPTED = "accepted"
 MILESTONE_ANCHOR_PREFIX = "milestone:"
-ANCHORS = frozenset(
-    {
-        ANCHOR_DEADLINE,
-        ANCHOR_LAST_MESSAGE,
-        ANCHOR_ACCEPTED,
-        ANCHOR_LETTERS_DUE,
-        ANCHOR_SCORES_DUE,
-        ANCHOR_FUNDING_DUE,
-        "milestone:letters.ask",
-        "milestone:letters.packet",
-    }
-)
 
 CONDITION_LETTER_NOT_SUBMITTED = "letter_not_submitted"
 CONDITION_WANTS_SCORES = "wants_scores"

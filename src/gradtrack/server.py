@@ -1,5 +1,5 @@
-"""The subscription server (SPEC §6.3, §15): ``GET /feeds/<token>.ics`` (a feed) and
-``GET /feeds/<token>.html`` (the applicant's HTML page), and nothing else.
+"""The subscription server (docs/calendar.md, docs/report.md): ``GET /feeds/<token>.ics``
+(a feed) and ``GET /feeds/<token>.html`` (the applicant's HTML page), and nothing else.
 
 A small WSGI application served by waitress.  The token in the URL is the only secret: it is
 looked up through a callable (the store compares hashes in constant time), never turned into

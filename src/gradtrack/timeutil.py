@@ -1,4 +1,4 @@
-"""Time rules (SPEC §3, §11.4): zones, deadline instants, "today" and "now".
+"""Time rules (docs/time.md): zones, deadline instants, "today" and "now".
 
 Pure functions over the standard library only (cheap to import).  Decisions:
 
@@ -212,14 +212,6 @@ def _local_to_utc(local: datetime, zone_name: str) -> datetime:
     return instant
 
 
-def is_ambiguous(local: datetime, zone_name: str) -> bool:
-    """True when ``local`` happens twice in ``zone_name`` (a DST overlap)."""
-    tz = zone(zone_name)
-    return (
-        local.replace(tzinfo=tz, fold=0).utcoffset() != local.replace(tzinfo=tz, fold=1).utcoffset()
-    )
-
-
 def utc_to_local(instant: datetime, zone_name: str) -> datetime:
     """An aware instant as an aware date-time in ``zone_name``."""
     return as_utc(instant).astimezone(zone(zone_name))
@@ -273,7 +265,7 @@ def resolve_now(
     today: date | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> datetime:
-    """The current instant (SPEC §11.4), as aware UTC.
+    """The current instant (docs/time.md), as aware UTC.
 
     ``today`` (from ``--today``) wins, then ``GRADTRACK_TODAY``: both mean 00:00 on that date in
     the applicant's zone.  Then ``GRADTRACK_NOW`` pins an exact instant.  Else the clock.

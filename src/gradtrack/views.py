@@ -39,7 +39,7 @@ def local_text(value: datetime | None) -> str | None:
 
 
 def countdown_text(days: int, hours: int | None, passed: bool) -> str:
-    """Time left as people read it (SPEC §11.4): ``passed``, ``5 hours``, ``12 days``."""
+    """Time left as people read it (docs/time.md): ``passed``, ``5 hours``, ``12 days``."""
     if passed:
         return "passed"
     if hours is not None:
@@ -224,7 +224,7 @@ OFFER_STATES = {"admitted": "open", "accepted": "accepted"}
 
 
 def offer_doc(program: Program) -> dict[str, Any] | None:
-    """The program's current offer, or None (SPEC §14).
+    """The program's current offer, or None (docs/people.md).
 
     Only an admitted (open) or accepted program has a current offer; a program marked away
     keeps the stored details (its history) but shows none.  Unknown values are ``null``, never

@@ -1,4 +1,4 @@
-"""The store's vocabularies (SPEC §2), in one place.
+"""The store's vocabularies (docs/storage.md), in one place.
 
 Plain tuples with no imports, so the CLI can offer them as choices without loading the models
 (and SQLAlchemy) just to print ``--help``.

@@ -1,4 +1,4 @@
-"""The gradtrack command line: noun then verb (SPEC §11.8).
+"""The gradtrack command line: noun then verb (docs/terminal.md).
 
 The root group loads a command's module only when that command runs (click's "lazy loading"
 pattern), and the command modules import only click: SQLAlchemy, Alembic and icalendar are

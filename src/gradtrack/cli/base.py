@@ -57,7 +57,7 @@ def today_option() -> click.Option:
 
 
 def db_option() -> click.Option:
-    """``--db``, accepted after the command name too (SPEC: before and after)."""
+    """``--db``, accepted after the command name too (before and after: docs/terminal.md)."""
     return click.Option(["--db"], metavar="URL", expose_value=False, callback=_set_db, help=DB_HELP)
 
 

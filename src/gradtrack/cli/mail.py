@@ -1,4 +1,4 @@
-"""``gradtrack letter remind`` and the delivery behind ``digest --mail`` (SPEC §16).
+"""``gradtrack letter remind`` and the delivery behind ``digest --mail`` (docs/status.md).
 
 A message is printed unless ``--send`` is given; a send is recorded only after the server
 accepted it.

@@ -1,4 +1,4 @@
-"""``gradtrack offer add|edit|compare`` (SPEC §14)."""
+"""``gradtrack offer add|edit|compare`` (docs/people.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Shared click types and options, defined once (pip-tools' ``options.py``).
 
 Each type turns text into a domain value or raises ``click.BadParameter`` naming the value, so
-bad typed input is a usage error (exit 2) with click's usual ``Error:`` line (SPEC §10).
+bad typed input is a usage error (exit 2) with click's usual ``Error:`` line (docs/guarantees.md).
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def _state(m: Any) -> str:
-    """The status cell: a late step says its ideal and latest dates (SPEC §4.5)."""
+    """The status cell: a late step says its ideal and latest dates (docs/planner.md)."""
     if m.status == "late":
         latest = m.latest.isoformat() if m.latest else "none"
         when = "catch-up" if m.catch_up else "due now"
@@ -388,7 +388,7 @@ def undo(app: App, milestone_id: str) -> None:
 
 
 def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool, fmt: str) -> None:
-    """Preview (or store) catch-up dates for every late milestone (SPEC §4.6)."""
+    """Preview (or store) catch-up dates for every late milestone (docs/planner.md)."""
     from gradtrack import planner
     from gradtrack.services import planning
 

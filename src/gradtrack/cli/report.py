@@ -1,4 +1,4 @@
-"""``gradtrack report``: the plan as one self-contained HTML page (SPEC §15, docs/report.md)."""
+"""``gradtrack report``: the plan as one self-contained HTML page (docs/report.md)."""
 
 from __future__ import annotations
 

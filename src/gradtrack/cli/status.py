@@ -1,4 +1,4 @@
-"""``gradtrack status``, ``gradtrack digest`` and ``gradtrack letter packet`` (SPEC §5)."""
+"""``gradtrack status``, ``gradtrack digest`` and ``gradtrack letter packet`` (docs/status.md)."""
 
 from __future__ import annotations
 

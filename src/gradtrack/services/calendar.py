@@ -1,4 +1,4 @@
-"""Calendar feeds from the store (SPEC §6, §11.7): events, published state, files, URLs.
+"""Calendar feeds from the store (docs/calendar.md): events, published state, files, URLs.
 
 :func:`feed_content` turns the plan into :class:`gradtrack.feeds.FeedEvent` values for one
 feed (applicant, one program, one recommender).  :func:`publish` reconciles them with the
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 # else in the plan of a stored target depends on today.
 FEED_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
-# The "soft" due date recommenders are given (SPEC §4.1, letters.remind 14d).
+# The "soft" due date recommenders are given (docs/planner.md, letters.remind 14d).
 # Programs whose letters still matter to a recommender.
 # What a publish target holds (``publish_targets.format``).
 FEED, PAGE = "ics", "html"
@@ -729,7 +729,7 @@ def _locked_version(session: Session) -> int:
 
 
 def publish(app: App, scope: FeedScope, *, alarms: bool = False) -> Published:
-    """The feed for ``scope``, with its published state brought up to date (SPEC §11.7).
+    """The feed for ``scope``, with its published state brought up to date (docs/calendar.md).
 
     When ``rendered_feeds`` holds this feed at the current data version (and renderer), that
     is the answer: nothing is planned, reconciled or rendered.  Otherwise it reads the data

@@ -1,4 +1,5 @@
-"""``program import`` / ``program export``: CSV records (gradtrack.csvio) ↔ the store (SPEC §7).
+"""``program import`` / ``program export``: CSV records (gradtrack.csvio) ↔ the store
+(docs/csv-format.md).
 
 Parsing happens before the write transaction; :func:`import_programs` then writes new programs
 with bulk INSERTs (one ``executemany`` per table, not one statement per row; the new ids are
@@ -194,7 +195,7 @@ def import_programs(
     """Write ``records`` (already parsed and validated) in the caller's transaction.
 
     ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
-    chooses the default target of every program left without one (SPEC §11.1).
+    chooses the default target of every program left without one (docs/planner.md).
     """
     from gradtrack.services.planning import store_default_targets
 

@@ -1,4 +1,4 @@
-"""E-mail (SPEC §16): standard messages built with the ``email`` package, sent over SMTP.
+"""E-mail (docs/status.md): standard messages built with the ``email`` package, sent over SMTP.
 
 :func:`compose` makes an RFC 5322 message (UTF-8 body, non-ASCII names encoded as RFC 2047
 words); :func:`send` delivers it with STARTTLS unless the ``smtp-starttls`` setting is off,

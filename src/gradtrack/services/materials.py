@@ -1,4 +1,4 @@
-"""Materials: shared documents (one CV) and per-program ones (a tailored SOP) (SPEC §2)."""
+"""Materials: shared documents (one CV) and per-program ones (a tailored SOP) (docs/storage.md)."""
 
 from __future__ import annotations
 

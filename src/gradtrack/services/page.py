@@ -1,4 +1,4 @@
-"""The plan as a picture (SPEC §15): one self-contained HTML page (docs/report.md).
+"""The plan as a picture (docs/report.md): one self-contained HTML page (docs/report.md).
 
 :func:`page_document` gathers, in one read transaction, the very documents ``plan --json``
 and ``status --json`` print (:func:`gradtrack.views.plan_doc`,
@@ -56,7 +56,7 @@ UPCOMING = MarkStyle("upcoming", "circle", "Upcoming: its ideal date is today or
 LATE = MarkStyle("late", "square", "Late: its ideal date has passed, its latest has not: do it now")
 MISSED = MarkStyle("missed", "cross", "Missed: even its latest date has passed")
 DONE = MarkStyle("done", "check", "Done")
-# The one place that maps a planner status to its mark (docs/planner.md, SPEC §4.5).  Before
+# The one place that maps a planner status to its mark (docs/planner.md).  Before
 # the late-start planner the statuses were "done | overdue | due | upcoming"; "overdue" was
 # drawn as late and "due" as a triangle: that was the only change here.
 MARKS: dict[str, MarkStyle] = {

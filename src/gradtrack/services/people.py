@@ -1,5 +1,5 @@
 """People (contacts and recommenders), their links to programs, letter requests and outreach
-(SPEC §2, §13).  One row per person: the recommender commands are the recommender view."""
+(docs/people.md).  One row per person: the recommender commands are the recommender view."""
 
 from __future__ import annotations
 
@@ -331,7 +331,7 @@ STAMP = {
 
 
 def mark_letter(session: Session, letter: LetterRequest, status: str, now: datetime) -> None:
-    """Change a letter's status; each change is dated (SPEC §2)."""
+    """Change a letter's status; each change is dated (docs/storage.md)."""
     if status not in LETTER_STATUSES:
         raise InvalidValue(
             f"invalid letter status {status!r} (expected one of {', '.join(LETTER_STATUSES)})"

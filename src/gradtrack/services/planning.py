@@ -1,4 +1,4 @@
-"""The bridge between the store and the pure planner (SPEC §4, §11).
+"""The bridge between the store and the pure planner (docs/planner.md).
 
 :func:`plan_input` reads the store with a handful of column queries (no lazy loads, so it stays
 linear at 10,000 programs) into the planner's plain dataclasses; everything else here is
@@ -378,7 +378,7 @@ def _program_table() -> Table:
 
 
 def store_default_targets(session: Session, program_ids: set[int], now: datetime) -> dict[int, int]:
-    """SPEC §11.1: the default target of each of ``program_ids`` whose user chose none.
+    """docs/planner.md: the default target of each of ``program_ids`` whose user chose none.
 
     The one rule behind ``intake add|edit|remove`` and ``program import``, applied whenever a
     program's intakes change: the earliest feasible intake (late is feasible), else the
@@ -476,7 +476,7 @@ def mark_done(session: Session, m: planner.Milestone, now: datetime) -> str:
 
 
 def undo_done(session: Session, milestone_id: str, title: str | None, now: datetime) -> str:
-    """``gradtrack undo ID``: revert exactly what ``done ID`` changed (SPEC §4.7).
+    """``gradtrack undo ID``: revert exactly what ``done ID`` changed (docs/planner.md).
 
     Letters go back to the status each had before (a letter marked asked by hand stays
     asked); a program that ``done submit:iN`` marked submitted goes back to its earlier status
@@ -545,7 +545,7 @@ STEP_WORDS = {
 def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
     """After a change to what a plan is made of: catch-up dates for what starts late.
 
-    Late milestones of ``program_ids`` without a catch-up date get one (SPEC §4.6, stored as
+    Late milestones of ``program_ids`` without a catch-up date get one (docs/planner.md, stored as
     ``catch-up`` moves, so the feeds show them); catch-up moves of milestones no longer late
     are dropped.  Returns one line per program that starts late or can no longer be made.
     ``None``: every program (a shared material concerns them all).

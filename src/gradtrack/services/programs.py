@@ -1,4 +1,4 @@
-"""Programs and their intakes (SPEC §2, §11.1)."""
+"""Programs and their intakes (docs/storage.md, docs/planner.md)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from gradtrack.vocab import (
 )
 
 ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
-CLOSED_STATUSES = ("rejected", "accepted", "declined", "withdrawn")
 
 
 def slug_part(ref: str) -> str:
@@ -266,7 +265,7 @@ def mark_program(
     funded: bool | None = None,
     reply_by: date | None = None,
 ) -> Program:
-    """Change a program's application status (timestamped, SPEC §2)."""
+    """Change a program's application status (timestamped, docs/storage.md)."""
     _check_choice(status, PROGRAM_STATUSES, "status")
     if status == program.status and funded is None and reply_by is None:
         raise Conflict(f"program {program.slug!r} is already {status}")
@@ -298,7 +297,7 @@ def unmark_program(session: Session, program: Program, status: str) -> None:
     session.flush()
 
 
-# -- offers (SPEC §14) -----------------------------------------------------------------------
+# -- offers (docs/people.md) -----------------------------------------------------------------------
 
 
 @dataclass
@@ -495,7 +494,7 @@ def add_intake(session: Session, program: Program, fields: IntakeFields) -> Inta
 
 
 def edit_intake(session: Session, intake: Intake, fields: IntakeFields) -> Intake:
-    """Edit in place: the intake keeps its id, so its milestones keep theirs (SPEC §2)."""
+    """Edit in place: the intake keeps its id, so its milestones keep theirs (docs/storage.md)."""
     if fields.term is not None:
         term = check_term(fields.term)
         clash = session.scalar(

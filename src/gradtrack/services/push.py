@@ -1,4 +1,4 @@
-"""CalDAV push (SPEC §16): a feed synced into a calendar collection, one resource per UID.
+"""CalDAV push (docs/calendar.md): a feed synced into a calendar collection, one resource per UID.
 
 Every event (and, with ``--todo``, every milestone as a VTODO, in the feed's ``:tasks``
 namespace) is one resource ``<collection>/<uid-hash>.ics`` holding one calendar object with

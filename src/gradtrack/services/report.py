@@ -1,4 +1,4 @@
-"""Status summaries, the digest and the recommender packet (SPEC §5, §11.4).
+"""Status summaries, the digest and the recommender packet (docs/status.md, docs/time.md).
 
 :func:`status_report` turns the store and the plan into plain data (no click, no text);
 :func:`status_document` is its stable ``--json`` form (docs/status.md).  :func:`packet` is what
@@ -35,7 +35,7 @@ MATERIAL_DONE = frozenset({"final", "sent", "submitted"})
 
 @dataclass(frozen=True)
 class Countdown:
-    """Time left (SPEC §11.4): days by local date in the applicant's zone; hours inside 48 h."""
+    """Time left (docs/time.md): days by local date in the applicant's zone; hours inside 48 h."""
 
     days: int
     hours: int | None
@@ -103,7 +103,7 @@ class ProgramLine:
 
 @dataclass(frozen=True)
 class Fees:
-    """Application fees of the targeted programs, by currency (SPEC §14)."""
+    """Application fees of the targeted programs, by currency (docs/people.md)."""
 
     programs: int  # targeted programs
     total: tuple[tuple[str, Decimal], ...]
@@ -137,7 +137,7 @@ class StatusReport:
 
 
 def countdown(instant: datetime, now: datetime, zone: str) -> Countdown:
-    """SPEC §11.4: days = the deadline's local date minus today; inside 48 hours, whole hours."""
+    """docs/time.md: days = the deadline's local date minus today; inside 48 hours, whole hours."""
     left = instant - now
     days = (local_date(instant, zone) - local_date(now, zone)).days
     passed = left <= timedelta(0)
@@ -164,7 +164,7 @@ def offer_countdown(program: Program, now: datetime, zone: str) -> Countdown | N
 
 
 def end_of_day(day: date, zone: str) -> datetime:
-    """A date-only deadline means 23:59 on that date (SPEC §3.1), here in the applicant's zone."""
+    """A date-only deadline is 23:59 on that date (docs/time.md), in the applicant's zone."""
     return local_to_utc(datetime.combine(day, END_OF_DAY), zone)
 
 
@@ -615,7 +615,7 @@ class Packet:
 
 
 def packet(session: Session, now: datetime, settings: Settings, recommender_ref: str) -> Packet:
-    """What one recommender is sent (SPEC §5.3): only their own, not-declined letters.
+    """What one recommender is sent (docs/status.md): only their own, not-declined letters.
 
     Dates come from :func:`gradtrack.planner.recommender_letters`, the function the
     recommender's feed uses too; "please submit by" is never a day already past.

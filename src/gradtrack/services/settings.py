@@ -1,4 +1,4 @@
-"""Settings (SPEC §2): the applicant's zone, working-day policy, holidays, crowding, base URL."""
+"""Settings (docs/storage.md): the applicant's zone, working days, holidays, crowding, base URL."""
 
 from __future__ import annotations
 
