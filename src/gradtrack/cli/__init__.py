@@ -18,14 +18,12 @@ from gradtrack.app import App
 from gradtrack.cli.base import DB_HELP, TODAY_HELP, GTGroup
 from gradtrack.cli.options import DATE
 
-# name -> (modules to import, the first holding it; the attribute holding it).  `letter
-# packet` lives with the status reports and `letter remind` with the mail commands, so
-# `letter` loads all three modules.
+# name -> (modules to import, the first holding it; the attribute holding it).
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "program": (("programs",), "program"),
     "intake": (("intakes",), "intake"),
     "recommender": (("people",), "recommender"),
-    "letter": (("people", "status", "mail"), "letter"),
+    "letter": (("letters",), "letter"),
     "person": (("people",), "person"),
     "outreach": (("people",), "outreach"),
     "offer": (("offers",), "offer"),

@@ -7,8 +7,7 @@ import click
 from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
-from gradtrack.cli.complete import complete_program
-from gradtrack.cli.options import output_options
+from gradtrack.cli.options import output_options, program_option
 from gradtrack.cli.output import Ref, emit, say, short_ref
 
 KINDS = click.Choice(vocab.MATERIAL_KINDS)
@@ -23,13 +22,7 @@ def material() -> None:
 @material.command("add")
 @click.argument("kind", metavar="KIND", type=KINDS)
 @click.option("--name", help="A name (default: from the kind).")
-@click.option(
-    "--program",
-    "program_ref",
-    metavar="PROGRAM",
-    shell_complete=complete_program,
-    help="Per program (default: shared).",
-)
+@program_option("Per program (default: shared).")
 @pass_app
 def material_add(app: App, kind: str, name: str | None, program_ref: str | None) -> None:
     """Add a material of KIND: sop, personal_statement, research_statement, cv, transcripts,
@@ -52,13 +45,7 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
 
 
 @material.command("list")
-@click.option(
-    "--program",
-    "program_ref",
-    metavar="PROGRAM",
-    shell_complete=complete_program,
-    help="Only what PROGRAM uses.",
-)
+@program_option("Only what PROGRAM uses.")
 @output_options
 @pass_app
 def material_list(app: App, program_ref: str | None, fmt: str) -> None:

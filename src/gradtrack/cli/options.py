@@ -173,3 +173,40 @@ def output_file(func: F) -> F:
         type=click.Path(dir_okay=False, allow_dash=True),
         help="Write FILE atomically, only when its bytes change (default: stdout).",
     )(func)
+
+
+def program_option(help: str = "Only this program.") -> Callable[[F], F]:
+    """``--program PROGRAM`` (passed on as ``program_ref``), completed from the store."""
+    from gradtrack.cli.complete import complete_program
+
+    return click.option(
+        "--program", "program_ref", metavar="PROGRAM", shell_complete=complete_program, help=help
+    )
+
+
+def recommender_option(help: str = "Only this recommender.") -> Callable[[F], F]:
+    """``--recommender RECOMMENDER`` (passed on as ``recommender_ref``), completed."""
+    from gradtrack.cli.complete import complete_recommender
+
+    return click.option(
+        "--recommender",
+        "recommender_ref",
+        metavar="RECOMMENDER",
+        shell_complete=complete_recommender,
+        help=help,
+    )
+
+
+def within_option(default: str | None = "14d") -> Callable[[F], F]:
+    """``--within N`` (days, or ``2w``): today through today + N days."""
+    if default is None:
+        return click.option(
+            "--within", type=WITHIN, help="Only today through today + N days (e.g. 30d)."
+        )
+    return click.option(
+        "--within",
+        type=WITHIN,
+        default=default,
+        show_default=True,
+        help="The window: today through today + N days.",
+    )

@@ -9,8 +9,8 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, PlanCommand, pass_app
-from gradtrack.cli.complete import complete_milestone, complete_program
-from gradtrack.cli.options import DATE, WITHIN, output_options
+from gradtrack.cli.complete import complete_milestone
+from gradtrack.cli.options import DATE, output_options, program_option, within_option
 from gradtrack.cli.output import crowded_lines, emit, say, summary_text, terminal, zone_note
 
 if TYPE_CHECKING:
@@ -56,16 +56,10 @@ def _refuse_combinations(
 
 
 @click.command(cls=PlanCommand)
-@click.option(
-    "--program",
-    "program_ref",
-    metavar="PROGRAM",
-    shell_complete=complete_program,
-    help="Only this program.",
-)
+@program_option()
 @click.option("--from", "start", type=DATE, help="First date shown.")
 @click.option("--to", "end", type=DATE, help="Last date shown.")
-@click.option("--within", type=WITHIN, help="Only today through today + N days (e.g. 30d).")
+@within_option(None)
 @click.option("--all", "show_done", is_flag=True, help="Include done milestones.")
 @click.option("--earliest", is_flag=True, help="For every program, its earliest feasible intake.")
 @click.option(

@@ -8,7 +8,7 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
-from gradtrack.cli.options import output_options
+from gradtrack.cli.options import output_options, program_option
 from gradtrack.cli.output import emit
 
 
@@ -31,7 +31,7 @@ def _rules_in_force(session: Any, program_ref: str | None) -> tuple[Any, list[An
 
 
 @rules.command("list")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="The rules for PROGRAM.")
+@program_option("The rules for PROGRAM.")
 @output_options
 @pass_app
 def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
@@ -85,7 +85,7 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
 @click.argument("offsets", required=False, metavar="[IDEAL|off|on]")
 @click.option("--latest", "latest", metavar="OFFSETS", help="The latest (shortest) lead.")
 @click.option("--enable/--disable", default=None, help="Turn the rule on or off.")
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Only for PROGRAM.")
+@program_option("Only for PROGRAM.")
 @pass_app
 def rules_set(
     app: App,
@@ -130,7 +130,7 @@ def rules_set(
 
 @rules.command("reset")
 @click.argument("key", required=False)
-@click.option("--program", "program_ref", metavar="PROGRAM", help="Drop PROGRAM's own rules.")
+@program_option("Drop PROGRAM's own rules.")
 @pass_app
 def rules_reset(app: App, key: str | None, program_ref: str | None) -> None:
     """Restore the shipped default of KEY (or of every rule); --program: PROGRAM's own rules go."""

@@ -1,4 +1,4 @@
-"""``gradtrack status``, ``gradtrack digest`` and ``gradtrack letter packet`` (docs/status.md)."""
+"""``gradtrack status`` and ``gradtrack digest`` (docs/status.md)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import PlanCommand, pass_app
-from gradtrack.cli.complete import complete_program, complete_recommender
-from gradtrack.cli.options import WITHIN, json_option
+from gradtrack.cli.options import json_option, program_option, within_option
 from gradtrack.cli.output import (
     STATUS_COLOURS,
     Ref,
     crowded_lines,
     cut,
     emit,
-    key_values,
     short_ref,
     summary_text,
     table,
@@ -25,15 +23,12 @@ from gradtrack.cli.output import (
     wide_option,
     zone_note,
 )
-from gradtrack.cli.people import letter
 from gradtrack.textcheck import visible
 
 if TYPE_CHECKING:
     from gradtrack.planner import Milestone
     from gradtrack.services.report import (
         Countdown,
-        Packet,
-        PacketEntry,
         ProgramLine,
         StatusReport,
         Timed,
@@ -260,20 +255,8 @@ def _report(app: App, within: int, program_ref: str | None = None) -> StatusRepo
 
 
 @click.command(cls=PlanCommand)
-@click.option(
-    "--within",
-    type=WITHIN,
-    default="14d",
-    show_default=True,
-    help="The window: today through today + N days.",
-)
-@click.option(
-    "--program",
-    "program_ref",
-    metavar="PROGRAM",
-    shell_complete=complete_program,
-    help="Only this program.",
-)
+@within_option()
+@program_option()
 @json_option
 @wide_option
 @pass_app
@@ -303,13 +286,7 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
 
 
 @click.command(cls=PlanCommand)
-@click.option(
-    "--within",
-    type=WITHIN,
-    default="14d",
-    show_default=True,
-    help="The window: today through today + N days.",
-)
+@within_option()
 @json_option
 @click.option(
     "--mail",
@@ -359,91 +336,3 @@ def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send:
     else:
         click.echo(text, color=False)
     ctx.exit(code)
-
-
-# -- letter packet ---------------------------------------------------------------------------
-
-
-def _due_text(entry: PacketEntry, zone: str) -> str:
-    if entry.due is None:
-        return "not set yet (the applicant will tell you)"
-    stated = f"{entry.stated:%Y-%m-%d %H:%M} {entry.stated_zone}"
-    return f"{entry.due:%a %Y-%m-%d %H:%M} {zone} (the program states {stated})"
-
-
-def _how_text(url: str) -> str:
-    if url:
-        return f"the program will e-mail you a link; its page: {url}"
-    return "the program will e-mail you a link"
-
-
-def _letter_text(entry: PacketEntry) -> str:
-    if entry.letter_status == "submitted":
-        when = f" on {entry.submitted_on:%a %Y-%m-%d}" if entry.submitted_on else ""
-        return f"submitted{when}, thank you"
-    return "not submitted yet"
-
-
-def packet_fields(entry: PacketEntry, zone: str) -> dict[str, str]:
-    fields = {
-        "Please submit by": f"{entry.soft_due:%a %Y-%m-%d}" if entry.soft_due else "-",
-        "Due": _due_text(entry, zone),
-        "How to submit": _how_text(entry.url),
-        "Your letter": _letter_text(entry),
-    }
-    if entry.faculty:
-        fields["Faculty of interest"] = "; ".join(entry.faculty)
-    return fields
-
-
-def packet_text(found: Packet, fmt: str) -> str:
-    """The packet as Markdown (``md``) or plain text: only this recommender's letters."""
-    title = f"Letters of recommendation: {found.recommender}"
-    intro = (
-        f"Times are in your time zone, {found.zone}. "
-        "'Please submit by' leaves two weeks before the real deadline."
-    )
-    if not found.entries:
-        intro = "Nothing to write for now."
-    md = fmt == "md"
-    parts = [f"# {title}" if md else title, "", intro]
-    for entry in found.entries:
-        heading = f"{entry.program}, {entry.term}" if entry.term else entry.program
-        parts += ["", f"## {heading}" if md else heading]
-        fields = packet_fields(entry, found.zone)
-        if md:
-            parts += ["", *(f"- **{k}:** {v}" for k, v in fields.items())]
-        else:
-            parts += [INDENT + text for text in key_values(fields).splitlines()]
-    return "\n".join(parts)
-
-
-@letter.command("packet", cls=PlanCommand)
-@click.argument("ref", metavar="RECOMMENDER", shell_complete=complete_recommender)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "text"]),
-    default="md",
-    show_default=True,
-    help="Markdown or plain text.",
-)
-@pass_app
-def letter_packet(app: App, ref: str, fmt: str) -> None:
-    """A summary to send RECOMMENDER: their programs, due dates in their time zone.
-
-    For each program they write for (declined letters left out): the soft due date (14 days
-    before the letters are due), the real due date and time converted into the recommender's
-    time zone, how to submit, and whether their letter is in. Nothing else of yours: no other
-    programs, priorities, fees, notes or recommenders.
-
-    \b
-    Example:
-      gradtrack letter packet "Ada Lovelace" --format text > ada.txt
-    """
-    from gradtrack.services import report
-
-    with app.read() as session:
-        found = report.packet(session, app.now(), app.settings, ref)
-    text = packet_text(found, fmt)
-    click.echo(text if fmt == "json" else visible(text, multiline=True))
