@@ -114,6 +114,14 @@ def test_read_commands_import_no_alembic_and_no_icalendar(
     assert family(modules, "icalendar") == []
 
 
+@pytest.mark.parametrize("argv", READ_COMMANDS.values(), ids=READ_COMMANDS.keys())
+def test_a_read_command_reads_one_snapshot(store: str, argv: tuple[str, ...]) -> None:
+    """The schema check, then one transaction: the settings are read in the command's own
+    transaction, never in a second one beside it (docs/storage.md)."""
+    statements = run_child(store, argv)["statements"]
+    assert [s.split()[0] for s in statements].count("BEGIN") <= 2, statements
+
+
 @pytest.mark.xfail(strict=True, reason="read path still imports sqlalchemy.orm (issue 20)")
 @pytest.mark.parametrize("argv", READ_COMMANDS.values(), ids=READ_COMMANDS.keys())
 def test_read_commands_import_no_sqlalchemy_orm(store: str, argv: tuple[str, ...]) -> None:

@@ -34,6 +34,10 @@ class App:
         # None: not checked yet; False: checked for reading; True: checked for writing too.
         self._schema_checked: bool | None = None
         self._after_commit: list[Callable[[App], None]] = []
+        # The session of the transaction a command has open: settings are read in it, so a
+        # command sees one snapshot (docs/storage.md).
+        self._session: Session | None = None
+        self._settings: Settings | None = None
 
     def set_today(self, today: date) -> None:
         self._today = today
@@ -83,7 +87,7 @@ class App:
     def read(self) -> Iterator[Session]:
         """A read-only session in a deferred transaction, rolled back at the end."""
         self.ensure_schema(write=False)
-        with self._readers() as session:
+        with self._readers() as session, self._open(session):
             try:
                 yield session
             finally:
@@ -100,29 +104,46 @@ class App:
         from gradtrack.services.meta import bump_data_version, lock_writers
 
         with self._writers() as session:
-            with session.begin():
-                lock_writers(session)
-                yield session
-                if bump:
-                    bump_data_version(session, self.clock())
-            self.settings_cache_clear()
+            try:
+                with session.begin(), self._open(session):
+                    lock_writers(session)
+                    yield session
+                    if bump:
+                        bump_data_version(session, self.clock())
+            finally:
+                # Settings read in this transaction may have changed in it, or been undone.
+                self.settings_cache_clear()
         for hook in self._after_commit if bump else ():
             hook(self)
+
+    @contextmanager
+    def _open(self, session: Session) -> Iterator[None]:
+        outer, self._session = self._session, session
+        try:
+            yield
+        finally:
+            self._session = outer
 
     def on_commit(self, hook: Callable[[App], None]) -> None:
         """Run ``hook`` after each successful write (feed publishing)."""
         self._after_commit.append(hook)
 
     # -- settings and time --------------------------------------------------------------------
-    @cached_property
+    @property
     def settings(self) -> Settings:
-        from gradtrack.services.settings import load_settings
+        """The settings, read once per command in the transaction it has open (if any)."""
+        if self._settings is None:
+            from gradtrack.services.settings import load_settings
 
-        with self.read() as session:
-            return load_settings(session)
+            if self._session is not None:
+                self._settings = load_settings(self._session)
+            else:
+                with self.read() as session:
+                    self._settings = load_settings(session)
+        return self._settings
 
     def settings_cache_clear(self) -> None:
-        self.__dict__.pop("settings", None)
+        self._settings = None
 
     @property
     def zone(self) -> str:
