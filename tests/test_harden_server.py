@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -155,7 +156,13 @@ def _serve_refuses(url: str) -> str:
         [sys.executable, "-m", "gradtrack", "--db", url, "calendar", "serve", "--port", "0"],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(SRC), "GRADTRACK_NOW": PINNED_NOW, "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(SRC),
+            "GRADTRACK_NOW": PINNED_NOW,
+            "PATH": "/usr/bin:/bin",
+            # libpq's connection settings (PGHOST, PGUSER, ... as pg_virtualenv sets them).
+            **{k: v for k, v in os.environ.items() if k.startswith("PG")},
+        },
         timeout=60,
     )
     assert proc.returncode == 1, proc.stderr
