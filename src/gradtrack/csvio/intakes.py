@@ -121,24 +121,11 @@ def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
 def _dated_intake(
     row: Row, kind: str, zone: str, term: Term, moments: dict[str, Moment], target: bool
 ) -> IntakeRecord:
-    def at(column: str) -> datetime | None:
+    def dated(column: str) -> date | None:
         moment = moments.get(column)
-        return moment.on(moment.dated()) if moment else None
+        return moment.dated() if moment else None
 
-    opens = moments.get("opens")
-    return IntakeRecord(
-        row=row.number,
-        term=f"{term.season} {term.year}",
-        kind=kind,
-        deadline=at("deadline"),
-        zone=zone,
-        letters_due=at("letters_due"),
-        scores_due=at("scores_due"),
-        funding_due=at("funding_due"),
-        opens=opens.dated() if opens else None,
-        closes=at("closes"),
-        target=target,
-    )
+    return _intake(row, kind, zone, f"{term.season} {term.year}", moments, dated, target)
 
 
 def _term_label(term: Term, anchor: datetime) -> str:
@@ -193,21 +180,42 @@ def _annual_intake(
     def on_or_after(days: list[date]) -> date:
         return min(d for d in days if d >= anchor_day)
 
-    def at(column: str, pick: Callable[[list[date]], date]) -> datetime | None:
-        day = around(column, pick)
-        return moments[column].on(day) if day else None
+    def placed(column: str) -> date | None:
+        if column == "opens":
+            return around(column, on_or_before)
+        return around(column, on_or_after if column == "closes" else nearest)
+
+    label = _term_label(term, moments[anchor_column].on(anchor_day))
+    return _intake(row, kind, zone, label, moments, placed, target)
+
+
+def _intake(
+    row: Row,
+    kind: str,
+    zone: str,
+    term: str,
+    moments: dict[str, Moment],
+    day: Callable[[str], date | None],
+    target: bool,
+) -> IntakeRecord:
+    """The intake whose every moment falls on the ``day`` given for its column (None: the
+    row leaves it empty), dated and annual rows alike."""
+
+    def at(column: str) -> datetime | None:
+        on = day(column)
+        return moments[column].on(on) if on else None
 
     return IntakeRecord(
         row=row.number,
-        term=_term_label(term, moments[anchor_column].on(anchor_day)),
+        term=term,
         kind=kind,
-        deadline=at("deadline", nearest),
+        deadline=at("deadline"),
         zone=zone,
-        letters_due=at("letters_due", nearest),
-        scores_due=at("scores_due", nearest),
-        funding_due=at("funding_due", nearest),
-        opens=around("opens", on_or_before),
-        closes=at("closes", on_or_after),
+        letters_due=at("letters_due"),
+        scores_due=at("scores_due"),
+        funding_due=at("funding_due"),
+        opens=day("opens"),
+        closes=at("closes"),
         target=target,
     )
 
