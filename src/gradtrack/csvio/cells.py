@@ -25,8 +25,9 @@ from gradtrack.timeutil import END_OF_DAY, check_zone, year_problem, zone_sugges
 from gradtrack.vocab import DEGREES, GRE_POLICIES, INTAKE_KINDS, STIPEND_PERIODS
 
 # A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (docs/csv-format.md).
-_NEEDS_PREFIX = re.compile(r"'*[=+\-@\t\r]")
-_PREFIXED = re.compile(r"'+[=+\-@\t\r]")
+_FORMULA_START = r"[=+\-@\t\r]"
+_NEEDS_PREFIX = re.compile("'*" + _FORMULA_START)
+_PREFIXED = re.compile("'+" + _FORMULA_START)
 
 _MOMENT = re.compile(r"(?:([0-9]{4})-)?([0-9]{2})-([0-9]{2})(?:(?: +|T)([0-9]{1,2}):([0-9]{2}))?")
 _TERM = re.compile(r"(fall|winter|spring|summer)(?:\s+([0-9]{4}))?", re.IGNORECASE)
@@ -223,7 +224,7 @@ def _parse_currency(text: str) -> str:
     return text.upper()
 
 
-_STIPEND = re.compile(r"^(\d{1,9}(?:\.\d{1,2})?) ([A-Za-z]{3})(?:/([a-z]+))?$")
+_STIPEND = re.compile(rf"^(\d{{1,9}}(?:\.\d{{1,2}})?) ({_CURRENCY.pattern})(?:/([a-z]+))?$")
 
 
 def _parse_stipend(text: str) -> Stipend | None:

@@ -102,7 +102,7 @@ class Row:
             self.problem(column, problem)
             return INVALID
         try:
-            return parser(self._texts.get(column, ""))
+            return parser(text)
         except BadCell as bad:
             self.problem(column, bad.expected)
             return INVALID

@@ -48,8 +48,13 @@ def _csv_line(cells: Sequence[str]) -> str:
     return out.getvalue()[:-2] + "\n"
 
 
+def _text(value: object, spec: str = "") -> str:
+    """An optional value's cell: empty when unknown (None), else ``format(value, spec)``."""
+    return "" if value is None else format(value, spec)
+
+
 def _date_time_text(value: datetime | None) -> str:
-    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
+    return _text(value, "%Y-%m-%d %H:%M")
 
 
 def _date_text(value: date | None) -> str:
@@ -65,19 +70,19 @@ def _program_cells(program: ProgramRecord) -> dict[str, str]:
         "url": program.url,
         "source_url": program.source_url,
         "verified": _date_text(program.verified),
-        "fee": "" if program.fee is None else f"{program.fee:f}",
+        "fee": _text(program.fee, "f"),
         "currency": program.currency,
         "handle": program.handle,
-        "letters": "" if program.letters is None else str(program.letters),
+        "letters": _text(program.letters),
         "gre": program.gre or "",
         "english_test": english_test_text(program.english_test) or "",
         "fee_waiver": program.fee_waiver,
-        "priority": "" if program.priority is None else str(program.priority),
+        "priority": _text(program.priority),
         "status": program.status,
         "notes": program.notes,
         "offer_funded": _yes_no_text(program.offer_funded),
         "offer_reply_by": _date_text(program.offer_reply_by),
-        "offer_stipend": "" if program.offer_stipend is None else str(program.offer_stipend),
+        "offer_stipend": _text(program.offer_stipend),
         "offer_tuition_covered": _yes_no_text(program.offer_tuition_covered),
         "offer_conditions": program.offer_conditions,
     }
