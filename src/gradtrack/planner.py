@@ -30,10 +30,15 @@ from gradtrack.rules import (
     Rule,
 )
 from gradtrack.timeutil import local_date, zone
+from gradtrack.vocab import (
+    EXTRA_DEADLINE_FIELDS,
+    LETTER_PROGRAM_STATUSES,
+    MATERIAL_RANK,
+    POST_SUBMISSION,
+    PRE_SUBMISSION,
+    WEEKEND_POLICIES,
+)
 
-WEEKEND_POLICIES = ("back", "forward", "none")
-PRE_SUBMISSION = frozenset({"researching", "preparing"})
-POST_SUBMISSION = frozenset({"submitted", "interview", "admitted", "waitlisted"})
 # Not planned at all: rejected, withdrawn, declined, accepted.
 NOT_FLEXIBLE = frozenset(
     {"submit", "decision.reply", "letters.remind", "outreach.followup", "decline.others"}
@@ -42,8 +47,6 @@ NOT_FLEXIBLE = frozenset(
 NEVER_INFEASIBLE = frozenset({"requirements.check"})
 LETTER_ASKED = frozenset({"asked", "agreed", "submitted"})
 LETTER_AGREED = frozenset({"agreed", "submitted"})
-_MATERIAL_RANK = {"todo": 0, "draft": 1, "final": 2, "sent": 3, "submitted": 3}
-_EXTRA_ANCHORS = (("letters", "letters_due"), ("scores", "scores_due"), ("funding", "funding_due"))
 _EXTRA_WORDS = {
     "letters_due": "letters due",
     "scores_due": "scores due",
@@ -513,7 +516,7 @@ def _resolved(
     day, word = base
     deadline = _Anchor(day, f"{word} {day} {where}", word, program.id)
     anchors: dict[str, _Anchor] = {"deadline": deadline}
-    for kind, name in _EXTRA_ANCHORS:
+    for kind, name in EXTRA_DEADLINE_FIELDS:
         dates = [ctx.local(e.instant) for e in intake.extra if e.kind == kind] if extra else []
         if dates:
             d = min(dates)
@@ -940,7 +943,7 @@ def _material_milestones(
                 subject="material",
                 subject_id=m.id,
                 targets=scope,
-                done=_MATERIAL_RANK.get(m.status, 0) >= stage or mid in ctx.inp.done,
+                done=MATERIAL_RANK.get(m.status, 0) >= stage or mid in ctx.inp.done,
             )
 
     for t in targets:
@@ -1507,7 +1510,6 @@ def _spot_before(
 
 SOFT_DUE = Offset(14, "d")  # the "please submit by" date recommenders are given (letters.remind)
 # Programs a letter is still written for; afterwards there is nothing left to write.
-LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted", "interview"})
 
 
 @dataclass(frozen=True)

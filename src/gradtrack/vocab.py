@@ -20,7 +20,15 @@ DEGREES = ("phd", "ms", "mphil", "other")
 GRE_POLICIES = ("required", "optional", "not-accepted")
 FEE_WAIVER = ("none", "planned", "granted", "denied")
 INTAKE_KINDS = ("fixed", "rolling", "term")
+# Status groups: a program still being prepared, one sent off, one the applicant still plans.
+PRE_SUBMISSION = frozenset({"researching", "preparing"})
+POST_SUBMISSION = frozenset({"submitted", "interview", "admitted", "waitlisted"})
+ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
+# A recommender still writes (or has written) for a program in one of these.
+LETTER_PROGRAM_STATUSES = frozenset({"researching", "preparing", "submitted", "interview"})
 EXTRA_DEADLINE_KINDS = ("letters", "scores", "funding")
+# Each extra deadline kind and the field (CSV column, planner input) that holds it.
+EXTRA_DEADLINE_FIELDS = tuple((kind, f"{kind}_due") for kind in EXTRA_DEADLINE_KINDS)
 LETTER_STATUSES = ("planned", "asked", "agreed", "submitted", "declined")
 MATERIAL_KINDS = (
     "sop",
@@ -36,6 +44,10 @@ MATERIAL_KINDS = (
     "custom",
 )
 MATERIAL_STATUSES = ("todo", "draft", "final", "sent")
+# How far a material has come ("submitted": a fee paid); ranked 2 and up is done.
+MATERIAL_RANK = {"todo": 0, "draft": 1, "final": 2, "sent": 3, "submitted": 3}
+MATERIAL_DONE = frozenset(status for status, rank in MATERIAL_RANK.items() if rank >= 2)
+WEEKEND_POLICIES = ("back", "forward", "none")
 SETTING_KEYS = (
     "timezone",
     "weekend-policy",

@@ -71,7 +71,7 @@ def _intake_fields(clear: tuple[str, ...] = (), **values: Any) -> Any:
     from gradtrack.services.programs import IntakeFields
 
     extra: dict[str, datetime | None] = {}
-    for kind in ("letters", "scores", "funding"):
+    for kind in vocab.EXTRA_DEADLINE_KINDS:
         if values.get(f"{kind}_due") is not None:
             extra[kind] = values[f"{kind}_due"]
         if f"{kind}-due" in clear:

@@ -6,7 +6,7 @@ Pure: names and constants only.
 
 from __future__ import annotations
 
-from gradtrack.vocab import FEE_WAIVER, PROGRAM_STATUSES
+from gradtrack.vocab import EXTRA_DEADLINE_FIELDS, FEE_WAIVER, PROGRAM_STATUSES
 
 REQUIRED_COLUMNS = (
     "institution",
@@ -65,7 +65,7 @@ KEY_COLUMNS = ("institution", "program", "degree")  # a program's identity (prog
 OTHER_PROGRAM_COLUMNS = tuple(c for c in PROGRAM_COLUMNS if c not in KEY_COLUMNS)
 #: The deadlines besides ``deadline`` itself, and every column holding a date (``opens``) or a
 #: date-time (the others), dated or annual.
-EXTRA_DEADLINES = ("letters_due", "scores_due", "funding_due")
+EXTRA_DEADLINES = tuple(column for _, column in EXTRA_DEADLINE_FIELDS)
 MOMENT_COLUMNS = ("deadline", *EXTRA_DEADLINES, "opens", "closes")
 
 FEE_WAIVERS = FEE_WAIVER

@@ -36,8 +36,7 @@ from gradtrack.services.programs import (
     mark_program,
     program_slug,
 )
-
-EXTRA_KINDS = (("letters", "letters_due"), ("scores", "scores_due"), ("funding", "funding_due"))
+from gradtrack.vocab import EXTRA_DEADLINE_FIELDS
 
 
 @dataclass
@@ -318,7 +317,7 @@ def _insert_fresh(
         pid = ids[slug]
         for irec in rec.intakes:
             iid = intake_ids[pid, irec.term]
-            for kind, attr in EXTRA_KINDS:
+            for kind, attr in EXTRA_DEADLINE_FIELDS:
                 local = getattr(irec, attr)
                 if local is not None:
                     extras.append(
@@ -380,7 +379,7 @@ def _update_one(
             deadline=irec.deadline,
             opens=irec.opens,
             closes=irec.closes,
-            extra={kind: getattr(irec, attr) for kind, attr in EXTRA_KINDS},
+            extra={kind: getattr(irec, attr) for kind, attr in EXTRA_DEADLINE_FIELDS},
             clear=tuple(
                 name
                 for name, value in (

@@ -46,6 +46,7 @@ from gradtrack.rules import (
 )
 from gradtrack.services.settings import Settings, load_settings
 from gradtrack.timeutil import local_date
+from gradtrack.vocab import PRE_SUBMISSION
 
 # -- rules -----------------------------------------------------------------------------------
 
@@ -463,7 +464,7 @@ def mark_done(session: Session, m: planner.Milestone, now: datetime) -> str:
         message = f"Done: {m.title}"
         if m.key == "submit":
             program = session.get(Program, m.subject_id)
-            if program is not None and program.status in planner.PRE_SUBMISSION:
+            if program is not None and program.status in PRE_SUBMISSION:
                 changes["program"] = {"id": program.id, "status": program.status}
                 mark_program(session, program, "submitted", now)
                 message += f" ({program.slug} marked submitted)"
@@ -590,7 +591,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
     lines = []
     for pid in sorted(program_ids):
         program = programs.get(pid)
-        if program is None or program.status not in planner.PRE_SUBMISSION:
+        if program is None or program.status not in PRE_SUBMISSION:
             continue
         problem = infeasible.get(pid)
         if problem is not None:

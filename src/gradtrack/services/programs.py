@@ -18,6 +18,7 @@ from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services import refs
 from gradtrack.textcheck import check_text
 from gradtrack.vocab import (
+    ACTIVE_STATUSES,
     DEGREES,
     EXTRA_DEADLINE_KINDS,
     FEE_WAIVER,
@@ -26,8 +27,6 @@ from gradtrack.vocab import (
     PROGRAM_STATUSES,
     STIPEND_PERIODS,
 )
-
-ACTIVE_STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
 
 
 def slug_part(ref: str) -> str:

@@ -25,9 +25,9 @@ from gradtrack.services import people, planning, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
 from gradtrack.views import iso_utc
+from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE
 
 HOURS_WINDOW = timedelta(hours=48)
-MATERIAL_DONE = frozenset({"final", "sent", "submitted"})
 
 
 # -- plain data ------------------------------------------------------------------------------
@@ -312,9 +312,7 @@ def _program_rows(session: Session, only: int | None) -> list[Row[Any]]:
     if only is not None:
         query = query.where(Program.id == only)
     else:
-        query = query.where(Program.status.in_(programs.ACTIVE_STATUSES)).order_by(
-            *programs.LIST_ORDER
-        )
+        query = query.where(Program.status.in_(ACTIVE_STATUSES)).order_by(*programs.LIST_ORDER)
     return list(session.execute(query))
 
 

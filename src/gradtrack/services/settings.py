@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 from gradtrack import timeutil
 from gradtrack.errors import InvalidValue
 from gradtrack.models import Setting
-from gradtrack.vocab import SETTING_KEYS
+from gradtrack.vocab import SETTING_KEYS, WEEKEND_POLICIES
 
-WEEKEND_POLICIES = ("back", "forward", "none")
 _HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
