@@ -127,12 +127,23 @@ def remove_confirmed(
     click.echo(visible(f"Removed {kind} {shown}{with_text}"))
 
 
+def _refuse_nul(command: click.Command, ctx: click.Context) -> None:
+    """No name, reference, text or path holds a NUL character (PostgreSQL cannot store one,
+    nor can a file name): such a value is a usage error naming it, on every backend."""
+    for param in command.params:
+        value = ctx.params.get(param.name or "")
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str) and "\x00" in text:
+                raise click.BadParameter(f"{text!r} contains a NUL character", ctx=ctx, param=param)
+
+
 class GTCommand(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params += [today_option(), db_option()]
 
     def invoke(self, ctx: click.Context) -> Any:
+        _refuse_nul(self, ctx)
         try:
             return super().invoke(ctx)
         except Exception as exc:
