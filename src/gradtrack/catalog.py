@@ -142,7 +142,7 @@ def find_entries(entries: Sequence[Entry], handles: Sequence[str]) -> list[Entry
             close = difflib.get_close_matches(h.strip().lower(), list(by_handle), n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             lines.append(f"no catalogue entry {h!r}{hint}")
-        raise NotFound("; ".join(lines) + " (see `gradtrack catalog search`)")
+        raise NotFound("catalogue entry", unknown[0], message="; ".join(lines))
     return [by_handle[h.strip().lower()] for h in handles]
 
 

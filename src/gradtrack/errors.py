@@ -1,16 +1,20 @@
 """The one family of domain errors.
 
-Core code raises these; the CLI turns them into one ``Error: ...`` line on stderr in exactly one
-place (:func:`gradtrack.cli.main`).  Each message names the offending value.
+Core code raises these and says what went wrong in its own terms (which thing, which value);
+the CLI turns them into one ``Error: ...`` line on stderr in exactly one place
+(:func:`gradtrack.cli.base.translate`), adding what only the command line knows: the
+command that lists what exists (``see `gradtrack program list```).  Each message names the
+offending value.  Exit statuses: 2 for a value the user typed (a usage error), 1 for
+everything else, including a bad value found in stored data or in a file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class GradtrackError(Exception):
     """A problem with stored data or a file's content (exit status 1)."""
-
-    exit_code = 1
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -21,7 +25,31 @@ class GradtrackError(Exception):
 
 
 class NotFound(GradtrackError):
-    """A program, intake, recommender, ... named by the user does not exist."""
+    """A program, intake, recommender, ... named by the user does not exist.
+
+    ``noun`` says what was looked for (``"program"``, ``"milestone"``, ...), ``ref`` how the
+    user named it, ``candidates`` the nearest stored names (may be empty).  ``message`` is the
+    whole sentence when the default (``no NOUN matches REF``) does not fit.
+    """
+
+    def __init__(
+        self,
+        noun: str,
+        ref: str,
+        candidates: Sequence[str] = (),
+        *,
+        message: str | None = None,
+    ) -> None:
+        self.noun, self.ref, self.candidates = noun, ref, tuple(candidates)
+        if message is None:
+            message = f"no {noun} matches {ref!r}"
+            if self.candidates:
+                message += f"; did you mean {' or '.join(repr(c) for c in self.candidates)}?"
+        super().__init__(message)
+
+
+class Ambiguous(NotFound):
+    """A reference that matches several stored things (``candidates``: the first ten)."""
 
 
 class Conflict(GradtrackError):
@@ -29,10 +57,12 @@ class Conflict(GradtrackError):
 
 
 class InvalidValue(GradtrackError):
-    """A value (typed or read from a file) that fails validation.
+    """A value the user typed that fails validation (exit status 2, a usage error)."""
 
-    The CLI turns it into a usage error (exit 2) when it came from an option or argument.
-    """
+
+class StoredDataError(GradtrackError):
+    """A value read from the store or a file that fails validation (exit status 1: nothing
+    the user typed is wrong)."""
 
 
 class SchemaMismatch(GradtrackError):

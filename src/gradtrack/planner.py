@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from typing import NamedTuple
 
-from gradtrack.errors import InvalidValue
+from gradtrack.errors import StoredDataError
 from gradtrack.rules import (
     CONDITION_LETTER_NOT_SUBMITTED,
     CONDITION_REQUIREMENTS_UNKNOWN,
@@ -73,11 +73,11 @@ class PlanSettings:
     def __post_init__(self) -> None:
         zone(self.zone)
         if self.weekend_policy not in WEEKEND_POLICIES:
-            raise InvalidValue(
+            raise StoredDataError(
                 f"invalid weekend policy {self.weekend_policy!r} (expected back, forward or none)"
             )
         if self.crowding_threshold < 0:
-            raise InvalidValue(
+            raise StoredDataError(
                 f"invalid crowding threshold {self.crowding_threshold!r} (expected 0 or more)"
             )
 
@@ -806,7 +806,7 @@ def _program_condition(condition: str | None, program: ProgramIn) -> bool:
         return program.requirements_unknown
     if condition == CONDITION_LETTER_NOT_SUBMITTED:
         return True
-    raise InvalidValue(f"unknown rule condition {condition!r}")
+    raise StoredDataError(f"unknown rule condition {condition!r}")
 
 
 def _recommender_name(ctx: _Ctx, rid: int) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from gradtrack.app import App
-from gradtrack.errors import GradtrackError, InvalidValue, Problems
+from gradtrack.errors import Ambiguous, GradtrackError, InvalidValue, NotFound, Problems
 from gradtrack.textcheck import visible
 
 # Typed loosely on purpose: commands take **options, which the precise type rejects.
@@ -61,6 +61,28 @@ def db_option() -> click.Option:
     return click.Option(["--db"], metavar="URL", expose_value=False, callback=_set_db, help=DB_HELP)
 
 
+# Where to look when a reference matches nothing: the command listing what exists.
+SEE = {
+    "program": "gradtrack program list",
+    "intake": "gradtrack intake list",
+    "recommender": "gradtrack recommender list",
+    "person": "gradtrack person list",
+    "material": "gradtrack material list",
+    "milestone": "gradtrack plan --all",
+    "catalogue entry": "gradtrack catalog search",
+    "subscription": "gradtrack calendar subscriptions",
+    "push target": "gradtrack calendar pushes",
+}
+
+
+def error_text(exc: GradtrackError) -> str:
+    """The domain error's message, with the CLI's hint where one helps."""
+    text = str(exc)
+    if isinstance(exc, NotFound) and not isinstance(exc, Ambiguous) and exc.noun in SEE:
+        text += f" (see `{SEE[exc.noun]}`)"
+    return text
+
+
 def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
     if isinstance(exc, click.ClickException):
         return None
@@ -71,8 +93,11 @@ def translate(exc: BaseException, ctx: click.Context) -> click.ClickException | 
     if isinstance(exc, InvalidValue):
         return click.UsageError(visible(str(exc)), ctx)
     if isinstance(exc, GradtrackError):
-        return DomainError(visible(str(exc)))
+        return DomainError(visible(error_text(exc)))
     if type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+        refused = _nul_refused(exc, ctx)
+        if refused is not None:
+            return refused
         from gradtrack.db import translate_db_error
 
         app = ctx.find_object(App)
@@ -127,14 +152,20 @@ def remove_confirmed(
     click.echo(visible(f"Removed {kind} {shown}{with_text}"))
 
 
-def _refuse_nul(command: click.Command, ctx: click.Context) -> None:
-    """No name, reference, text or path holds a NUL character (PostgreSQL cannot store one,
-    nor can a file name): such a value is a usage error naming it, on every backend."""
-    for param in command.params:
-        value = ctx.params.get(param.name or "")
+def _nul_refused(exc: BaseException, ctx: click.Context) -> click.ClickException | None:
+    """PostgreSQL refuses a NUL character in any text, also in a lookup's parameter (SQLite
+    simply finds nothing): a usage error naming the typed value that holds one."""
+    if "NUL (0x00)" not in str(exc):
+        return None
+    for value in ctx.params.values():
         for text in value if isinstance(value, tuple) else (value,):
             if isinstance(text, str) and "\x00" in text:
-                raise click.BadParameter(f"{text!r} contains a NUL character", ctx=ctx, param=param)
+                return click.UsageError(
+                    f"invalid value {text!r}: it contains a NUL character, which no stored "
+                    "text can hold",
+                    ctx,
+                )
+    return None
 
 
 class GTCommand(click.Command):
@@ -143,7 +174,6 @@ class GTCommand(click.Command):
         self.params += [today_option(), db_option()]
 
     def invoke(self, ctx: click.Context) -> Any:
-        _refuse_nul(self, ctx)
         try:
             return super().invoke(ctx)
         except Exception as exc:

@@ -327,7 +327,9 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
     if scope.kind == "recommender":
         rec_row = session.get(Recommender, scope.ident)
         if rec_row is None:
-            raise NotFound(f"no recommender r{scope.ident}")
+            raise NotFound(
+                "recommender", f"r{scope.ident}", message=f"no recommender r{scope.ident}"
+            )
         inp, _ = feed_plan(session)
         rec = next(r for r in inp.recommenders if r.id == rec_row.id)
         return FeedContent(
@@ -340,7 +342,7 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
     if scope.kind == "program":
         program_row = session.get(Program, scope.ident)
         if program_row is None:
-            raise NotFound(f"no program p{scope.ident}")
+            raise NotFound("program", f"p{scope.ident}", message=f"no program p{scope.ident}")
         only = program_row.id
         name = f"gradtrack: {program_row.display_name}"
         description = f"Deadlines and milestones for {program_row.display_name} (gradtrack)"
@@ -864,7 +866,11 @@ def remove_target(session: Session, path: Path) -> str:
     absolute = os.path.abspath(os.path.expanduser(path))
     target = session.scalar(select(PublishTarget).where(PublishTarget.path == absolute))
     if target is None:
-        raise NotFound(f"{absolute} is not published (nothing to unpublish)")
+        raise NotFound(
+            "published file",
+            absolute,
+            message=f"{absolute} is not published (nothing to unpublish)",
+        )
     session.delete(target)
     session.flush()
     return absolute
@@ -978,7 +984,7 @@ def revoke(session: Session, ref: str, now: datetime) -> Subscription:
     """End a subscription (``3`` or ``s3``); its URL answers 404 from now on."""
     sub = refs.by_id(session, Subscription, ref, "s")
     if sub is None:
-        raise NotFound(f"no subscription {ref!r} (see `gradtrack calendar subscriptions`)")
+        raise NotFound("subscription", ref, message=f"no subscription {ref!r}")
     if sub.revoked_at is not None:
         raise Conflict(f"subscription s{sub.id} is already revoked")
     sub.revoked_at = now

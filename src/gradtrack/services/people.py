@@ -203,7 +203,9 @@ def unlink(session: Session, person: Person, program: Program) -> None:
         )
     )
     if row is None:
-        raise NotFound(f"{person.name} is not linked to {program.slug!r}")
+        raise NotFound(
+            "link", program.slug, message=f"{person.name} is not linked to {program.slug!r}"
+        )
     session.delete(row)
     session.flush()
 
@@ -318,7 +320,9 @@ def request_letter(session: Session, rec: Recommender, program: Program) -> Lett
 def find_letter(session: Session, rec: Recommender, program: Program) -> LetterRequest:
     letter = existing_letter(session, rec, program)
     if letter is None:
-        raise NotFound(f"{rec.name} has no letter request for {program.slug!r}")
+        raise NotFound(
+            "letter", program.slug, message=f"{rec.name} has no letter request for {program.slug!r}"
+        )
     return letter
 
 
@@ -366,6 +370,8 @@ def mark_reminded(session: Session, recommender_id: int, stamp: datetime) -> Non
     """Record that a reminder to this recommender was accepted by the mail server."""
     rec = session.get(Recommender, recommender_id)
     if rec is None:
-        raise NotFound(f"no recommender r{recommender_id}")
+        raise NotFound(
+            "recommender", f"r{recommender_id}", message=f"no recommender r{recommender_id}"
+        )
     rec.reminded_at = stamp
     session.flush()

@@ -419,7 +419,7 @@ def find_milestone(plan: planner.Plan, milestone_id: str) -> planner.Milestone:
     for m in plan.milestones:
         if m.id == milestone_id:
             return m
-    raise NotFound(f"no milestone {milestone_id!r} in the plan (see `gradtrack plan --all`)")
+    raise NotFound("milestone", milestone_id, message=f"no milestone {milestone_id!r} in the plan")
 
 
 def _batch_letters(session: Session, m: planner.Milestone) -> list[LetterRequest]:

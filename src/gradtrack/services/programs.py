@@ -361,7 +361,9 @@ def add_offer(session: Session, program: Program, fields: OfferFields) -> Progra
 
 def edit_offer(session: Session, program: Program, fields: OfferFields) -> Program:
     if program.status not in ("admitted", "accepted") or not program.has_offer_details:
-        raise NotFound(f"program {program.slug!r} has no current offer")
+        raise NotFound(
+            "offer", program.slug, message=f"program {program.slug!r} has no current offer"
+        )
     _apply_offer(program, fields)
     session.flush()
     return program
@@ -391,8 +393,10 @@ def find_intake(session: Session, ref: str, program: Program | None = None) -> I
         )
         if intake is not None:
             return intake
-        raise NotFound(f"program {program.slug!r} has no intake {ref!r}")
-    raise NotFound(f"no intake {ref!r} (see `gradtrack intake list`)")
+        raise NotFound(
+            "program intake", ref, message=f"program {program.slug!r} has no intake {ref!r}"
+        )
+    raise NotFound("intake", ref, message=f"no intake {ref!r}")
 
 
 @dataclass

@@ -516,7 +516,7 @@ def find_target(session: Session, ref: str) -> PushTarget:
     if target is None and "://" in ref:
         target = _find(session, normalize_url(ref))
     if target is None:
-        raise NotFound(f"no push target {ref!r} (see `gradtrack calendar pushes`)")
+        raise NotFound("push target", ref, message=f"no push target {ref!r}")
     return target
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from gradtrack.errors import NotFound
+from gradtrack.errors import Ambiguous, NotFound
 
 T = TypeVar("T")
 
@@ -44,7 +44,7 @@ def by_name(
     slug) matches nothing, and ``%`` / ``_`` match only themselves.
     """
     if not wanted.strip():
-        raise NotFound(f"no {noun} matches {ref!r} (see `gradtrack {noun} list`)")
+        raise NotFound(noun, ref)
     exact = session.scalar(select(model).where(column == wanted))
     if exact is not None:
         return exact
@@ -99,12 +99,13 @@ def not_found(
 ) -> NotFound:
     """No match: say so, with the nearest names (``shown`` as people read them)."""
     near = [shown(rows[i]) if shown is not None else names[i] for i in near_names(wanted, names)]
-    hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
-    return NotFound(f"no {noun} matches {ref!r}{hint} (see `gradtrack {noun} list`)")
+    return NotFound(noun, ref, near)
 
 
-def ambiguous(noun: str, ref: str, shown: Sequence[str], total: int) -> NotFound:
+def ambiguous(noun: str, ref: str, shown: Sequence[str], total: int) -> Ambiguous:
     """Several matches: the first ten, and how many more."""
     listed = ", ".join(shown[:SHOWN])
     more = f" and {total - SHOWN} more" if total > SHOWN else ""
-    return NotFound(f"{noun} {ref!r} is ambiguous: it matches {listed}{more}")
+    return Ambiguous(
+        noun, ref, shown[:SHOWN], message=f"{noun} {ref!r} is ambiguous: it matches {listed}{more}"
+    )
