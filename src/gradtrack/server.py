@@ -5,7 +5,9 @@ A small WSGI application served by waitress.  The token in the URL is the only s
 looked up through a callable (the store compares hashes in constant time), never turned into
 a file path, never logged.  Every request the server does not answer with a feed gets the same
 404, whether the token is unknown, badly shaped, or the path is something else entirely, so a
-prober learns nothing.  Decisions are in docs/calendar.md.
+prober learns nothing.  :class:`FeedLookup` is that callable for the store: it publishes
+through services/feeds (the server depends on the services, never the reverse).  Decisions
+are in docs/calendar.md.
 """
 
 from __future__ import annotations
@@ -21,19 +23,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import select
 
 from gradtrack.errors import NotFound
 from gradtrack.models import DataVersion, Subscription
+from gradtrack.services.feeds.files import PageStore
 from gradtrack.services.feeds.published import publish
 from gradtrack.services.feeds.scopes import APPLICANT, FeedScope, scope_of
 from gradtrack.services.feeds.subscriptions import hash_token, tokens_equal
 from gradtrack.services.meta import data_version
 
 if TYPE_CHECKING:
-    from gradtrack.app import App
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy import Connection
 
 FEED_PATH = re.compile(r"/feeds/([A-Za-z0-9_-]{20,128})\.(ics|html)")
 _ETAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
@@ -362,8 +367,16 @@ def serve(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int 
 # -- the store's feeds --------------------------------------------------------------------
 
 
+class ServeStore(PageStore, Protocol):
+    """What :class:`FeedLookup` reads the store through (an :class:`~gradtrack.app.App` is
+    one): publishing's read, state write and clock, the page's now and settings, and a Core
+    read (``App.connect``)."""
+
+    def connect(self) -> AbstractContextManager[Connection]: ...
+
+
 class FeedLookup:
-    """``token → FeedBody`` for ``calendar serve`` (docs/calendar.md), from the App's store.
+    """``token → FeedBody`` for ``calendar serve`` (docs/calendar.md), from the store.
 
     The presented token is hashed and the hash looked up (then compared in constant time); a
     revoked or unknown token gives ``None`` (the server's one 404).  Answers are kept per
@@ -375,8 +388,8 @@ class FeedLookup:
     valid tokens are kept, so probing with made-up ones fills nothing.
     """
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, store: ServeStore) -> None:
+        self.store = store
         self._cache: dict[str, tuple[int, FeedBody]] = {}  # by namespace
         self._tokens: dict[str, tuple[int, FeedBody]] = {}  # by token hash
         self._page: tuple[tuple[int, datetime], FeedBody] | None = None  # (version, minute)
@@ -385,7 +398,7 @@ class FeedLookup:
 
     def _data_version(self) -> int:
         """The data version, with one query on a pooled connection (no ORM session)."""
-        with self.app.connect() as conn:
+        with self.store.connect() as conn:
             return conn.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
     def __call__(self, token: str) -> FeedBody | None:
@@ -407,7 +420,7 @@ class FeedLookup:
 
     def _subscription(self, digest: str) -> tuple[FeedScope, int] | None:
         """The live subscription with this token hash (its scope), and the data version."""
-        with self.app.read() as session:
+        with self.store.read() as session:
             row = session.execute(
                 select(
                     Subscription.token_hash,
@@ -431,7 +444,7 @@ class FeedLookup:
         found = self._subscription(hash_token(token))
         if found is None or found[0] != APPLICANT:
             return None
-        now = self.app.now()
+        now = self.store.now()
         key = (found[1], now.replace(second=0, microsecond=0))
         with self._lock:
             cached = self._page
@@ -439,8 +452,8 @@ class FeedLookup:
             return cached[1]
         from gradtrack.services.page import build_page
 
-        with self.app.read() as session:
-            page = FeedBody.page(build_page(session, now, self.app.settings))
+        with self.store.read() as session:
+            page = FeedBody.page(build_page(session, now, self.store.settings))
         with self._lock:
             self._page = (key, page)
         return page
@@ -456,7 +469,7 @@ class FeedLookup:
             if cached is not None and cached[0] == version:
                 return cached[1]  # published by the request we waited for
             try:
-                published = publish(self.app, scope)
+                published = publish(self.store, scope)
             except NotFound:
                 return None
             feed = FeedBody.of(published.body, published.last_modified)
