@@ -1,7 +1,7 @@
 """``calendar serve`` as the tests run it: a real server on 127.0.0.1, an ephemeral port.
 
 :func:`start` runs the same WSGI application as ``gradtrack calendar serve`` (feeds and the
-HTML page, through :class:`gradtrack.services.calendar.FeedLookup`) in a thread; the
+HTML page, through :class:`gradtrack.server.FeedLookup`) in a thread; the
 returned :class:`Served` makes plain ``http.client`` requests to it.
 """
 
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradtrack.app import App
-from gradtrack.server import make_app, make_server
-from gradtrack.services import calendar
+from gradtrack.server import FeedLookup, make_app, make_server
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Served:
 
 def start(app: App) -> tuple[Served, Callable[[], None]]:
     """Serve ``app``'s store; returns the client and the function that stops the server."""
-    lookup = calendar.FeedLookup(app)
+    lookup = FeedLookup(app)
     server = make_server(make_app(lookup, lookup.page), host="127.0.0.1", port=0)
     thread = threading.Thread(target=_run, args=(server,), daemon=True)
     thread.start()

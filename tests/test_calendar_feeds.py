@@ -477,7 +477,8 @@ def published_rows(url: str, namespace: str) -> dict[str, tuple[str, int]]:
 def test_concurrent_exports_agree(
     store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gradtrack.services import calendar
+    from gradtrack.services.feeds.published import publish
+    from gradtrack.services.feeds.scopes import APPLICANT
 
     export(store)
     ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
@@ -488,7 +489,7 @@ def test_concurrent_exports_agree(
     def run() -> None:
         app = store_app(migrated_url)
         try:
-            bodies.append(calendar.publish(app, calendar.APPLICANT).body)
+            bodies.append(publish(app, APPLICANT).body)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -508,23 +509,24 @@ def test_a_change_during_an_export_is_not_lost(
     store: Run, migrated_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process changes the data and publishes between our render and our write."""
-    from gradtrack.services import calendar
+    from gradtrack.services.feeds.published import publish
+    from gradtrack.services.feeds.scopes import APPLICANT
 
     export(store)
     ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
-    real = calendar.state_write
+    real = App.state_write
     interleaved: list[bool] = []
 
     def racing(app: App) -> Any:
         if not interleaved:
             interleaved.append(True)
             ok(store("intake", "edit", "i1", "--deadline", "2026-12-03 23:59"))
-            calendar.publish(store_app(migrated_url), calendar.APPLICANT)
+            publish(store_app(migrated_url), APPLICANT)
         return real(app)
 
-    monkeypatch.setattr(calendar, "state_write", racing)
+    monkeypatch.setattr(App, "state_write", racing)
     monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
-    body = calendar.publish(store_app(migrated_url), calendar.APPLICANT).body
+    body = publish(store_app(migrated_url), APPLICANT).body
     assert interleaved
     # What we return and what is stored is the newest data, published once (SEQUENCE 1).
     assert b"DTSTART:20261204T115900Z" in body
@@ -552,16 +554,16 @@ def test_feed_uids_are_opaque(store: Run) -> None:
 
 def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Namespaces whose feed content is built from the plan from now on."""
-    from gradtrack.services import calendar
+    from gradtrack.services.feeds import content
 
     built: list[str] = []
-    real = calendar.feed_content
+    real = content.feed_content
 
     def counting(session: Any, scope: Any) -> Any:
         built.append(scope.namespace)
         return real(session, scope)
 
-    monkeypatch.setattr(calendar, "feed_content", counting)
+    monkeypatch.setattr(content, "feed_content", counting)
     return built
 
 

@@ -1,7 +1,7 @@
 """``calendar serve`` against a real store: a real server on 127.0.0.1, an ephemeral port.
 
 The server runs in a thread (tests/serving.py) with
-:class:`gradtrack.services.calendar.FeedLookup` over the test database; subscriptions are
+:class:`gradtrack.server.FeedLookup` over the test database; subscriptions are
 made and revoked through the CLI.
 """
 
@@ -15,7 +15,8 @@ from click.testing import Result
 
 from conftest import PINNED_NOW, dump_database
 from gradtrack.app import App
-from gradtrack.services import calendar
+from gradtrack.services.feeds import content
+from gradtrack.services.feeds.scopes import FeedScope
 from serving import Served, start
 from test_calendar_cli import TOKEN_URL
 from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
@@ -96,13 +97,13 @@ def test_serving_writes_only_when_the_data_changed(
     assert first.status == 200
 
     built: list[Any] = []
-    real = calendar.feed_content
+    real = content.feed_content
 
-    def counting(session: Any, scope: calendar.FeedScope) -> calendar.FeedContent:
+    def counting(session: Any, scope: FeedScope) -> content.FeedContent:
         built.append(scope)
         return real(session, scope)
 
-    monkeypatch.setattr(calendar, "feed_content", counting)
+    monkeypatch.setattr(content, "feed_content", counting)
     stored = dump_database(migrated_url)
     for _ in range(3):
         assert served.feed(token).body == first.body

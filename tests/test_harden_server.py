@@ -22,7 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import BACKEND, PINNED_NOW
-from gradtrack.server import FeedBody, hash_token, make_app, make_server
+from gradtrack.server import FeedBody, make_app, make_server
+from gradtrack.services.feeds.subscriptions import hash_token
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TOKEN = "tok_" + "Q1w2-E3r4_" * 4

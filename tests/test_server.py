@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from gradtrack.server import FeedBody, etag_for, hash_token, new_token, tokens_equal
+from gradtrack.server import FeedBody, etag_for
+from gradtrack.services.feeds.subscriptions import hash_token, new_token, tokens_equal
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 GOLDEN = Path(__file__).parent / "golden" / "applicant.ics"
@@ -38,7 +39,8 @@ import sys
 from datetime import datetime, UTC
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
-from gradtrack.server import FeedBody, hash_token, make_app, make_server, tokens_equal
+from gradtrack.server import FeedBody, make_app, make_server
+from gradtrack.services.feeds.subscriptions import hash_token, tokens_equal
 
 body = Path(sys.argv[2]).read_bytes()
 feeds = {hash_token(sys.argv[3]): FeedBody.of(body, datetime(2026, 10, 5, 17, 0, 12, tzinfo=UTC))}

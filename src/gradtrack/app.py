@@ -2,7 +2,11 @@
 
 Created by the root CLI group and passed to commands; nothing here runs until a command asks
 for a session, so ``--help`` never opens (or migrates) a database.  The CLI owns the
-transaction: :meth:`App.read` and :meth:`App.write` each give one session in one transaction.
+transaction: :meth:`App.read` and :meth:`App.write` each give one session in one transaction;
+:meth:`App.connect` a Core connection in one read transaction (and :meth:`App.read_on` a session
+in that same transaction); :meth:`App.state_write` the bookkeeping write of published feed
+state.  Every transaction gradtrack opens is opened here: the services take a session, a
+connection, or a small protocol these methods satisfy (docs/calendar.md).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from gradtrack.services.settings import Settings
@@ -94,6 +98,28 @@ class App:
                 session.rollback()
 
     @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection (no ORM) in one deferred read transaction, rolled back at the end.
+
+        The unchanged ``calendar export`` asks it before the ORM is imported
+        (services/feedcheck.py, docs/benchmarks.md); :meth:`read_on` carries on in the same
+        transaction when there is more to read.
+        """
+        self.ensure_schema(write=False)
+        with self.engine.connect() as conn:
+            conn.begin()  # rolled back when the connection is closed
+            yield conn
+
+    @contextmanager
+    def read_on(self, conn: Connection) -> Iterator[Session]:
+        """A session reading in ``conn``'s transaction (from :meth:`connect`), which stays
+        the caller's: closing the session neither commits nor rolls it back."""
+        from sqlalchemy.orm import Session
+
+        with Session(conn, expire_on_commit=False) as session, self._open(session):
+            yield session
+
+    @contextmanager
     def write(self, *, bump: bool = True) -> Iterator[Session]:
         """One write transaction (``BEGIN IMMEDIATE`` on SQLite): all of it or nothing.
 
@@ -123,6 +149,21 @@ class App:
             yield
         finally:
             self._session = outer
+
+    @contextmanager
+    def state_write(self) -> Iterator[Session]:
+        """A short write transaction for published state only, holding the write lock.
+
+        Not :meth:`write`: published state is bookkeeping, not the user's data, so it neither
+        bumps the data version (that would invalidate every served feed) nor runs the
+        after-commit hooks (that would publish again).  SQLite takes the lock with ``BEGIN
+        IMMEDIATE``; PostgreSQL with ``SELECT ... FOR UPDATE`` on the data-version row, which
+        every write transaction updates, so it also waits for writers in flight
+        (docs/calendar.md).
+        """
+        self.ensure_schema(write=True)
+        with self._writers() as session, session.begin():
+            yield session
 
     def on_commit(self, hook: Callable[[App], None]) -> None:
         """Run ``hook`` after each successful write (feed publishing)."""

@@ -5,24 +5,40 @@ A small WSGI application served by waitress.  The token in the URL is the only s
 looked up through a callable (the store compares hashes in constant time), never turned into
 a file path, never logged.  Every request the server does not answer with a feed gets the same
 404, whether the token is unknown, badly shaped, or the path is something else entirely, so a
-prober learns nothing.  Decisions are in docs/calendar.md.
+prober learns nothing.  :class:`FeedLookup` is that callable for the store: it publishes
+through services/feeds (the server depends on the services, never the reverse).  Decisions
+are in docs/calendar.md.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import logging
 import re
-import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from sqlalchemy import select
+
+from gradtrack.errors import NotFound
+from gradtrack.models import DataVersion, Subscription
+from gradtrack.services.feeds.files import PageStore
+from gradtrack.services.feeds.published import publish
+from gradtrack.services.feeds.scopes import APPLICANT, FeedScope, scope_of
+from gradtrack.services.feeds.subscriptions import hash_token, tokens_equal
+from gradtrack.services.meta import data_version
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy import Connection
 
 FEED_PATH = re.compile(r"/feeds/([A-Za-z0-9_-]{20,128})\.(ics|html)")
 _ETAG = re.compile(r'\s*(?:W/)?("[^"]*")\s*(?:,|$)')
@@ -95,21 +111,6 @@ class FeedBody:
 def etag_for(body: bytes) -> str:
     """The strong ETag of a body: a quoted prefix of its SHA-256."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a subscription token (SHA-256, hex)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_token() -> str:
-    """A fresh subscription token: 256 random bits, URL-safe (43 characters)."""
-    return secrets.token_urlsafe(32)
-
-
-def tokens_equal(a_hash: str, b_hash: str) -> bool:
-    """Compare two token hashes in constant time."""
-    return hmac.compare_digest(a_hash.encode("utf-8"), b_hash.encode("utf-8"))
 
 
 def make_app(
@@ -361,3 +362,117 @@ def serve(app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int 
         pass
     finally:
         server.close()
+
+
+# -- the store's feeds --------------------------------------------------------------------
+
+
+class ServeStore(PageStore, Protocol):
+    """What :class:`FeedLookup` reads the store through (an :class:`~gradtrack.app.App` is
+    one): publishing's read, state write and clock, the page's now and settings, and a Core
+    read (``App.connect``)."""
+
+    def connect(self) -> AbstractContextManager[Connection]: ...
+
+
+class FeedLookup:
+    """``token → FeedBody`` for ``calendar serve`` (docs/calendar.md), from the store.
+
+    The presented token is hashed and the hash looked up (then compared in constant time); a
+    revoked or unknown token gives ``None`` (the server's one 404).  Answers are kept per
+    token hash and data version: every write transaction bumps the data version (revoking a
+    subscription or deleting its subject included), so while it is unchanged a known token's
+    feed is still its feed, and a request costs one one-row query.  After a change the first
+    request looks the subscription up again and publishes (the same path as an export);
+    requests arriving meanwhile wait for it rather than build the same feed again.  Only
+    valid tokens are kept, so probing with made-up ones fills nothing.
+    """
+
+    def __init__(self, store: ServeStore) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[int, FeedBody]] = {}  # by namespace
+        self._tokens: dict[str, tuple[int, FeedBody]] = {}  # by token hash
+        self._page: tuple[tuple[int, datetime], FeedBody] | None = None  # (version, minute)
+        self._lock = threading.Lock()
+        self._publishing = threading.Lock()
+
+    def _data_version(self) -> int:
+        """The data version, with one query on a pooled connection (no ORM session)."""
+        with self.store.connect() as conn:
+            return conn.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
+    def __call__(self, token: str) -> FeedBody | None:
+        digest = hash_token(token)
+        version = self._data_version()
+        with self._lock:
+            known = self._tokens.get(digest)
+        if known is not None and known[0] == version:
+            return known[1]
+        found = self._subscription(digest)
+        if found is None:
+            return None
+        scope, version = found
+        feed = self._feed(scope, version)
+        if feed is not None:
+            with self._lock:
+                self._tokens[digest] = (version, feed)
+        return feed
+
+    def _subscription(self, digest: str) -> tuple[FeedScope, int] | None:
+        """The live subscription with this token hash (its scope), and the data version."""
+        with self.store.read() as session:
+            row = session.execute(
+                select(
+                    Subscription.token_hash,
+                    Subscription.program_id,
+                    Subscription.recommender_id,
+                    Subscription.revoked_at,
+                ).where(Subscription.token_hash == digest)
+            ).first()
+            version = data_version(session)
+        if row is None or row.revoked_at is not None or not tokens_equal(row.token_hash, digest):
+            return None
+        return scope_of(row.program_id, row.recommender_id), version
+
+    def page(self, token: str) -> FeedBody | None:
+        """The HTML page for an applicant token (else ``None``), planned as of the request.
+
+        It depends on the data and on the current instant (today, and countdowns in hours),
+        so it is kept per data version and minute: the bytes, hence the ETag, change when
+        either does (docs/report.md).
+        """
+        found = self._subscription(hash_token(token))
+        if found is None or found[0] != APPLICANT:
+            return None
+        now = self.store.now()
+        key = (found[1], now.replace(second=0, microsecond=0))
+        with self._lock:
+            cached = self._page
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        from gradtrack.services.page import build_page
+
+        with self.store.read() as session:
+            page = FeedBody.page(build_page(session, now, self.store.settings))
+        with self._lock:
+            self._page = (key, page)
+        return page
+
+    def _feed(self, scope: FeedScope, version: int) -> FeedBody | None:
+        with self._lock:
+            cached = self._cache.get(scope.namespace)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        with self._publishing:
+            with self._lock:
+                cached = self._cache.get(scope.namespace)
+            if cached is not None and cached[0] == version:
+                return cached[1]  # published by the request we waited for
+            try:
+                published = publish(self.store, scope)
+            except NotFound:
+                return None
+            feed = FeedBody.of(published.body, published.last_modified)
+            with self._lock:
+                self._cache[scope.namespace] = (published.version, feed)
+        return feed

@@ -16,7 +16,7 @@ from gradtrack.cli.options import HOST, BoundedInt, json_option, output_file
 from gradtrack.cli.output import emit, report_written, say
 
 if TYPE_CHECKING:
-    from gradtrack.services.calendar import FeedScope
+    from gradtrack.services.feeds.scopes import FeedScope
 
 
 @click.group(cls=GTGroup)
@@ -48,12 +48,12 @@ def republish_feeds(app: App) -> None:
     The change is already committed, so a feed that cannot be written (or pushed) is reported
     and the command still succeeds.
     """
-    from gradtrack.services.calendar import republish
+    from gradtrack.services.feeds.files import republish
     from gradtrack.services.push import sync_registered
 
     for what, path, reason in republish(app):
         click.echo(f"gradtrack: could not update {what} {path}: {reason}", err=True)
-    for url, reason in sync_registered(app):
+    for url, reason in sync_registered(app, app.environ):
         click.echo(f"gradtrack: could not push to {url}: {reason}", err=True)
 
 
@@ -80,23 +80,34 @@ def calendar_export(
       gradtrack calendar export -o ~/Sync/applications.ics
       gradtrack calendar export --recommender "Ada Lovelace" -o ada.ics
     """
-    if output is not None and output != "-" and program_ref is None and recommender_ref is None:
-        # The common case, an unchanged store: answered before the feed machinery is imported.
-        from gradtrack.services import feedcheck
+    path = None if output is None or output == "-" else Path(output)
+    checked = False
+    # One read transaction, then (only when the feed must be rendered) one state write.
+    with app.connect() as conn:
+        if path is not None and program_ref is None and recommender_ref is None:
+            # The common case, an unchanged store: answered before the feed machinery is
+            # imported.
+            from gradtrack.services import feedcheck
 
-        if feedcheck.unchanged(app, feedcheck.APPLICANT_NAMESPACE, Path(output), alarms=alarms):
-            click.echo(f"unchanged {output}", err=True)
-            return
-    from gradtrack.services import calendar as service
+            if feedcheck.unchanged(conn, feedcheck.APPLICANT_NAMESPACE, path, alarms=alarms):
+                click.echo(f"unchanged {output}", err=True)
+                return
+            checked = True
+        from gradtrack.services.feeds import files, published, scopes
 
-    with app.read() as session:
-        scope = service.resolve_scope(session, program_ref, recommender_ref)
-    if output is None or output == "-":
-        body = service.publish(app, scope, alarms=alarms).body
-        click.echo(body, nl=False)  # bytes go to the binary stream untouched
+        with app.read_on(conn) as session:
+            scope = scopes.resolve_scope(session, program_ref, recommender_ref)
+            draft = (
+                published.prepare(session, scope, alarms=alarms)
+                if path is None
+                else files.prepare_export(session, scope, path, alarms=alarms, checked=checked)
+            )
+    if path is not None:
+        report_written(str(output), files.export_file(app, draft, path))
         return
-    changed = service.export_file(app, scope, Path(output), alarms=alarms)
-    report_written(output, changed)
+    assert draft is not None  # (only an export to a file can find nothing to do)
+    body = published.complete(app, draft).body
+    click.echo(body, nl=False)  # bytes go to the binary stream untouched
 
 
 @calendar.command("publish")
@@ -119,13 +130,13 @@ def calendar_publish(
       gradtrack calendar publish ~/Dropbox/applications.ics
       gradtrack calendar publish --html ~/Dropbox/plan.html
     """
-    from gradtrack.services import calendar as service
+    from gradtrack.services.feeds import files, scopes
 
     with app.write() as session:
-        scope = service.resolve_scope(session, program_ref, recommender_ref)
-        file_format = service.PAGE if html else service.FEED
-        target = service.add_target(session, Path(path), scope, file_format)
-        what = "HTML page" if html else f"{service.describe_scope(session, scope)} feed"
+        scope = scopes.resolve_scope(session, program_ref, recommender_ref)
+        file_format = files.PAGE if html else files.FEED
+        target = files.add_target(session, Path(path), scope, file_format)
+        what = "HTML page" if html else f"{scopes.describe_scope(session, scope)} feed"
         say(f"Publishing the {what} to {target.path}")
 
 
@@ -134,10 +145,10 @@ def calendar_publish(
 @pass_app
 def calendar_unpublish(app: App, path: str) -> None:
     """Stop rewriting the feed file at PATH (the file is left as it is)."""
-    from gradtrack.services import calendar as service
+    from gradtrack.services.feeds import files
 
     with app.write() as session:
-        absolute = service.remove_target(session, Path(path))
+        absolute = files.remove_target(session, Path(path))
     click.echo(f"Stopped publishing {absolute}")
 
 
@@ -181,15 +192,15 @@ def calendar_push(
           --user ada --password-env CAL_PASSWORD --register
       gradtrack calendar push http://127.0.0.1:5232/ada/letters/ --recommender ada
     """
-    from gradtrack.services import calendar as service
     from gradtrack.services import push as pushing
+    from gradtrack.services.feeds import scopes
 
     target = pushing.normalize_url(url)
     with app.read() as session:
-        scope = service.resolve_scope(session, program_ref, recommender_ref)
-        what = service.describe_scope(session, scope)
+        scope = scopes.resolve_scope(session, program_ref, recommender_ref)
+        what = scopes.describe_scope(session, scope)
     request = pushing.PushRequest(target, user, password_env, scope, todo, force, register)
-    outcome = pushing.push(app, request)
+    outcome = pushing.push(app, request, app.environ)
     click.echo(f"{outcome.summary()} (the {what} feed{' and its tasks' if todo else ''})")
     if register:
         click.echo(f"Pushing to {target} after every change", err=True)
@@ -275,13 +286,13 @@ def calendar_subscribe(
       gradtrack settings set base-url https://cal.example.org
       gradtrack calendar subscribe --recommender "Ada Lovelace" --label Ada
     """
-    from gradtrack.services import calendar as service
+    from gradtrack.services.feeds import scopes, subscriptions
 
     with app.write() as session:
-        scope = service.resolve_scope(session, program_ref, recommender_ref)
-        sub, token = service.subscribe(session, scope, label)
-        what = service.describe_scope(session, scope)
-    url, webcal = service.feed_urls(app.settings.base_url, token)
+        scope = scopes.resolve_scope(session, program_ref, recommender_ref)
+        sub, token = subscriptions.subscribe(session, scope, label)
+        what = scopes.describe_scope(session, scope)
+    url, webcal = subscriptions.feed_urls(app.settings.base_url, token)
     say(f"Subscription s{sub.id} to the {what} feed:")
     click.echo(url)
     click.echo(webcal)
@@ -297,11 +308,11 @@ def calendar_subscribe(
 @pass_app
 def calendar_subscriptions(app: App, fmt: str) -> None:
     """List subscriptions (never their tokens)."""
-    from gradtrack.services import calendar as service
+    from gradtrack.services.feeds import subscriptions
     from gradtrack.views import iso_utc
 
     with app.read() as session:
-        views = service.list_subscriptions(session)
+        views = subscriptions.list_subscriptions(session)
     docs = [
         {
             "id": v.id,
@@ -347,10 +358,10 @@ def calendar_revoke(app: App, ref: str) -> None:
     Example:
       gradtrack calendar revoke s2
     """
-    from gradtrack.services import calendar as service
+    from gradtrack.services.feeds import subscriptions
 
     with app.write() as session:
-        sub = service.revoke(session, ref, app.clock())
+        sub = subscriptions.revoke(session, ref, app.clock())
     click.echo(f"Revoked subscription s{sub.id}")
 
 
@@ -383,14 +394,13 @@ def calendar_serve(app: App, host: str, port: int) -> None:
     from gradtrack import server
     from gradtrack.db import check_writable
     from gradtrack.errors import GradtrackError
-    from gradtrack.services.calendar import FeedLookup
 
     # Serving stores what it renders: refuse now what could only answer 500 later (a newer
     # schema, a read-only database).
     app.ensure_schema(write=True)
     check_writable(app.engine)
     try:
-        lookup = FeedLookup(app)
+        lookup = server.FeedLookup(app)
         server.serve(server.make_app(lookup, lookup.page), host=host, port=port)
     except OSError as exc:
         raise GradtrackError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

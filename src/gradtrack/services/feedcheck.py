@@ -1,11 +1,11 @@
 """Is a feed file already up to date?  Answered from the data version and the file's hash.
 
 ``rendered_feeds`` keeps the SHA-256 of each feed variant's bytes with the data version and
-the renderer they were made from (services/calendar.py).  When that row names the current
+the renderer they were made from (services/feeds/published.py).  When that row names the current
 data version and renderer, and the file holds bytes with that hash, there is nothing to do:
 ``calendar export`` of an unchanged store stops here, before the ORM, the models, the planner
-or the feed renderer are imported (docs/benchmarks.md).  Two small queries on a Core
-connection in one read transaction, and hashing the file.
+or the feed renderer are imported (docs/benchmarks.md).  Two small queries on the Core
+connection of the caller's read transaction (``App.connect``), and hashing the file.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from gradtrack import __version__, timeutil
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
-
-    from gradtrack.app import App
 
 # Bump FEED_FORMAT when a change of the code changes a feed's bytes for the same data without
 # a new gradtrack version.
@@ -71,9 +69,7 @@ def file_sha256(path: Path) -> str | None:
     return None if body is None else hashlib.sha256(body).hexdigest()
 
 
-def unchanged(app: App, namespace: str, path: Path, *, alarms: bool = False) -> bool:
+def unchanged(conn: Connection, namespace: str, path: Path, *, alarms: bool = False) -> bool:
     """Whether ``path`` already holds the current rendering of the feed ``namespace``."""
-    app.ensure_schema(write=False)
-    with app.engine.connect() as conn, conn.begin():
-        expected = current_hash(conn, namespace, alarms)
+    expected = current_hash(conn, namespace, alarms)
     return expected is not None and file_sha256(path) == expected

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from sqlalchemy import delete, select
@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 from gradtrack import feeds
 from gradtrack.errors import GradtrackError, InvalidValue, NotFound, Problems
 from gradtrack.models import PushedResource, PushTarget
-from gradtrack.services import calendar, refs, secrets
+from gradtrack.services import refs, secrets
+from gradtrack.services.feeds import content, published
+from gradtrack.services.feeds.published import FeedStore
+from gradtrack.services.feeds.scopes import APPLICANT, FeedScope, scope_of
 from gradtrack.services.meta import data_version
-
-if TYPE_CHECKING:
-    from gradtrack.app import App
 
 _DAV = "{DAV:}"
 _CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
@@ -118,35 +118,36 @@ def resource_href(collection_path: str, uid: str) -> str:
     return f"{collection_path}{uid.split('@', 1)[0]}.ics"
 
 
-def _synced_state(version: int, renderer: str, scope: calendar.FeedScope, todo: bool) -> str:
+def _synced_state(version: int, renderer: str, scope: FeedScope, todo: bool) -> str:
     return f"{version};{renderer};{scope.namespace};todo={int(todo)}"
 
 
 def local_resources(
-    app: App, scope: calendar.FeedScope, todo: bool, collection_path: str
+    store: FeedStore, scope: FeedScope, todo: bool, collection_path: str
 ) -> dict[str, Resource]:
     """Every resource the collection should hold, by UID, with the feed's published state.
 
-    Goes through :func:`calendar.publish` (the path every export takes), so a pushed event has
+    Goes through :func:`~gradtrack.services.feeds.published.publish` (the path every export
+    takes), so a pushed event has
     exactly the SEQUENCE and stamps of the same event in an exported feed.
     """
     scopes = [scope, replace(scope, tasks=True)] if todo else [scope]
     out: dict[str, Resource] = {}
     for one in scopes:
         for _attempt in range(3):
-            calendar.publish(app, one)
-            with app.read() as session:
-                content = calendar.feed_content(session, one)
-                states = calendar.stored_states(session, one.namespace)
-            uids = feeds.event_uids(one.namespace, content.events)
+            published.publish(store, one)
+            with store.read() as session:
+                feed = content.feed_content(session, one)
+                states = published.stored_states(session, one.namespace)
+            uids = feeds.event_uids(one.namespace, feed.events)
             if all(
                 (st := states.get(ev.key)) is not None and st.content_hash == ev.digest
-                for ev in content.events
+                for ev in feed.events
             ):
                 break  # (else the data changed between publishing and reading: again)
         else:
             raise GradtrackError("the data kept changing while it was being pushed; try again")
-        for ev in content.events:
+        for ev in feed.events:
             uid = uids[ev.key]
             body = feeds.render_resource(uid, ev, states[ev.key])
             out[uid] = Resource(
@@ -383,7 +384,7 @@ class TargetView:
     url: str
     user: str
     password_env: str
-    scope: calendar.FeedScope
+    scope: FeedScope
     todo: bool
     registered: bool
     synced_at: datetime | None
@@ -410,32 +411,31 @@ class PushRequest:
     url: str
     user: str = ""
     password_env: str = ""
-    scope: calendar.FeedScope = calendar.APPLICANT
+    scope: FeedScope = APPLICANT
     todo: bool = False
     force: bool = False
     register: bool = False
 
 
-def push(app: App, req: PushRequest) -> Outcome:
+def push(store: FeedStore, req: PushRequest, environ: Mapping[str, str]) -> Outcome:
     """Sync the feed into the collection and record what the server now holds.
 
     The server is asked first (one PROPFIND): a wrong password, an unreachable server or a
     URL that is not a calendar collection raises before anything is written locally.  What
     was written is recorded even when some resources were left alone (``Outcome.problems``)
     or the connection was lost half-way (then the error is raised after recording).
+    ``environ`` holds the password's variable (``--password-env``).
     """
     if req.todo and req.scope.kind == "recommender":
         raise InvalidValue("--todo adds your milestones as tasks: not with --recommender")
-    secret = secrets.password(
-        app.environ, req.password_env, req.user, _host(req.url), "CalDAV server"
-    )
+    secret = secrets.password(environ, req.password_env, req.user, _host(req.url), "CalDAV server")
     collection = Collection(req.url, req.user, secret)
     remote = collection.etags()
-    with app.read() as session:
+    with store.read() as session:
         target = _find(session, req.url)
         stored = _stored(session, target.id) if target is not None else {}
         state = _synced_state(
-            data_version(session), calendar.renderer(session), req.scope, req.todo
+            data_version(session), published.renderer(session), req.scope, req.todo
         )
         current = target is not None and target.synced_state == state and not req.force
     if current:
@@ -443,20 +443,20 @@ def push(app: App, req: PushRequest) -> Outcome:
         # the collection should hold; only the server's side can have moved.
         desired = {uid: Resource(uid, s.href, s.body_hash, s.summary) for uid, s in stored.items()}
     else:
-        desired = local_resources(app, req.scope, req.todo, collection.path)
+        desired = local_resources(store, req.scope, req.todo, collection.path)
     changes = _Changes()
     try:
         outcome = sync(collection, desired, stored, remote, force=req.force, changes=changes)
     except GradtrackError:
-        _record(app, req, changes, "")
+        _record(store, req, changes, "")
         raise
-    _record(app, req, changes, "" if outcome.problems else state)
+    _record(store, req, changes, "" if outcome.problems else state)
     return outcome
 
 
-def _record(app: App, req: PushRequest, changes: _Changes, state: str) -> None:
+def _record(store: FeedStore, req: PushRequest, changes: _Changes, state: str) -> None:
     """Store the target and what the server now holds (bookkeeping: no data version bump)."""
-    with calendar.state_write(app) as session:
+    with store.state_write() as session:
         target = _find(session, req.url)
         if target is None:
             target = PushTarget(url=req.url)
@@ -467,7 +467,7 @@ def _record(app: App, req: PushRequest, changes: _Changes, state: str) -> None:
         target.recommender_id = req.scope.ident if req.scope.kind == "recommender" else None
         target.todo = req.todo
         target.registered = bool(target.registered) or req.register
-        target.synced_at = app.clock()
+        target.synced_at = store.clock()
         target.synced_state = state
         session.flush()
         if changes.forgotten:
@@ -500,7 +500,7 @@ def list_targets(session: Session) -> list[TargetView]:
             t.url,
             t.username,
             t.password_env,
-            calendar.scope_of(t.program_id, t.recommender_id),
+            scope_of(t.program_id, t.recommender_id),
             t.todo,
             t.registered,
             t.synced_at,
@@ -529,19 +529,19 @@ def remove_target(session: Session, ref: str) -> str:
     return url
 
 
-def sync_registered(app: App) -> list[tuple[str, str]]:
+def sync_registered(store: FeedStore, environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """Push every registered target again; ``(url, reason)`` for each that failed.
 
     Runs after a change was committed: a failure must not undo it, so it is reported, not
     raised.  Costs one small query when no target is registered.
     """
-    with app.read() as session:
+    with store.read() as session:
         requests = [
             PushRequest(
                 t.url,
                 t.username,
                 t.password_env,
-                calendar.scope_of(t.program_id, t.recommender_id),
+                scope_of(t.program_id, t.recommender_id),
                 t.todo,
             )
             for t in session.scalars(
@@ -551,7 +551,7 @@ def sync_registered(app: App) -> list[tuple[str, str]]:
     failures: list[tuple[str, str]] = []
     for req in requests:
         try:
-            outcome = push(app, req)
+            outcome = push(store, req, environ)
         except GradtrackError as exc:
             failures.append((req.url, str(exc)))
             continue
