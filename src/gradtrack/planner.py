@@ -1426,6 +1426,26 @@ def crowded_weeks(milestones: Iterable[Milestone], threshold: int) -> tuple[Crow
     )
 
 
+def select_milestones(
+    plan: Plan,
+    program_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    done: bool = False,
+) -> list[Milestone]:
+    """The milestones ``plan`` and ``status`` show: of one program (or all), dated ``start``
+    through ``end`` (either may be open), the done ones only with ``done``."""
+    return [
+        m
+        for m in plan.milestones
+        if (done or m.status != DONE)
+        and (program_id is None or program_id in m.program_ids)
+        and (start is None or m.date >= start)
+        and (end is None or m.date <= end)
+    ]
+
+
 def crowded_for(plan: Plan, program_id: int | None) -> tuple[CrowdedWeek, ...]:
     """The crowded weeks (counted over every program) holding one of the program's milestones.
 

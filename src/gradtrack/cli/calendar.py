@@ -13,7 +13,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.options import HOST, BoundedInt, json_option, output_file
-from gradtrack.cli.output import emit, report_written, say
+from gradtrack.cli.output import View, emit, report_written, say
 
 if TYPE_CHECKING:
     from gradtrack.services.feeds.scopes import FeedScope
@@ -247,10 +247,12 @@ def calendar_pushes(app: App, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"pushes": docs},
-        ("id", "url", "feed", "user", "password", "after changes", "synced", "resources"),
-        rows,
-        empty="No push targets yet: add one with `gradtrack calendar push URL --register`.",
+        View(
+            {"pushes": docs},
+            ("id", "url", "feed", "user", "password", "after changes", "synced", "resources"),
+            rows,
+            empty="No push targets yet: add one with `gradtrack calendar push URL --register`.",
+        ),
     )
 
 
@@ -335,10 +337,12 @@ def calendar_subscriptions(app: App, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"subscriptions": docs},
-        ("id", "feed", "label", "created", "revoked"),
-        rows,
-        empty="No subscriptions yet: create one with `gradtrack calendar subscribe`.",
+        View(
+            {"subscriptions": docs},
+            ("id", "feed", "label", "created", "revoked"),
+            rows,
+            empty="No subscriptions yet: create one with `gradtrack calendar subscribe`.",
+        ),
     )
 
 

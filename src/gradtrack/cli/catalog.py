@@ -11,7 +11,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import MONEY, WITHIN, json_option
-from gradtrack.cli.output import emit, key_values
+from gradtrack.cli.output import View, emit, key_values
 
 
 @click.group(cls=GTGroup)
@@ -100,10 +100,12 @@ def catalog_search(
     )
     emit(
         fmt,
-        document,
-        ("handle", "program", "next deadline", "earliest feasible", "fee"),
-        rows,
-        empty="No catalogue entry matches.",
+        View(
+            document,
+            ("handle", "program", "next deadline", "earliest feasible", "fee"),
+            rows,
+            empty="No catalogue entry matches.",
+        ),
     )
 
 
@@ -173,7 +175,7 @@ def catalog_show(app: App, handle: str, fmt: str) -> None:
     (entry,) = cat.find_entries(cat.load_catalog(_today(now, zone)), [handle])
     doc = cat.entry_doc(entry)
     if fmt == "json":
-        emit(fmt, doc)
+        emit(fmt, View(doc))
         return
     click.echo(
         key_values(

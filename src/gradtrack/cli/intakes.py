@@ -13,7 +13,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.complete import complete_program
 from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
-from gradtrack.cli.output import Ref, emit, say, short_ref
+from gradtrack.cli.output import Ref, View, emit, say, short_ref
 
 
 def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
@@ -33,10 +33,12 @@ def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
 def echo_intakes(docs: list[dict[str, Any]], target: int | None) -> None:
     emit(
         "table",
-        None,
-        ("intake", "term", "kind", "deadline", "extra deadlines", ""),
-        [intake_row(d, target) for d in docs],
-        empty="No intakes yet: add one with `gradtrack intake add`.",
+        View(
+            None,
+            ("intake", "term", "kind", "deadline", "extra deadlines", ""),
+            [intake_row(d, target) for d in docs],
+            empty="No intakes yet: add one with `gradtrack intake add`.",
+        ),
     )
 
 
@@ -139,10 +141,12 @@ def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"intakes": docs},
-        ("program", "intake", "term", "kind", "deadline", "extra deadlines", ""),
-        rows,
-        empty="No intakes yet: add one with `gradtrack intake add`.",
+        View(
+            {"intakes": docs},
+            ("program", "intake", "term", "kind", "deadline", "extra deadlines", ""),
+            rows,
+            empty="No intakes yet: add one with `gradtrack intake add`.",
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from gradtrack.cli.base import GTGroup, PlanCommand, pass_app
 from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.mail import deliver, send_option
 from gradtrack.cli.options import output_options, program_option, recommender_option
-from gradtrack.cli.output import Ref, emit, key_values, say, short_ref
+from gradtrack.cli.output import Ref, View, emit, key_values, say, short_ref
 from gradtrack.textcheck import visible
 
 if TYPE_CHECKING:
@@ -89,10 +89,12 @@ def letter_list(app: App, recommender_ref: str | None, program_ref: str | None, 
     ]
     emit(
         fmt,
-        {"letters": docs},
-        ("id", "recommender", "program", "status", "reminded"),
-        rows,
-        empty="No letter requests yet: add one with `gradtrack letter request`.",
+        View(
+            {"letters": docs},
+            ("id", "recommender", "program", "status", "reminded"),
+            rows,
+            empty="No letter requests yet: add one with `gradtrack letter request`.",
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import output_options, program_option
-from gradtrack.cli.output import Ref, emit, say, short_ref
+from gradtrack.cli.output import Ref, View, emit, say, short_ref
 
 KINDS = click.Choice(vocab.MATERIAL_KINDS)
 STATUSES = click.Choice(vocab.MATERIAL_STATUSES)
@@ -64,10 +64,12 @@ def material_list(app: App, program_ref: str | None, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"materials": docs},
-        ("id", "kind", "name", "program", "status"),
-        rows,
-        empty="No materials yet: add one with `gradtrack material add`.",
+        View(
+            {"materials": docs},
+            ("id", "kind", "name", "program", "status"),
+            rows,
+            empty="No materials yet: add one with `gradtrack material add`.",
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import DATE, MONEY, output_options
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import View, emit
 
 
 @click.group(cls=GTGroup)
@@ -146,8 +146,10 @@ def offer_compare(app: App, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"today": app.today().isoformat(), "offers": docs},
-        ("program", "state", "funded", "stipend", "tuition", "reply by", "left", "conditions"),
-        rows,
-        empty="No offers yet: record one with `gradtrack offer add`.",
+        View(
+            {"today": app.today().isoformat(), "offers": docs},
+            ("program", "state", "funded", "stipend", "tuition", "reply by", "left", "conditions"),
+            rows,
+            empty="No offers yet: record one with `gradtrack offer add`.",
+        ),
     )

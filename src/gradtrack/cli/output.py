@@ -225,27 +225,54 @@ def to_csv(headers: Sequence[str | Ref], rows: Sequence[Sequence[Any]]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-def emit(
-    fmt: str,
-    document: Any,
-    headers: Sequence[str | Ref] = (),
-    rows: Sequence[Sequence[Any]] = (),
-    empty: str = "",
-    colour_column: str | None = None,
-) -> None:
-    """Print ``document`` as JSON, or ``rows`` as CSV or an aligned table.
+@dataclass(frozen=True)
+class View:
+    """What a command shows, in every format.
+
+    ``document`` is the ``--json`` document (or a function building it, called only for
+    ``--json``); ``headers`` and ``rows`` give ``--csv`` and the table, ``empty`` the table's
+    text when there are no rows; ``text`` (a record's fields) replaces the table.  For people
+    only: ``note`` goes to stderr first (the zone the dates are in), ``notes`` after the table,
+    and ``summary`` after those, each line wrapped at the terminal's width.
+    """
+
+    document: Any
+    headers: Sequence[str | Ref] = ()
+    rows: Sequence[Sequence[Any]] = ()
+    empty: str = ""
+    colour_column: str | None = None
+    text: str | None = None
+    notes: Sequence[str] = ()
+    summary: Sequence[str] = ()
+    note: str = ""
+
+
+def emit(fmt: str, view: View) -> None:
+    """Print ``view`` as JSON, CSV or for a person: the one place that branches on the format.
 
     A table fits the terminal (:func:`terminal`); piped, it is printed whole.
     """
     if fmt == "json":
+        document = view.document() if callable(view.document) else view.document
         click.echo(to_json(document))
-    elif fmt == "csv":
-        click.echo(to_csv(headers, rows))
-    elif not rows and empty:
-        click.echo(empty)
+        return
+    if fmt == "csv":
+        click.echo(to_csv(view.headers, view.rows))
+        return
+    if view.note:
+        click.echo(view.note, err=True)
+    term = terminal()
+    if view.text is not None:
+        click.echo(view.text)
+    elif not view.rows and view.empty:
+        click.echo(view.empty)
     else:
-        term = terminal()
-        click.echo(table(headers, rows, term.width, colour_column, term.colour), color=term.colour)
+        shown = table(view.headers, view.rows, term.width, view.colour_column, term.colour)
+        click.echo(shown, color=term.colour)
+    for line in view.notes:
+        click.echo(line)
+    if view.summary:
+        click.echo(summary_text(view.summary, term.width), color=term.colour)
 
 
 def key_values(pairs: Mapping[str, Any]) -> str:
@@ -302,14 +329,20 @@ def summary_text(lines: Sequence[str], width: int | None) -> str:
     )
 
 
+def zone_note_text(zone: str, from_system: bool) -> str:
+    """The line saying dates are in the system's zone because none is set (else empty)."""
+    if not from_system:
+        return ""
+    return (
+        f"Dates are in {zone} (the system's zone; set yours with "
+        "`gradtrack settings set timezone ZONE`)"
+    )
+
+
 def zone_note(zone: str, from_system: bool) -> None:
-    """One stderr line when dates are in the system's zone because none is set."""
+    """:func:`zone_note_text` on stderr, when there is one."""
     if from_system:
-        click.echo(
-            f"Dates are in {zone} (the system's zone; set yours with "
-            "`gradtrack settings set timezone ZONE`)",
-            err=True,
-        )
+        click.echo(zone_note_text(zone, from_system), err=True)
 
 
 def report_written(path: str, changed: bool) -> None:

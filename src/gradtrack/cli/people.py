@@ -17,7 +17,7 @@ from gradtrack.cli.options import (
     json_option,
     output_options,
 )
-from gradtrack.cli.output import emit, key_values, say
+from gradtrack.cli.output import View, emit, key_values, say
 from gradtrack.textcheck import visible
 
 
@@ -94,10 +94,12 @@ def recommender_list(app: App, fmt: str) -> None:
     rows = [(f"r{d['id']}", d["name"], d["title"], d["timezone"], d["letters"]) for d in docs]
     emit(
         fmt,
-        {"recommenders": docs},
-        ("id", "name", "title", "timezone", "letters"),
-        rows,
-        empty="No recommenders yet: add one with `gradtrack recommender add`.",
+        View(
+            {"recommenders": docs},
+            ("id", "name", "title", "timezone", "letters"),
+            rows,
+            empty="No recommenders yet: add one with `gradtrack recommender add`.",
+        ),
     )
 
 
@@ -226,10 +228,12 @@ def person_list(app: App, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"people": docs},
-        ("id", "name", "kind", "affiliation", "timezone", "programs"),
-        rows,
-        empty="No people yet: add one with `gradtrack person add`.",
+        View(
+            {"people": docs},
+            ("id", "name", "kind", "affiliation", "timezone", "programs"),
+            rows,
+            empty="No people yet: add one with `gradtrack person add`.",
+        ),
     )
 
 
@@ -248,7 +252,7 @@ def person_show(app: App, ref: str, fmt: str) -> None:
         doc["letters"] = [letter_doc(x) for x in people.list_letters(session, found)]
         doc["outreach"] = [outreach_step_doc(e) for e in people.outreach_steps(found)]
     if fmt == "json":
-        emit(fmt, doc)
+        emit(fmt, View(doc))
         return
     click.echo(
         key_values(
@@ -459,8 +463,10 @@ def outreach_list(app: App, fmt: str) -> None:
     ]
     emit(
         fmt,
-        doc,
-        ("id", "name", "state", "since", "via", "follow up", "milestone", "about"),
-        rows,
-        empty="No outreach yet: log a message with `gradtrack outreach log`.",
+        View(
+            doc,
+            ("id", "name", "state", "since", "via", "follow up", "milestone", "about"),
+            rows,
+            empty="No outreach yet: log a message with `gradtrack outreach log`.",
+        ),
     )

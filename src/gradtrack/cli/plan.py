@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from gradtrack.app import App
 from gradtrack.cli.base import GTCommand, PlanCommand, pass_app
 from gradtrack.cli.complete import complete_milestone
 from gradtrack.cli.options import DATE, output_options, program_option, within_option
-from gradtrack.cli.output import crowded_lines, emit, say, summary_text, terminal, zone_note
+from gradtrack.cli.output import View, crowded_lines, emit, say, terminal, zone_note_text
 
 if TYPE_CHECKING:
     from gradtrack.planner import Plan, PlanInput
@@ -32,6 +33,8 @@ def _refuse_combinations(
     catch_up: bool = False,
 ) -> None:
     """Options that cannot go together are a usage error, never silently ignored."""
+    if level and catch_up:
+        raise click.UsageError("--level and --catch-up cannot be combined: run one, then the other")
     if apply_level and not (level or catch_up):
         raise click.UsageError("--apply only goes with --level or --catch-up")
     if apply_level and program:
@@ -99,57 +102,59 @@ def plan(
       gradtrack plan --level --apply
       gradtrack plan --catch-up --apply
     """
-    from datetime import timedelta
-
     from gradtrack import planner
     from gradtrack.services import planning
-    from gradtrack.views import plan_doc
 
-    if level and catch_up:
-        raise click.UsageError("--level and --catch-up cannot be combined: run one, then the other")
     windows = {"--from": start is not None, "--to": end is not None, "--within": within is not None}
     _refuse_combinations(
         earliest, level, apply_level, windows, show_done, start, end, bool(program_ref), catch_up
     )
     with app.read() as session:
-        only = None
-        if program_ref:
-            from gradtrack.services.programs import find_program
-
-            only = find_program(session, program_ref).id
+        only = _program_id(session, program_ref)
         inp = planning.plan_input(session, app.now(), app.settings)
-    if fmt == "table":
-        zone_note(app.zone, app.settings.zone_from_system)
-    if earliest:
-        _earliest(inp, only, fmt)
-        return
-    built = planner.build_plan(inp)
-    if level:
-        _level(app, inp, built, only, apply_level, fmt)
-        return
-    if catch_up:
-        _catch_up(app, inp, built, apply_level, fmt)
-        return
-    if within is not None:
-        start, end = built.today, built.today + timedelta(days=within)
-    shown = [
-        m
-        for m in built.milestones
-        if (show_done or m.status != "done")
-        and (only is None or only in m.program_ids)
-        and (start is None or m.date >= start)
-        and (end is None or m.date <= end)
-    ]
-    emit(
-        fmt,
-        plan_doc(built, app.zone, shown, only) if fmt == "json" else None,
+    built = None if earliest else planner.build_plan(inp)
+    if built is None:
+        view = _earliest(inp, only)
+    elif level:
+        view = _level(app, inp, built, only, apply_level)
+    elif catch_up:
+        view = _catch_up(app, inp, built, apply_level)
+    else:
+        if within is not None:
+            start, end = built.today, built.today + timedelta(days=within)
+        view = _milestones(app, inp, built, only, start, end, show_done)
+    emit(fmt, replace(view, note=zone_note_text(app.zone, app.settings.zone_from_system)))
+
+
+def _program_id(session: Any, program_ref: str | None) -> int | None:
+    if not program_ref:
+        return None
+    from gradtrack.services.programs import find_program
+
+    return find_program(session, program_ref).id
+
+
+def _milestones(
+    app: App,
+    inp: PlanInput,
+    built: Plan,
+    only: int | None,
+    start: date | None,
+    end: date | None,
+    show_done: bool,
+) -> View:
+    from gradtrack.planner import select_milestones
+    from gradtrack.views import plan_doc
+
+    shown = select_milestones(built, only, start, end, done=show_done)
+    return View(
+        lambda: plan_doc(built, app.zone, shown, only),
         ("date", "status", "milestone", "what"),
         [(m.date.isoformat(), _state(m), m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
         colour_column="status",
+        summary=_summary(app, inp, built, only, start, end),
     )
-    if fmt == "table":
-        _summary(app, inp, built, only, start, end)
 
 
 def _iso(day: date | None) -> str | None:
@@ -180,7 +185,7 @@ def _summary(
     only: int | None,
     start: date | None = None,
     end: date | None = None,
-) -> None:
+) -> list[str]:
     """The lines after the table: crowded weeks, late steps, infeasible targets.
 
     With ``only`` (``--program``), each narrowed to that program.
@@ -212,11 +217,10 @@ def _summary(
             lines.append(
                 f"Infeasible: {planning.infeasible_line(item, names[item.program_id], terms)}"
             )
-    if lines:
-        click.echo(summary_text(lines, term.width), color=term.colour)
+    return lines
 
 
-def _earliest(inp: PlanInput, only: int | None, fmt: str) -> None:
+def _earliest(inp: PlanInput, only: int | None) -> View:
     from gradtrack import planner
 
     choices = planner.earliest_feasible_intakes(inp)
@@ -251,8 +255,7 @@ def _earliest(inp: PlanInput, only: int | None, fmt: str) -> None:
         )
         for d in docs
     ]
-    emit(
-        fmt,
+    return View(
         {"earliest": docs},
         ("program", "earliest feasible", "cost", "complete by"),
         rows,
@@ -272,9 +275,7 @@ def _cost(doc: dict[str, Any]) -> str:
     return f"{steps}; comfortable: {doc['comfortable_term']} (i{doc['comfortable_intake_id']})"
 
 
-def _level(
-    app: App, inp: PlanInput, built: Plan, only: int | None, apply_level: bool, fmt: str
-) -> None:
+def _level(app: App, inp: PlanInput, built: Plan, only: int | None, apply_level: bool) -> View:
     """Preview (or store) the moves; the plan and its input were read once, by the caller.
 
     The levelling is the whole plan's (crowding counts every program); ``--program`` shows
@@ -308,22 +309,19 @@ def _level(
         if crowded
         else "No week is crowded: nothing to move."
     )
-    emit(
-        fmt,
+    notes = []
+    if apply_level:
+        notes.append(f"Stored {len(docs)} move(s).")
+    elif docs:
+        notes.append("Preview only: add --apply to store these moves.")
+    return View(
         {"moves": docs, "applied": apply_level},
         ("from", "to", "milestone", "what"),
         rows,
         empty=empty,
+        notes=notes,
+        summary=_summary(app, inp, built, only),
     )
-    if fmt == "table":
-        lines = []
-        if apply_level:
-            lines.append(f"Stored {len(docs)} move(s).")
-        elif docs:
-            lines.append("Preview only: add --apply to store these moves.")
-        if lines:
-            click.echo("\n".join(lines))
-        _summary(app, inp, built, only)
 
 
 def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
@@ -381,7 +379,7 @@ def undo(app: App, milestone_id: str) -> None:
     _change_milestone(app, milestone_id, undo=True)
 
 
-def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool, fmt: str) -> None:
+def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool) -> View:
     """Preview (or store) catch-up dates for every late milestone (docs/planner.md)."""
     from gradtrack import planner
     from gradtrack.services import planning
@@ -405,22 +403,19 @@ def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool, fmt: str) -> N
         with app.write() as session:
             planning.store_moves(session, result.moves, kind="catch-up")
     rows = [(d["date"], d["latest"], d["id"], d["title"]) for d in docs]
-    emit(
-        fmt,
+    limit = app.settings.crowding_threshold
+    notes = [
+        f"Over: week of {w.monday} has {w.count} open milestones (threshold {limit}): {w.reason}"
+        for w in result.over
+    ]
+    if apply:
+        notes.append(f"Stored {len(docs)} catch-up date(s).")
+    elif docs:
+        notes.append("Preview only: add --apply to store these dates.")
+    return View(
         {"catch_up": docs, "over": over, "applied": apply},
         ("date", "latest", "milestone", "what"),
         rows,
         empty="Nothing is late: no catch-up needed.",
+        notes=notes,
     )
-    if fmt != "table":
-        return
-    limit = app.settings.crowding_threshold
-    for w in result.over:
-        click.echo(
-            f"Over: week of {w.monday} has {w.count} open milestones "
-            f"(threshold {limit}): {w.reason}"
-        )
-    if apply:
-        click.echo(f"Stored {len(docs)} catch-up date(s).")
-    elif docs:
-        click.echo("Preview only: add --apply to store these dates.")

@@ -20,7 +20,7 @@ from gradtrack.cli.options import (
     json_option,
     output_options,
 )
-from gradtrack.cli.output import Ref, emit, key_values, say, short_ref
+from gradtrack.cli.output import Ref, View, emit, key_values, say, short_ref
 
 DEGREES = click.Choice(vocab.DEGREES, case_sensitive=False)
 
@@ -206,10 +206,12 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
     ]
     emit(
         fmt,
-        {"programs": docs},
-        ("id", "handle", "degree", "status", "priority", "intakes", "verified"),
-        rows,
-        empty="No programs yet: add one with `gradtrack program add` or import a CSV.",
+        View(
+            {"programs": docs},
+            ("id", "handle", "degree", "status", "priority", "intakes", "verified"),
+            rows,
+            empty="No programs yet: add one with `gradtrack program add` or import a CSV.",
+        ),
     )
 
 
@@ -225,7 +227,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
     with app.read() as session:
         doc = program_doc(programs.find_program(session, program_ref))
     if fmt == "json":
-        emit(fmt, doc)
+        emit(fmt, View(doc))
         return
     fee = f"{doc['fee']} {doc['currency'] or ''}".strip() if doc["fee"] else None
     faculty = {"faculty": "; ".join(f"r{f['id']} {f['name']}" for f in doc["faculty"])}

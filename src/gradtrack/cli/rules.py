@@ -9,7 +9,7 @@ import click
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import output_options, program_option
-from gradtrack.cli.output import emit
+from gradtrack.cli.output import View, emit
 
 
 @click.group(cls=GTGroup)
@@ -75,7 +75,7 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
     document: dict[str, Any] = {"rules": docs}
     if found is not None:
         document = {"program_id": pid, **document}
-    emit(fmt, document, ("rule", "ideal", "latest", "anchors", "condition", "enabled"), rows)
+    emit(fmt, View(document, ("rule", "ideal", "latest", "anchors", "condition", "enabled"), rows))
     if fmt == "table" and own:
         click.echo(f"* changed for {slug} (`gradtrack rules reset KEY --program {slug}`)")
 

@@ -8,7 +8,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
 from gradtrack.cli.options import json_option
-from gradtrack.cli.output import emit, key_values
+from gradtrack.cli.output import View, emit, key_values
 
 KEYS = click.Choice(vocab.SETTING_KEYS)
 
@@ -25,7 +25,7 @@ def settings_show(app: App, fmt: str) -> None:
     """Show the settings."""
     values = app.settings.as_dict()
     if fmt == "json":
-        emit(fmt, values)
+        emit(fmt, View(values))
     else:
         click.echo(key_values(values))
 

@@ -13,6 +13,7 @@ from gradtrack.cli.options import json_option, program_option, within_option
 from gradtrack.cli.output import (
     STATUS_COLOURS,
     Ref,
+    View,
     crowded_lines,
     cut,
     emit,
@@ -278,7 +279,7 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
 
     built = _report(app, within, program_ref)
     if fmt == "json":
-        emit(fmt, status_document(built))
+        emit(fmt, View(status_document(built)))
         return
     term = terminal()
     zone_note(app.zone, app.settings.zone_from_system)
@@ -320,7 +321,7 @@ def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send:
     built = _report(app, within)
     code = OVERDUE_EXIT if built.overdue else 0
     if fmt == "json":
-        emit(fmt, {**status_document(built), "exit_status": code})
+        emit(fmt, View({**status_document(built), "exit_status": code}))
         ctx.exit(code)
     headline = (
         f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "

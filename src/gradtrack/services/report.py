@@ -221,10 +221,7 @@ def status_report(
     chosen = _program_rows(session, only)
     names = {p.id: display_name(p.institution, p.name, p.degree) for p in chosen}
 
-    def wanted(program_ids: tuple[int, ...]) -> bool:
-        return only is None or only in program_ids
-
-    open_ms = [m for m in plan.milestones if m.status != "done" and wanted(m.program_ids)]
+    open_ms = planner.select_milestones(plan, only)
     # Overdue = missed (the latest date passed); a late step is due now, shown by day.
     overdue = tuple(m for m in open_ms if m.status == planner.MISSED)
     by_day: dict[date, list[planner.Milestone]] = defaultdict(list)
