@@ -30,15 +30,13 @@ def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
     )
 
 
-def echo_intakes(docs: list[dict[str, Any]], target: int | None) -> None:
-    emit(
-        "table",
-        View(
-            None,
-            ("intake", "term", "kind", "deadline", "extra deadlines", ""),
-            [intake_row(d, target) for d in docs],
-            empty="No intakes yet: add one with `gradtrack intake add`.",
-        ),
+def intakes_view(docs: list[dict[str, Any]], target: int | None, document: Any = None) -> View:
+    """The intakes table (``intake list``, and under ``program show``)."""
+    return View(
+        document,
+        ("intake", "term", "kind", "deadline", "extra deadlines", ""),
+        [intake_row(d, target) for d in docs],
+        empty="No intakes yet: add one with `gradtrack intake add`.",
     )
 
 

@@ -231,7 +231,8 @@ class View:
 
     ``document`` is the ``--json`` document (or a function building it, called only for
     ``--json``); ``headers`` and ``rows`` give ``--csv`` and the table, ``empty`` the table's
-    text when there are no rows; ``text`` (a record's fields) replaces the table.  For people
+    text when there are no rows; ``text`` (a record's fields) comes first, and the table (if
+    any) after a blank line.  For people
     only: ``note`` goes to stderr first (the zone the dates are in), ``notes`` after the table,
     and ``summary`` after those, each line wrapped at the terminal's width.
     """
@@ -264,11 +265,14 @@ def emit(fmt: str, view: View) -> None:
     term = terminal()
     if view.text is not None:
         click.echo(view.text)
-    elif not view.rows and view.empty:
-        click.echo(view.empty)
-    else:
-        shown = table(view.headers, view.rows, term.width, view.colour_column, term.colour)
-        click.echo(shown, color=term.colour)
+        if view.headers:
+            click.echo()
+    if view.text is None or view.headers:
+        if not view.rows and view.empty:
+            click.echo(view.empty)
+        else:
+            shown = table(view.headers, view.rows, term.width, view.colour_column, term.colour)
+            click.echo(shown, color=term.colour)
     for line in view.notes:
         click.echo(line)
     if view.summary:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -12,7 +14,7 @@ from gradtrack import vocab
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app, remove_confirmed, yes_option
 from gradtrack.cli.complete import complete_program
-from gradtrack.cli.intakes import echo_intakes
+from gradtrack.cli.intakes import intakes_view
 from gradtrack.cli.options import (
     DATE,
     MONEY,
@@ -226,39 +228,36 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
 
     with app.read() as session:
         doc = program_doc(programs.find_program(session, program_ref))
-    if fmt == "json":
-        emit(fmt, View(doc))
-        return
+    view = intakes_view(doc["intakes"], doc["target_intake_id"], doc)
+    emit(fmt, replace(view, text=key_values(_program_fields(doc))))
+
+
+def _program_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """``program show``'s fields, as people read them."""
     fee = f"{doc['fee']} {doc['currency'] or ''}".strip() if doc["fee"] else None
     faculty = {"faculty": "; ".join(f"r{f['id']} {f['name']}" for f in doc["faculty"])}
-    click.echo(
-        key_values(
-            {
-                "program": f"p{doc['id']} {doc['slug']}",
-                "handle": doc["handle"],
-                "institution": doc["institution"],
-                "name": doc["name"],
-                "degree": doc["degree"],
-                "field": doc["field"],
-                "status": doc["status"],
-                "priority": doc["priority"],
-                "fee": fee,
-                "fee waiver": doc["fee_waiver"],
-                "fee paid": doc["fee_paid"],
-                "letters": _known(doc["letters_required"]),
-                "GRE": _known(doc["gre"]),
-                "English test": _known(doc["english_test"]),
-                "url": doc["url"],
-                "source": doc["source_url"],
-                "verified": doc["verified"] or "unverified",
-                "offer": _offer_text(doc["offer"]),
-                **(faculty if doc["faculty"] else {}),
-                "notes": doc["notes"] or None,
-            }
-        )
-    )
-    click.echo()
-    echo_intakes(doc["intakes"], doc["target_intake_id"])
+    return {
+        "program": f"p{doc['id']} {doc['slug']}",
+        "handle": doc["handle"],
+        "institution": doc["institution"],
+        "name": doc["name"],
+        "degree": doc["degree"],
+        "field": doc["field"],
+        "status": doc["status"],
+        "priority": doc["priority"],
+        "fee": fee,
+        "fee waiver": doc["fee_waiver"],
+        "fee paid": doc["fee_paid"],
+        "letters": _known(doc["letters_required"]),
+        "GRE": _known(doc["gre"]),
+        "English test": _known(doc["english_test"]),
+        "url": doc["url"],
+        "source": doc["source_url"],
+        "verified": doc["verified"] or "unverified",
+        "offer": _offer_text(doc["offer"]),
+        **(faculty if doc["faculty"] else {}),
+        "notes": doc["notes"] or None,
+    }
 
 
 def _known(value: Any) -> Any:
@@ -398,34 +397,25 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
     Example:
       gradtrack program import data/programs.csv
     """
-    import sys
-
     from gradtrack.csvio import parse_programs_csv
-    from gradtrack.errors import ImportProblems
-    from gradtrack.services import csvstore, planning
 
     data = click.open_file(path, "rb").read() if path == "-" else _read_bytes(path)
-    progress = _progress if sys.stderr.isatty() else None
-    try:
+    with _nothing_imported(path):
         records = parse_programs_csv(data, app.today())  # outside the write lock
         if dry_run:
-            with app.read() as session:
-                existing = csvstore.check_against_store(
-                    session, records, update_existing=update_existing
-                )
+            lines = _dry_run(app, path, records, update_existing)
         else:
-            if progress:
-                progress(f"read {len(records)} programs from {path}")
-            with app.write() as session:
-                summary = csvstore.import_programs(
-                    session,
-                    records,
-                    app.clock(),
-                    now=app.now(),
-                    update_existing=update_existing,
-                    progress=progress,
-                )
-                late = planning.settle_late(session, app.now(), summary.program_ids)
+            lines = _import(app, path, records, update_existing)
+    say("\n".join(lines))
+
+
+@contextmanager
+def _nothing_imported(path: str) -> Iterator[None]:
+    """A rejected file: every problem, then the count and that nothing was imported."""
+    from gradtrack.errors import ImportProblems
+
+    try:
+        yield
     except ImportProblems as problems:
         count = problems.total
         raise ImportProblems(
@@ -434,19 +424,43 @@ def program_import(app: App, path: str, update_existing: bool, dry_run: bool) ->
                 f"{path}: {count} problem{'s' if count > 1 else ''}; nothing was imported",
             ]
         ) from None
+
+
+def _dry_run(app: App, path: str, records: list[Any], update_existing: bool) -> list[str]:
+    from gradtrack.services import csvstore
+
+    with app.read() as session:
+        existing = csvstore.check_against_store(session, records, update_existing=update_existing)
     intakes = sum(len(r.intakes) for r in records)
-    if dry_run:
-        click.echo(
-            f"Dry run: {path} is valid: {len(records) - len(existing)} new and "
-            f"{len(existing)} existing programs, {intakes} intakes; nothing written"
+    return [
+        f"Dry run: {path} is valid: {len(records) - len(existing)} new and "
+        f"{len(existing)} existing programs, {intakes} intakes; nothing written"
+    ]
+
+
+def _import(app: App, path: str, records: list[Any], update_existing: bool) -> list[str]:
+    import sys
+
+    from gradtrack.services import csvstore, planning
+
+    progress = _progress if sys.stderr.isatty() else None
+    if progress:
+        progress(f"read {len(records)} programs from {path}")
+    with app.write() as session:
+        summary = csvstore.import_programs(
+            session,
+            records,
+            app.clock(),
+            now=app.now(),
+            update_existing=update_existing,
+            progress=progress,
         )
-        return
-    click.echo(
+        late = planning.settle_late(session, app.now(), summary.program_ids)
+    return [
         f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
-        f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated"
-    )
-    if late:
-        say("\n".join(late))
+        f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated",
+        *late,
+    ]
 
 
 def _read_bytes(path: str) -> bytes:

@@ -17,19 +17,6 @@ def rules() -> None:
     """Milestone rules: how far before each anchor a milestone falls."""
 
 
-def _rules_in_force(session: Any, program_ref: str | None) -> tuple[Any, list[Any], set[str]]:
-    """The rules (a program's own ones in place of the global ones) and the overridden keys."""
-    from gradtrack.services.planning import load_rules, program_rules
-    from gradtrack.services.programs import find_program
-
-    loaded = list(load_rules(session))
-    if program_ref is None:
-        return None, loaded, set()
-    found = find_program(session, program_ref)
-    own = {r.key: r for r in program_rules(session, loaded, {found.id}).get(found.id, ())}
-    return found, [own.get(r.key, r) for r in loaded], set(own)
-
-
 @rules.command("list")
 @program_option("The rules for PROGRAM.")
 @output_options
@@ -42,25 +29,18 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
       gradtrack rules list
       gradtrack rules list --program stanford
     """
-    from gradtrack.rules import format_offsets
+    from gradtrack.services.planning import rules_in_force
 
     with app.read() as session:
-        found, loaded, own = _rules_in_force(session, program_ref)
-        slug = found.slug if found is not None else ""
-        pid = found.id if found is not None else None
-    docs = [
-        {
-            "key": r.key,
-            "offsets": format_offsets(r.offsets),
-            "latest": None if r.latest is None else format_offsets(r.latest),
-            "anchors": list(r.anchors),
-            "condition": r.condition,
-            "enabled": r.enabled,
-            "description": r.description,
-            **({"program_override": r.key in own} if found is not None else {}),
-        }
-        for r in loaded
-    ]
+        found, loaded, own = rules_in_force(session, program_ref)
+        slug, pid = (found.slug, found.id) if found is not None else ("", None)
+    emit(fmt, _rules_view(loaded, own, slug, pid))
+
+
+def _rules_view(loaded: list[Any], own: set[str], slug: str, pid: int | None) -> View:
+    from gradtrack.rules import format_offsets
+    from gradtrack.views.rules import rules_doc
+
     rows = [
         (
             r.key + (" *" if r.key in own else ""),
@@ -72,12 +52,14 @@ def rules_list(app: App, program_ref: str | None, fmt: str) -> None:
         )
         for r in loaded
     ]
-    document: dict[str, Any] = {"rules": docs}
-    if found is not None:
-        document = {"program_id": pid, **document}
-    emit(fmt, View(document, ("rule", "ideal", "latest", "anchors", "condition", "enabled"), rows))
-    if fmt == "table" and own:
-        click.echo(f"* changed for {slug} (`gradtrack rules reset KEY --program {slug}`)")
+    return View(
+        rules_doc(loaded, own, pid),
+        ("rule", "ideal", "latest", "anchors", "condition", "enabled"),
+        rows,
+        notes=[f"* changed for {slug} (`gradtrack rules reset KEY --program {slug}`)"]
+        if own
+        else [],
+    )
 
 
 @rules.command("set")

@@ -74,6 +74,21 @@ def load_rules(session: Session) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def rules_in_force(
+    session: Session, program_ref: str | None
+) -> tuple[Program | None, list[Rule], set[str]]:
+    """``rules list [--program P]``: the rules, a program's own ones in place of the global
+    ones, and the keys it overrides."""
+    from gradtrack.services.programs import find_program
+
+    loaded = list(load_rules(session))
+    if program_ref is None:
+        return None, loaded, set()
+    found = find_program(session, program_ref)
+    own = {r.key: r for r in program_rules(session, loaded, {found.id}).get(found.id, ())}
+    return found, [own.get(r.key, r) for r in loaded], set(own)
+
+
 def program_rules(
     session: Session, globals_: Sequence[Rule], program_ids: set[int] | None = None
 ) -> dict[int, tuple[Rule, ...]]:
