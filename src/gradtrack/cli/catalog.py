@@ -77,6 +77,7 @@ def catalog_search(
       gradtrack catalog search statistics --degree phd --country US --feasible
     """
     from gradtrack import catalog as cat
+    from gradtrack.views.catalog import search_doc
 
     zone, now = app.detached_now()
     query = cat.Query(
@@ -91,19 +92,14 @@ def catalog_search(
         open_within=open_within,
         feasible=feasible,
     )
-    hits = cat.search(cat.load_catalog(_today(now, zone)), query, now, zone)
-    rows = [_hit_row(h) for h in hits]
-    document = (
-        {"today": _today(now, zone).isoformat(), "entries": [_hit_doc(h) for h in hits]}
-        if fmt == "json"
-        else None
-    )
+    today = _today(now, zone)
+    hits = cat.search(cat.load_catalog(today), query, now, zone)
     emit(
         fmt,
         View(
-            document,
+            lambda: search_doc(today, hits),
             ("handle", "program", "next deadline", "earliest feasible", "fee"),
-            rows,
+            [_hit_row(h) for h in hits],
             empty="No catalogue entry matches.",
         ),
     )
@@ -139,25 +135,6 @@ def _fee(record: Any) -> str:
     return f"{record.fee:f} {record.currency}".strip()
 
 
-def _hit_doc(hit: Any) -> dict[str, Any]:
-    from gradtrack.catalog import entry_doc
-
-    doc = entry_doc(hit.entry)
-    nxt = hit.next_intake
-    doc["next_intake"] = None if nxt is None else {"term": nxt.term, "kind": nxt.kind}
-    doc["earliest_feasible"] = (
-        None
-        if hit.earliest is None
-        else {
-            "term": hit.earliest.term,
-            "earliest_completion": hit.earliest_completion.isoformat()
-            if hit.earliest_completion
-            else None,
-        }
-    )
-    return doc
-
-
 @catalog.command("show")
 @click.argument("handle")
 @json_option
@@ -174,45 +151,36 @@ def catalog_show(app: App, handle: str, fmt: str) -> None:
     zone, now = app.detached_now()
     (entry,) = cat.find_entries(cat.load_catalog(_today(now, zone)), [handle])
     doc = cat.entry_doc(entry)
-    if fmt == "json":
-        emit(fmt, View(doc))
-        return
-    click.echo(
-        key_values(
-            {
-                "handle": doc["handle"],
-                "institution": doc["institution"],
-                "program": doc["name"],
-                "degree": doc["degree"],
-                "field": doc["field"],
-                "country": doc["country"],
-                "fee": _fee(entry.record),
-                "letters": "?" if doc["letters_required"] is None else doc["letters_required"],
-                "GRE": doc["gre"] or "?",
-                "English test": doc["english_test"] or "?",
-                "url": doc["url"],
-                "source": doc["source_url"],
-                "checked": doc["verified"] or "unverified",
-                "unknown": ", ".join(doc["unknown_requirements"]) or None,
-                "notes": doc["notes"] or None,
-            }
+    rows = [
+        (
+            i["term"],
+            i["kind"],
+            i["deadline"],
+            i["zone"],
+            ", ".join(f"{k} {v}" for k, v in i["dates"].items()) or None,
         )
-    )
-    click.echo()
-    from gradtrack.cli.output import table
+        for i in doc["intakes"]
+    ]
+    headers = ("term", "kind", "deadline", "zone", "other dates")
+    emit(fmt, View(doc, headers, rows, text=key_values(_entry_fields(entry, doc))))
 
-    click.echo(
-        table(
-            ("term", "kind", "deadline", "zone", "other dates"),
-            [
-                (
-                    i["term"],
-                    i["kind"],
-                    i["deadline"],
-                    i["zone"],
-                    ", ".join(f"{k} {v}" for k, v in i["dates"].items()) or None,
-                )
-                for i in doc["intakes"]
-            ],
-        )
-    )
+
+def _entry_fields(entry: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """``catalog show``'s fields, as people read them."""
+    return {
+        "handle": doc["handle"],
+        "institution": doc["institution"],
+        "program": doc["name"],
+        "degree": doc["degree"],
+        "field": doc["field"],
+        "country": doc["country"],
+        "fee": _fee(entry.record),
+        "letters": "?" if doc["letters_required"] is None else doc["letters_required"],
+        "GRE": doc["gre"] or "?",
+        "English test": doc["english_test"] or "?",
+        "url": doc["url"],
+        "source": doc["source_url"],
+        "checked": doc["verified"] or "unverified",
+        "unknown": ", ".join(doc["unknown_requirements"]) or None,
+        "notes": doc["notes"] or None,
+    }
