@@ -112,25 +112,21 @@ def offer_compare(app: App, fmt: str) -> None:
     Example:
       gradtrack offer compare --json
     """
-    from gradtrack.cli.status import left_text
     from gradtrack.services import programs
-    from gradtrack.services.report import countdown_document, offer_countdown
-    from gradtrack.views import offer_doc
+    from gradtrack.services.report import offer_countdown
+    from gradtrack.views import compared_offer_doc
 
-    now, zone = app.now(), app.zone
     with app.read() as session:
+        now, zone = app.now(), app.zone
         found = [(p, offer_countdown(p, now, zone)) for p in programs.list_offers(session)]
-        docs: list[dict[str, Any]] = [
-            {
-                "program_id": p.id,
-                "slug": p.slug,
-                "name": p.display_name,
-                "status": p.status,
-                "offer": offer_doc(p),
-                "reply_by_left": countdown_document(left) if left else None,
-            }
-            for p, left in found
-        ]
+        docs = [compared_offer_doc(p, left) for p, left in found]
+    lefts = [left for _, left in found]
+    emit(fmt, _offers_view(app.today().isoformat(), docs, lefts))
+
+
+def _offers_view(today: str, docs: list[dict[str, Any]], lefts: list[Any]) -> View:
+    from gradtrack.cli.status import left_text
+
     rows = [
         (
             d["slug"],
@@ -142,14 +138,11 @@ def offer_compare(app: App, fmt: str) -> None:
             left_text(left),
             d["offer"]["conditions"],
         )
-        for d, (_, left) in zip(docs, found, strict=True)
+        for d, left in zip(docs, lefts, strict=True)
     ]
-    emit(
-        fmt,
-        View(
-            {"today": app.today().isoformat(), "offers": docs},
-            ("program", "state", "funded", "stipend", "tuition", "reply by", "left", "conditions"),
-            rows,
-            empty="No offers yet: record one with `gradtrack offer add`.",
-        ),
+    return View(
+        {"today": today, "offers": docs},
+        ("program", "state", "funded", "stipend", "tuition", "reply by", "left", "conditions"),
+        rows,
+        empty="No offers yet: record one with `gradtrack offer add`.",
     )

@@ -251,35 +251,35 @@ def person_show(app: App, ref: str, fmt: str) -> None:
         doc = person_doc(found)
         doc["letters"] = [letter_doc(x) for x in people.list_letters(session, found)]
         doc["outreach"] = [outreach_step_doc(e) for e in people.outreach_steps(found)]
-    if fmt == "json":
-        emit(fmt, View(doc))
-        return
-    click.echo(
-        key_values(
-            {
-                "person": f"r{doc['id']} {doc['name']}",
-                "kind": doc["kind"],
-                "email": doc["email"],
-                "role": doc["role"],
-                "affiliation": doc["affiliation"],
-                "relationship": doc["relationship"],
-                "interests": doc["interests"],
-                "url": doc["url"],
-                "timezone": doc["timezone"],
-                "notes": doc["notes"],
-                "programs": " ".join(x["slug"] for x in doc["programs"]) or None,
-                "letters": " ".join(f"{x['program']} ({x['status']})" for x in doc["letters"])
-                or None,
-            }
-        )
+    emit(fmt, View(doc, text=_person_text(doc)))
+
+
+def _person_text(doc: dict[str, Any]) -> str:
+    """``person show`` as people read it: the fields, then the outreach, one line a step."""
+    fields = key_values(
+        {
+            "person": f"r{doc['id']} {doc['name']}",
+            "kind": doc["kind"],
+            "email": doc["email"],
+            "role": doc["role"],
+            "affiliation": doc["affiliation"],
+            "relationship": doc["relationship"],
+            "interests": doc["interests"],
+            "url": doc["url"],
+            "timezone": doc["timezone"],
+            "notes": doc["notes"],
+            "programs": " ".join(x["slug"] for x in doc["programs"]) or None,
+            "letters": " ".join(f"{x['program']} ({x['status']})" for x in doc["letters"]) or None,
+        }
     )
-    if doc["outreach"]:
-        click.echo()
-        click.echo("Outreach")
-        for e in doc["outreach"]:
-            what = f"{e['kind']} by {e['via']}" if e["via"] else e["kind"]
-            about = f": {e['about']}" if e["about"] else ""
-            click.echo(f"  {e['on']}  {what}{about}")
+    if not doc["outreach"]:
+        return fields
+    lines = [fields, "", "Outreach"]
+    for e in doc["outreach"]:
+        what = f"{e['kind']} by {e['via']}" if e["via"] else e["kind"]
+        about = f": {e['about']}" if e["about"] else ""
+        lines.append(f"  {e['on']}  {what}{about}")
+    return "\n".join(lines)
 
 
 @person.command("edit")

@@ -250,6 +250,20 @@ def offer_doc(program: Program) -> dict[str, Any] | None:
     }
 
 
+def compared_offer_doc(program: Program, left: Any) -> dict[str, Any]:
+    """One entry of ``offer compare --json``: the program, its offer and the time left to reply."""
+    from gradtrack.services.report import countdown_document
+
+    return {
+        "program_id": program.id,
+        "slug": program.slug,
+        "name": program.display_name,
+        "status": program.status,
+        "offer": offer_doc(program),
+        "reply_by_left": countdown_document(left) if left else None,
+    }
+
+
 def person_doc(person: Person) -> dict[str, Any]:
     return {
         "id": person.id,
