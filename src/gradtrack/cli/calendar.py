@@ -81,7 +81,6 @@ def calendar_export(
       gradtrack calendar export --recommender "Ada Lovelace" -o ada.ics
     """
     path = None if output is None or output == "-" else Path(output)
-    checked = False
     # One read transaction, then (only when the feed must be rendered) one state write.
     with app.connect() as conn:
         if path is not None and program_ref is None and recommender_ref is None:
@@ -92,22 +91,38 @@ def calendar_export(
             if feedcheck.unchanged(conn, feedcheck.APPLICANT_NAMESPACE, path, alarms=alarms):
                 click.echo(f"unchanged {output}", err=True)
                 return
-            checked = True
-        from gradtrack.services.feeds import files, published, scopes
+        draft = _draft(app, conn, path, program_ref, recommender_ref, alarms)
+    _write_export(app, draft, output, path)
 
-        with app.read_on(conn) as session:
-            scope = scopes.resolve_scope(session, program_ref, recommender_ref)
-            draft = (
-                published.prepare(session, scope, alarms=alarms)
-                if path is None
-                else files.prepare_export(session, scope, path, alarms=alarms, checked=checked)
-            )
+
+def _draft(
+    app: App,
+    conn: Any,
+    path: Path | None,
+    program_ref: str | None,
+    recommender_ref: str | None,
+    alarms: bool,
+) -> Any:
+    """The feed to export, read in ``conn``'s transaction (``None``: the file is current)."""
+    from gradtrack.services.feeds import files, published, scopes
+
+    # The applicant's feed to a file was checked by the fast path already.
+    checked = path is not None and program_ref is None and recommender_ref is None
+    with app.read_on(conn) as session:
+        scope = scopes.resolve_scope(session, program_ref, recommender_ref)
+        if path is None:
+            return published.prepare(session, scope, alarms=alarms)
+        return files.prepare_export(session, scope, path, alarms=alarms, checked=checked)
+
+
+def _write_export(app: App, draft: Any, output: str | None, path: Path | None) -> None:
+    from gradtrack.services.feeds import files, published
+
     if path is not None:
         report_written(str(output), files.export_file(app, draft, path))
         return
     assert draft is not None  # (only an export to a file can find nothing to do)
-    body = published.complete(app, draft).body
-    click.echo(body, nl=False)  # bytes go to the binary stream untouched
+    click.echo(published.complete(app, draft).body, nl=False)  # bytes, untouched
 
 
 @calendar.command("publish")
@@ -215,23 +230,10 @@ def calendar_pushes(app: App, fmt: str) -> None:
     """List CalDAV push targets (never a password)."""
     from gradtrack.services import push as pushing
     from gradtrack.views import iso_utc
+    from gradtrack.views.feeds import push_target_doc
 
     with app.read() as session:
         views = pushing.list_targets(session)
-    docs = [
-        {
-            "id": v.id,
-            "url": v.url,
-            "user": v.user or None,
-            "password": {"env": v.password_env} if v.password_env else None,
-            "feed": {"kind": v.scope.kind, "id": v.scope.ident},
-            "todo": v.todo,
-            "registered": v.registered,
-            "synced": iso_utc(v.synced_at),
-            "resources": v.resources,
-        }
-        for v in views
-    ]
     rows = [
         (
             f"t{v.id}",
@@ -248,7 +250,7 @@ def calendar_pushes(app: App, fmt: str) -> None:
     emit(
         fmt,
         View(
-            {"pushes": docs},
+            {"pushes": [push_target_doc(v) for v in views]},
             ("id", "url", "feed", "user", "password", "after changes", "synced", "resources"),
             rows,
             empty="No push targets yet: add one with `gradtrack calendar push URL --register`.",
@@ -312,19 +314,10 @@ def calendar_subscriptions(app: App, fmt: str) -> None:
     """List subscriptions (never their tokens)."""
     from gradtrack.services.feeds import subscriptions
     from gradtrack.views import iso_utc
+    from gradtrack.views.feeds import subscription_doc
 
     with app.read() as session:
         views = subscriptions.list_subscriptions(session)
-    docs = [
-        {
-            "id": v.id,
-            "feed": {"kind": v.scope.kind, "id": v.scope.ident, "name": v.subject},
-            "label": v.label,
-            "created": iso_utc(v.created),
-            "revoked": iso_utc(v.revoked),
-        }
-        for v in views
-    ]
     rows = [
         (
             f"s{v.id}",
@@ -338,7 +331,7 @@ def calendar_subscriptions(app: App, fmt: str) -> None:
     emit(
         fmt,
         View(
-            {"subscriptions": docs},
+            {"subscriptions": [subscription_doc(v) for v in views]},
             ("id", "feed", "label", "created", "revoked"),
             rows,
             empty="No subscriptions yet: create one with `gradtrack calendar subscribe`.",

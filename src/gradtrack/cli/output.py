@@ -264,7 +264,7 @@ def emit(fmt: str, view: View) -> None:
         click.echo(view.note, err=True)
     term = terminal()
     if view.text is not None:
-        click.echo(view.text)
+        click.echo(view.text, color=term.colour)
         if view.headers:
             click.echo()
     if view.text is None or view.headers:
@@ -341,12 +341,6 @@ def zone_note_text(zone: str, from_system: bool) -> str:
         f"Dates are in {zone} (the system's zone; set yours with "
         "`gradtrack settings set timezone ZONE`)"
     )
-
-
-def zone_note(zone: str, from_system: bool) -> None:
-    """:func:`zone_note_text` on stderr, when there is one."""
-    if from_system:
-        click.echo(zone_note_text(zone, from_system), err=True)
 
 
 def report_written(path: str, changed: bool) -> None:

@@ -22,7 +22,7 @@ from gradtrack.cli.output import (
     table,
     terminal,
     wide_option,
-    zone_note,
+    zone_note_text,
 )
 from gradtrack.textcheck import visible
 
@@ -278,12 +278,10 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     from gradtrack.services.report import status_document
 
     built = _report(app, within, program_ref)
-    if fmt == "json":
-        emit(fmt, View(status_document(built)))
-        return
     term = terminal()
-    zone_note(app.zone, app.settings.zone_from_system)
-    click.echo("\n".join(status_lines(built, term.colour, term.width)), color=term.colour)
+    text = "\n".join(status_lines(built, term.colour, term.width))
+    note = zone_note_text(app.zone, app.settings.zone_from_system)
+    emit(fmt, View(lambda: status_document(built), text=text, note=note))
 
 
 @click.command(cls=PlanCommand)
@@ -320,20 +318,21 @@ def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send:
         raise click.UsageError("--mail writes the plain-text digest: not with --json", ctx)
     built = _report(app, within)
     code = OVERDUE_EXIT if built.overdue else 0
-    if fmt == "json":
-        emit(fmt, View({**status_document(built), "exit_status": code}))
-        ctx.exit(code)
     headline = (
         f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "
         f"{len(built.overdue)} overdue, {built.due_count} due by {built.last_day}"
     )
     text = "\n".join([headline, "", *status_lines(built)])
     if mail_to:
-        from gradtrack.cli.mail import deliver
-        from gradtrack.services import mail
-
-        msg = mail.compose(app.settings, "", mail_to, headline, text + "\n", app.clock())
-        deliver(app, msg, send)
+        _mail_digest(app, mail_to, headline, text, send)
     else:
-        click.echo(text, color=False)
+        emit(fmt, View(lambda: {**status_document(built), "exit_status": code}, text=text))
     ctx.exit(code)
+
+
+def _mail_digest(app: App, mail_to: str, headline: str, text: str, send: bool) -> None:
+    from gradtrack.cli.mail import deliver
+    from gradtrack.services import mail
+
+    msg = mail.compose(app.settings, "", mail_to, headline, text + "\n", app.clock())
+    deliver(app, msg, send)
