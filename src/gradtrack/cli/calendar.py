@@ -229,24 +229,11 @@ def calendar_push(
 def calendar_pushes(app: App, fmt: str) -> None:
     """List CalDAV push targets (never a password)."""
     from gradtrack.services import push as pushing
-    from gradtrack.views import iso_utc
     from gradtrack.views.feeds import push_target_doc
 
     with app.read() as session:
         views = pushing.list_targets(session)
-    rows = [
-        (
-            f"t{v.id}",
-            v.url,
-            _feed_label(v.scope) + (" +tasks" if v.todo else ""),
-            v.user or None,
-            f"${v.password_env}" if v.password_env else ("keyring" if v.user else None),
-            "yes" if v.registered else "no",
-            iso_utc(v.synced_at),
-            v.resources,
-        )
-        for v in views
-    ]
+    rows = [_push_row(v) for v in views]
     emit(
         fmt,
         View(
@@ -255,6 +242,21 @@ def calendar_pushes(app: App, fmt: str) -> None:
             rows,
             empty="No push targets yet: add one with `gradtrack calendar push URL --register`.",
         ),
+    )
+
+
+def _push_row(v: Any) -> tuple[Any, ...]:
+    from gradtrack.views import iso_utc
+
+    return (
+        f"t{v.id}",
+        v.url,
+        _feed_label(v.scope) + (" +tasks" if v.todo else ""),
+        v.user or None,
+        f"${v.password_env}" if v.password_env else ("keyring" if v.user else None),
+        "yes" if v.registered else "no",
+        iso_utc(v.synced_at),
+        v.resources,
     )
 
 

@@ -80,18 +80,7 @@ def catalog_search(
     from gradtrack.views.catalog import search_doc
 
     zone, now = app.detached_now()
-    query = cat.Query(
-        text=" ".join(words),
-        degree=degree.lower() if degree else None,
-        field=field,
-        country=country,
-        intake=intake,
-        no_gre=no_gre,
-        max_fee=max_fee[0] if max_fee else None,
-        max_fee_currency=max_fee[1] if max_fee else None,
-        open_within=open_within,
-        feasible=feasible,
-    )
+    query = _query(words, degree, field, country, intake, no_gre, max_fee, open_within, feasible)
     today = _today(now, zone)
     hits = cat.search(cat.load_catalog(today), query, now, zone)
     emit(
@@ -102,6 +91,34 @@ def catalog_search(
             [_hit_row(h) for h in hits],
             empty="No catalogue entry matches.",
         ),
+    )
+
+
+def _query(
+    words: tuple[str, ...],
+    degree: str | None,
+    field: str | None,
+    country: str | None,
+    intake: str | None,
+    no_gre: bool,
+    max_fee: tuple[Decimal, str | None] | None,
+    open_within: int | None,
+    feasible: bool,
+) -> Any:
+    """``catalog search``'s options as the catalogue's query."""
+    from gradtrack.catalog import Query
+
+    return Query(
+        text=" ".join(words),
+        degree=degree.lower() if degree else None,
+        field=field,
+        country=country,
+        intake=intake,
+        no_gre=no_gre,
+        max_fee=max_fee[0] if max_fee else None,
+        max_fee_currency=max_fee[1] if max_fee else None,
+        open_within=open_within,
+        feasible=feasible,
     )
 
 

@@ -14,7 +14,6 @@ from gradtrack.cli.complete import complete_program, complete_recommender
 from gradtrack.cli.mail import deliver, send_option
 from gradtrack.cli.options import output_options, program_option, recommender_option
 from gradtrack.cli.output import Ref, View, emit, key_values, say, short_ref
-from gradtrack.textcheck import visible
 
 if TYPE_CHECKING:
     from gradtrack.services.report import Packet, PacketEntry
@@ -207,8 +206,7 @@ def letter_packet(app: App, ref: str, fmt: str) -> None:
 
     with app.read() as session:
         found = report.packet(session, app.now(), app.settings, ref)
-    text = packet_text(found, fmt)
-    click.echo(text if fmt == "json" else visible(text, multiline=True))
+    say(packet_text(found, fmt))
 
 
 def reminder_text(found: Packet) -> tuple[str, str]:

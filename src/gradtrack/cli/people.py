@@ -448,19 +448,7 @@ def outreach_list(app: App, fmt: str) -> None:
     with app.read() as session:
         plan = planning.build(session, app.now(), app.settings)
         doc = outreach_document(session, plan)
-    rows = [
-        (
-            f"r{d['person_id']}",
-            d["name"],
-            d["state"],
-            d["since"],
-            d["via"],
-            d["next_followup"]["date"] if d["next_followup"] else None,
-            d["next_followup"]["id"] if d["next_followup"] else None,
-            d["about"],
-        )
-        for d in doc["outreach"]
-    ]
+    rows = [_outreach_row(d) for d in doc["outreach"]]
     emit(
         fmt,
         View(
@@ -469,4 +457,18 @@ def outreach_list(app: App, fmt: str) -> None:
             rows,
             empty="No outreach yet: log a message with `gradtrack outreach log`.",
         ),
+    )
+
+
+def _outreach_row(d: dict[str, Any]) -> tuple[Any, ...]:
+    followup = d["next_followup"] or {}
+    return (
+        f"r{d['person_id']}",
+        d["name"],
+        d["state"],
+        d["since"],
+        d["via"],
+        followup.get("date"),
+        followup.get("id"),
+        d["about"],
     )

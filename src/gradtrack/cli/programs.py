@@ -194,18 +194,7 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
         found = programs.list_programs(session, include_closed=include_closed)
         docs = [program_doc(p) for p in found]
         refs = [Ref(p.handle, short_ref(p)) for p in found]
-    rows = [
-        (
-            f"p{d['id']}",
-            ref,
-            d["degree"],
-            d["status"],
-            d["priority"],
-            len(d["intakes"]),
-            "unverified" if d["verified"] is None else d["verified"],
-        )
-        for d, ref in zip(docs, refs, strict=True)
-    ]
+    rows = [_program_row(d, ref) for d, ref in zip(docs, refs, strict=True)]
     emit(
         fmt,
         View(
@@ -214,6 +203,19 @@ def program_list(app: App, include_closed: bool, fmt: str) -> None:
             rows,
             empty="No programs yet: add one with `gradtrack program add` or import a CSV.",
         ),
+    )
+
+
+def _program_row(d: dict[str, Any], ref: Ref) -> tuple[Any, ...]:
+    verified = "unverified" if d["verified"] is None else d["verified"]
+    return (
+        f"p{d['id']}",
+        ref,
+        d["degree"],
+        d["status"],
+        d["priority"],
+        len(d["intakes"]),
+        verified,
     )
 
 

@@ -24,10 +24,7 @@ def settings() -> None:
 def settings_show(app: App, fmt: str) -> None:
     """Show the settings."""
     values = app.settings.as_dict()
-    if fmt == "json":
-        emit(fmt, View(values))
-    else:
-        click.echo(key_values(values))
+    emit(fmt, View(values, text=key_values(values)))
 
 
 @settings.command("set")
