@@ -720,6 +720,11 @@ class _Builder:
         return rec
 
 
+def ideal_and_latest(ideal: date | str, latest: date | str | None) -> str:
+    """``ideal D, latest L``: how every view words a late or missed step (docs/planner.md)."""
+    return f"ideal {ideal}, latest {latest or 'none'}"
+
+
 def _why(
     key: str,
     dated: _Dated,
@@ -739,10 +744,10 @@ def _why(
         direction = "back" if rule_date < raw else "forward"
         text += f", rolled {direction} from {raw:%a} {raw}"
     if status == LATE:
-        text += f"; late: ideal {rule_date}, latest {latest if latest else 'none'}"
+        text += f"; late: {ideal_and_latest(rule_date, latest)}"
         text += f", catch-up date {catch_up}" if catch_up else ", due now"
     elif status == MISSED:
-        text += f"; missed: ideal {rule_date}, latest {latest}"
+        text += f"; missed: {ideal_and_latest(rule_date, latest)}"
     elif final != rule_date:
         text += f", moved from {rule_date} by levelling"
     return text

@@ -163,10 +163,11 @@ def _iso(day: date | None) -> str | None:
 
 def _state(m: Any) -> str:
     """The status cell: a late step says its ideal and latest dates (docs/planner.md)."""
+    from gradtrack.planner import ideal_and_latest
+
     if m.status == "late":
-        latest = m.latest.isoformat() if m.latest else "none"
         when = "catch-up" if m.catch_up else "due now"
-        return f"late ({when}; ideal {m.rule_date}, latest {latest})"
+        return f"late ({when}; {ideal_and_latest(m.rule_date, m.latest)})"
     if m.status == "missed":
         return f"missed (latest {m.latest})"
     return str(m.status)

@@ -78,9 +78,10 @@ def _aligned(rows: list[tuple[str, str]], indent: str, width: int | None = None)
 
 
 def _milestone_row(m: Milestone) -> tuple[str, str]:
+    from gradtrack.planner import ideal_and_latest
+
     if m.status == "late":
-        latest = m.latest.isoformat() if m.latest else "none"
-        return m.id, f"{m.title} (late: ideal {m.rule_date}, latest {latest})"
+        return m.id, f"{m.title} (late: {ideal_and_latest(m.rule_date, m.latest)})"
     return m.id, m.title
 
 

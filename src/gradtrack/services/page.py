@@ -194,6 +194,8 @@ def _names(doc: Mapping[str, Any]) -> dict[int, str]:
 
 
 def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
+    from gradtrack.planner import ideal_and_latest
+
     plan = doc["plan"]
     today = _d(plan["today"])
     names = _names(doc)
@@ -223,7 +225,7 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
         # Kept short: a 300-program page has thousands of marks (docs/report.md).
         tip = f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
         if style in (LATE, MISSED):
-            tip += f" (ideal {m['ideal']}, latest {m['latest'] or 'none'})"
+            tip += f" ({ideal_and_latest(m['ideal'], m['latest'])})"
         # Several marks of one row on one day step right, DODGE units each, so each shows.
         nth = stacked.get((row["id"], m["date"]), 0)
         stacked[row["id"], m["date"]] = nth + 1
