@@ -54,19 +54,7 @@ class FeeLimit(click.ParamType):  # type: ignore[type-arg]
 )
 @json_option
 @pass_app
-def catalog_search(
-    app: App,
-    words: tuple[str, ...],
-    degree: str | None,
-    field: str | None,
-    country: str | None,
-    intake: str | None,
-    no_gre: bool,
-    max_fee: tuple[Decimal, str | None] | None,
-    open_within: int | None,
-    feasible: bool,
-    fmt: str,
-) -> None:
+def catalog_search(app: App, words: tuple[str, ...], fmt: str, **filters: Any) -> None:
     """Search the catalogue: every word of TEXT and every filter given must match.
 
     Shows each entry's next deadline and its earliest feasible intake, planned from today with
@@ -80,7 +68,7 @@ def catalog_search(
     from gradtrack.views.catalog import search_doc
 
     zone, now = app.detached_now()
-    query = _query(words, degree, field, country, intake, no_gre, max_fee, open_within, feasible)
+    query = _query(words, **filters)
     today = _today(now, zone)
     hits = cat.search(cat.load_catalog(today), query, now, zone)
     emit(
