@@ -3,6 +3,7 @@ revoke|serve``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,8 +12,14 @@ import click
 
 from gradtrack.app import App
 from gradtrack.cli.base import GTGroup, pass_app
-from gradtrack.cli.complete import complete_program, complete_recommender
-from gradtrack.cli.options import HOST, BoundedInt, json_option, output_file
+from gradtrack.cli.options import (
+    HOST,
+    BoundedInt,
+    json_option,
+    output_file,
+    program_option,
+    recommender_option,
+)
 from gradtrack.cli.output import View, emit, report_written, say
 
 if TYPE_CHECKING:
@@ -25,20 +32,25 @@ def calendar() -> None:
 
 
 def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--recommender",
-        "recommender_ref",
-        metavar="RECOMMENDER",
-        shell_complete=complete_recommender,
-        help="Only this recommender's letters (no other data of yours).",
-    )(func)
-    return click.option(
-        "--program",
-        "program_ref",
-        metavar="PROGRAM",
-        shell_complete=complete_program,
-        help="Only this program.",
-    )(func)
+    """``--program P`` or ``--recommender R`` (not both): whose feed."""
+
+    @functools.wraps(func)
+    def one_scope(*args: Any, **options: Any) -> Any:
+        if options.get("program_ref") and options.get("recommender_ref"):
+            raise click.UsageError(
+                "give --program or --recommender, not both", click.get_current_context()
+            )
+        if options.get("todo") and options.get("recommender_ref"):
+            raise click.UsageError(
+                "--todo adds your milestones as tasks: not with --recommender",
+                click.get_current_context(),
+            )
+        return func(*args, **options)
+
+    with_recommender = recommender_option(
+        "Only this recommender's letters (no other data of yours)."
+    )
+    return program_option()(with_recommender(one_scope))
 
 
 def republish_feeds(app: App) -> None:

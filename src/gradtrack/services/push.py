@@ -426,8 +426,7 @@ def push(store: FeedStore, req: PushRequest, environ: Mapping[str, str]) -> Outc
     or the connection was lost half-way (then the error is raised after recording).
     ``environ`` holds the password's variable (``--password-env``).
     """
-    if req.todo and req.scope.kind == "recommender":
-        raise InvalidValue("--todo adds your milestones as tasks: not with --recommender")
+    assert not (req.todo and req.scope.kind == "recommender"), "tasks are the applicant's"
     secret = secrets.password(environ, req.password_env, req.user, _host(req.url), "CalDAV server")
     collection = Collection(req.url, req.user, secret)
     remote = collection.etags()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from gradtrack.errors import InvalidValue
 from gradtrack.models import Program, Recommender
 from gradtrack.services import feedcheck
 
@@ -46,12 +45,12 @@ def scope_of(program_id: int | None, recommender_id: int | None) -> FeedScope:
 def resolve_scope(
     session: Session, program_ref: str | None, recommender_ref: str | None
 ) -> FeedScope:
-    """``--program P`` / ``--recommender R`` (at most one) → a scope."""
+    """A program's or a recommender's feed (the caller gives at most one), else the
+    applicant's."""
     from gradtrack.services.people import find_recommender
     from gradtrack.services.programs import find_program
 
-    if program_ref and recommender_ref:
-        raise InvalidValue("give --program or --recommender, not both")
+    assert not (program_ref and recommender_ref), "one scope at a time"
     if program_ref:
         return FeedScope("program", find_program(session, program_ref).id)
     if recommender_ref:
