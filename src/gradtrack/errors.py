@@ -57,7 +57,21 @@ class Conflict(GradtrackError):
 
 
 class InvalidValue(GradtrackError):
-    """A value the user typed that fails validation (exit status 2, a usage error)."""
+    """A value the user typed that fails validation (exit status 2, a usage error).
+
+    Made by :meth:`of` it also says which ``field``, the ``value`` and what was ``expected``.
+    """
+
+    field: str = ""
+    value: object = None
+    expected: str = ""
+
+    @classmethod
+    def of(cls, field: str, value: object, expected: str) -> InvalidValue:
+        """``invalid FIELD 'VALUE' (expected EXPECTED)``."""
+        error = cls(f"invalid {field} {value!r} (expected {expected})")
+        error.field, error.value, error.expected = field, value, expected
+        return error
 
 
 class StoredDataError(GradtrackError):

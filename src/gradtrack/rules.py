@@ -44,7 +44,7 @@ class Offset:
 
 
 def _bad_offsets(text: str) -> InvalidValue:
-    return InvalidValue(f"invalid offset {text!r} (expected e.g. 42d, 15wd or 14d,7d,3d)")
+    return InvalidValue.of("offset", text, "e.g. 42d, 15wd or 14d,7d,3d")
 
 
 def parse_offsets(text: str) -> tuple[Offset, ...]:

@@ -167,7 +167,7 @@ def parse_date(text: str) -> date:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
-    raise InvalidValue(f"invalid date {text!r} (expected YYYY-MM-DD)")
+    raise InvalidValue.of("date", text, "YYYY-MM-DD")
 
 
 def parse_local_datetime(text: str) -> datetime:
@@ -182,7 +182,7 @@ def parse_local_datetime(text: str) -> datetime:
             return datetime.combine(day, time(int(m[4]), int(m[5])))
         except ValueError:
             pass
-    raise InvalidValue(f"invalid date-time {text!r} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+    raise InvalidValue.of("date-time", text, "YYYY-MM-DD or YYYY-MM-DD HH:MM")
 
 
 def local_to_utc(local: datetime, zone_name: str) -> datetime:

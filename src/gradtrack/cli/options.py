@@ -72,7 +72,7 @@ class MoneyType(_DomainType):
 
         amount = check_cell("fee", value)  # the import's own rule for a fee
         if amount is None:
-            raise InvalidValue(f"invalid fee {value!r} (expected an amount like 75 or 80.50)")
+            raise InvalidValue.of("fee", value, "an amount like 75 or 80.50")
         assert isinstance(amount, Decimal)
         return TypedAmount.of(amount, value)
 
@@ -99,9 +99,7 @@ class WithinType(_DomainType):
 
         m = re.match(r"^(\d{1,4})([dw]?)$", value.strip())
         if not m:
-            raise InvalidValue(
-                f"invalid window {value!r} (expected days like 14d, or weeks like 2w)"
-            )
+            raise InvalidValue.of("window", value, "days like 14d, or weeks like 2w")
         return int(m[1]) * (7 if m[2] == "w" else 1)
 
 
@@ -114,7 +112,7 @@ class BoundedInt(_DomainType):
 
         text = value.strip()
         if not re.fullmatch(r"\d{1,6}", text) or not self.low <= int(text) <= self.high:
-            raise InvalidValue(f"invalid number {value!r} (expected {self.low} to {self.high})")
+            raise InvalidValue.of("number", value, f"{self.low} to {self.high}")
         return int(text)
 
 

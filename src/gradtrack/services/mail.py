@@ -36,7 +36,7 @@ def check_address(value: str, what: str) -> str:
     value = value.strip()
     name, addr = parseaddr(value)
     if _CONTROL.search(value) or not _ADDRESS.fullmatch(addr):
-        raise InvalidValue(f"invalid {what} {value!r} (expected name@example.org)")
+        raise InvalidValue.of(what, value, "name@example.org")
     return str(Address(display_name=name, addr_spec=addr)) if name else addr
 
 

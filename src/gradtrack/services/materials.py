@@ -30,17 +30,13 @@ DEFAULT_NAMES = {
 
 def check_kind(kind: str) -> str:
     if kind not in MATERIAL_KINDS:
-        raise InvalidValue(
-            f"invalid material kind {kind!r} (expected one of {', '.join(MATERIAL_KINDS)})"
-        )
+        raise InvalidValue.of("material kind", kind, f"one of {', '.join(MATERIAL_KINDS)}")
     return kind
 
 
 def check_status(status: str) -> str:
     if status not in MATERIAL_STATUSES:
-        raise InvalidValue(
-            f"invalid material status {status!r} (expected one of {', '.join(MATERIAL_STATUSES)})"
-        )
+        raise InvalidValue.of("material status", status, f"one of {', '.join(MATERIAL_STATUSES)}")
     return status
 
 
@@ -84,7 +80,7 @@ def add_material(
         notes="",
     )
     if not material.name:
-        raise InvalidValue(f"invalid material name {name!r} (expected a non-empty name)")
+        raise InvalidValue.of("material name", name, "a non-empty name")
     session.add(material)
     session.flush()
     return material
@@ -102,7 +98,7 @@ def edit_material(
     check_text("notes", notes, Material.notes, multiline=True)
     if name is not None:
         if not name.strip():
-            raise InvalidValue(f"invalid material name {name!r} (expected a non-empty name)")
+            raise InvalidValue.of("material name", name, "a non-empty name")
         material.name = name.strip()
     if notes is not None:
         material.notes = notes

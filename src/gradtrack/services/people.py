@@ -83,7 +83,7 @@ def _apply(rec: Person, fields: PersonFields) -> None:
     check_text("URL", fields.url, Person.url)
     if fields.name is not None:
         if not fields.name.strip():
-            raise InvalidValue(f"invalid name {fields.name!r} (expected a non-empty name)")
+            raise InvalidValue.of("name", fields.name, "a non-empty name")
         rec.name = " ".join(fields.name.split())
         rec.lookup_name = lookup_name(fields.name)
     if fields.email is not None:
@@ -91,7 +91,7 @@ def _apply(rec: Person, fields: PersonFields) -> None:
             raise InvalidValue(f"invalid e-mail address {fields.email!r}")
         rec.email = fields.email
     if fields.url is not None and fields.url and not re.match(r"^https?://\S+$", fields.url):
-        raise InvalidValue(f"invalid URL {fields.url!r} (expected http:// or https://...)")
+        raise InvalidValue.of("URL", fields.url, "http:// or https://...")
     for name in ("role", "affiliation", "interests", "url", "notes"):
         value = getattr(fields, name)
         if value is not None:
@@ -246,7 +246,7 @@ def _waiting_since(person: Person) -> OutreachEvent | None:
 def log_message(session: Session, person: Person, via: str, on: date, about: str) -> OutreachEvent:
     """``outreach log``: a message sent (or a meeting or call had); it waits for a reply."""
     if via not in OUTREACH_VIA:
-        raise InvalidValue(f"invalid channel {via!r} (expected one of {', '.join(OUTREACH_VIA)})")
+        raise InvalidValue.of("channel", via, f"one of {', '.join(OUTREACH_VIA)}")
     person.is_contact = True
     _forget_followups(session, person)
     event = OutreachEvent(person=person, kind="message", via=via, on=on, about=about)
@@ -337,9 +337,7 @@ STAMP = {
 def mark_letter(session: Session, letter: LetterRequest, status: str, now: datetime) -> None:
     """Change a letter's status; each change is dated (docs/storage.md)."""
     if status not in LETTER_STATUSES:
-        raise InvalidValue(
-            f"invalid letter status {status!r} (expected one of {', '.join(LETTER_STATUSES)})"
-        )
+        raise InvalidValue.of("letter status", status, f"one of {', '.join(LETTER_STATUSES)}")
     if letter.status == status:
         return
     letter.status = status

@@ -124,7 +124,7 @@ class ProgramFields:
 
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
-        raise InvalidValue(f"invalid {what} {value!r} (expected one of {', '.join(choices)})")
+        raise InvalidValue.of(what, value, f"one of {', '.join(choices)}")
     return value
 
 
@@ -182,9 +182,7 @@ def validate_fields(fields: ProgramFields, today: date | None = None) -> None:
         and fields.currency
         and not re.fullmatch(r"[A-Z]{3}", fields.currency)
     ):
-        raise InvalidValue(
-            f"invalid currency {fields.currency!r} (expected a 3-letter ISO code like USD)"
-        )
+        raise InvalidValue.of("currency", fields.currency, "a 3-letter ISO code like USD")
     for attribute, label, stored_in, multiline in _TEXT_FIELDS:
         check_text(label, getattr(fields, attribute), stored_in, multiline=multiline)
 
@@ -317,7 +315,7 @@ class OfferFields:
 
 def _check_currency(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value):
-        raise InvalidValue(f"invalid currency {value!r} (expected a 3-letter ISO code like USD)")
+        raise InvalidValue.of("currency", value, "a 3-letter ISO code like USD")
     return value
 
 
@@ -421,7 +419,7 @@ def check_term(term: str) -> str:
     term = " ".join(term.split())
     m = TERM_LABEL.match(term.title()) if term else None
     if not m:
-        raise InvalidValue(f"invalid term {term!r} (expected a season and year, e.g. 'Fall 2027')")
+        raise InvalidValue.of("term", term, "a season and year, e.g. 'Fall 2027'")
     return f"{m[1]} {m[2]}"
 
 

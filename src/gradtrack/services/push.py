@@ -93,7 +93,7 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or _CONTROL.search(url):
-        raise InvalidValue(f"invalid CalDAV collection URL {url!r} (expected http(s)://host/path/)")
+        raise InvalidValue.of("CalDAV collection URL", url, "http(s)://host/path/")
     if parts.username or parts.password:
         raise InvalidValue(
             f"invalid CalDAV collection URL {_origin(url)}{parts.path!r}: put the user in --user "

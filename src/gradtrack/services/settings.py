@@ -55,9 +55,7 @@ def parse_setting(key: str, value: str) -> str:
         return timeutil.check_zone(value)
     if key == "weekend-policy":
         if value not in WEEKEND_POLICIES:
-            raise InvalidValue(
-                f"invalid weekend policy {value!r} (expected one of {', '.join(WEEKEND_POLICIES)})"
-            )
+            raise InvalidValue.of("weekend policy", value, f"one of {', '.join(WEEKEND_POLICIES)}")
         return value
     if key == "holidays":
         try:
@@ -67,21 +65,19 @@ def parse_setting(key: str, value: str) -> str:
         return ",".join(d.isoformat() for d in days)
     if key == "crowding-threshold":
         if not value.isdigit() or not 1 <= int(value) <= 100:
-            raise InvalidValue(f"invalid crowding threshold {value!r} (expected a number 1-100)")
+            raise InvalidValue.of("crowding threshold", value, "a number 1-100")
         return str(int(value))
     if key == "base-url":
         if not value.startswith(("http://", "https://")) or len(value) < 10 or " " in value:
-            raise InvalidValue(
-                f"invalid base URL {value!r} (expected http://host[:port] or https://host/path)"
-            )
+            raise InvalidValue.of("base URL", value, "http://host[:port] or https://host/path")
         return value.rstrip("/")
     if key == "smtp-host":
         if not _HOST.fullmatch(value):
-            raise InvalidValue(f"invalid SMTP host {value!r} (expected a host name or address)")
+            raise InvalidValue.of("SMTP host", value, "a host name or address")
         return value
     if key == "smtp-port":
         if not value.isdigit() or not 1 <= int(value) <= 65535:
-            raise InvalidValue(f"invalid SMTP port {value!r} (expected a number 1-65535)")
+            raise InvalidValue.of("SMTP port", value, "a number 1-65535")
         return str(int(value))
     if key == "smtp-user":
         if _CONTROL.search(value) or len(value) > 200:
@@ -89,7 +85,7 @@ def parse_setting(key: str, value: str) -> str:
         return value
     if key == "smtp-starttls":
         if value.lower() not in ("on", "off"):
-            raise InvalidValue(f"invalid smtp-starttls {value!r} (expected on or off)")
+            raise InvalidValue.of("smtp-starttls", value, "on or off")
         return value.lower()
     if key == "mail-from":
         from gradtrack.services.mail import check_address
