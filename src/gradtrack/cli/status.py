@@ -276,7 +276,7 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
       gradtrack status --within 30d --program stanford
       gradtrack status --json
     """
-    from gradtrack.services.report import status_document
+    from gradtrack.views.status import status_document
 
     built = _report(app, within, program_ref)
     term = terminal()
@@ -309,7 +309,7 @@ def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send:
       gradtrack digest --mail me@example.org --send
       gradtrack digest > /dev/null; [ $? -eq 3 ] && notify-send "something is overdue"
     """
-    from gradtrack.services.report import status_document
+    from gradtrack.views.status import status_document
 
     app = ctx.find_object(App)
     assert app is not None

@@ -2,7 +2,7 @@
 
 :func:`page_document` gathers, in one read transaction, the very documents ``plan --json``
 and ``status --json`` print (:func:`gradtrack.views.plan_doc`,
-:func:`gradtrack.services.report.status_document`) plus the store's own views of programs,
+:func:`gradtrack.views.status.status_document`) plus the store's own views of programs,
 recommenders, letters and materials: one plan, built once, is the only source.
 :func:`page_view` turns that plain data into what the template draws (the timeline's
 geometry, the sections' rows), and :func:`render_page` fills the Jinja2 template shipped in
@@ -84,8 +84,9 @@ DEADLINE_WORDS = {
 def page_document(session: Session, now: datetime, settings: Settings) -> dict[str, Any]:
     """Everything the page shows, as plain data, from one plan built as of ``now``."""
     from gradtrack.services import materials, people, planning, programs
-    from gradtrack.services.report import status_document, status_report
+    from gradtrack.services.report import status_report
     from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
+    from gradtrack.views.status import status_document
 
     plan = planning.build(session, now, settings)
     open_milestones = [m for m in plan.milestones if m.status != "done"]

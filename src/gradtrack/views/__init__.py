@@ -252,7 +252,7 @@ def offer_doc(program: Program) -> dict[str, Any] | None:
 
 def compared_offer_doc(program: Program, left: Any) -> dict[str, Any]:
     """One entry of ``offer compare --json``: the program, its offer and the time left to reply."""
-    from gradtrack.services.report import countdown_document
+    from gradtrack.views.status import countdown_document
 
     return {
         "program_id": program.id,
