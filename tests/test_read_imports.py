@@ -115,6 +115,22 @@ def test_read_commands_import_no_alembic_and_no_icalendar(
     assert family(modules, "icalendar") == []
 
 
+@pytest.mark.parametrize(
+    "argv", [("catalog", "search", "statistics"), ("catalog", "show", "cmu-phd-cs")]
+)
+def test_the_catalogue_commands_import_no_orm_and_read_no_database(
+    store: str, argv: tuple[str, ...]
+) -> None:
+    """The catalogue is a file shipped with gradtrack: reading it needs no database, and
+    checking its cells' lengths reads them from the vocabulary, not the models."""
+    report = run_child(store, argv)
+    assert report["code"] == 0 and report["stdout"], argv
+    # (the child itself imports sqlalchemy's event hooks, before the command runs)
+    assert family(report["imported"], "sqlalchemy.orm") == []
+    assert "gradtrack.models" not in report["imported"]
+    assert report["statements"] == []
+
+
 @pytest.mark.parametrize("argv", READ_COMMANDS.values(), ids=READ_COMMANDS.keys())
 def test_a_read_command_reads_one_snapshot(store: str, argv: tuple[str, ...]) -> None:
     """The schema check, then one transaction: the settings are read in the command's own

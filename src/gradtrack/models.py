@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 
 from gradtrack.requirements import requirements_unknown, unknown_requirements
 from gradtrack.timeutil import clock_now
+from gradtrack.vocab import ENGLISH_TEST_LENGTH, NAME_LENGTH, TERM_LENGTH, URL_LENGTH
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -95,12 +96,12 @@ class Program(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200))
-    institution: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(200))
+    institution: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     degree: Mapped[str] = mapped_column(String(10))
-    field: Mapped[str] = mapped_column(String(200), default="")
-    url: Mapped[str] = mapped_column(String(500), default="")
-    source_url: Mapped[str] = mapped_column(String(500), default="")
+    field: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), default="")
+    source_url: Mapped[str] = mapped_column(String(URL_LENGTH), default="")
     verified: Mapped[date | None] = mapped_column(Date())
     fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     currency: Mapped[str] = mapped_column(String(3), default="")
@@ -110,7 +111,7 @@ class Program(Timestamped, Base):
     # is "no English test needed".
     letters_required: Mapped[int | None] = mapped_column(Integer(), default=3)
     gre: Mapped[str | None] = mapped_column(String(20), default="optional")
-    english_test: Mapped[str | None] = mapped_column(String(100), default="")
+    english_test: Mapped[str | None] = mapped_column(String(ENGLISH_TEST_LENGTH), default="")
     writing_sample: Mapped[bool] = mapped_column(Boolean(), default=False)
     priority: Mapped[int | None] = mapped_column(Integer())
     notes: Mapped[str] = mapped_column(Text(), default="")
@@ -213,7 +214,7 @@ class Intake(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
-    term: Mapped[str] = mapped_column(String(40))
+    term: Mapped[str] = mapped_column(String(TERM_LENGTH))
     kind: Mapped[str] = mapped_column(String(10), default="fixed")
     zone: Mapped[str] = mapped_column(String(64))
     # fixed/term: the deadline; rolling: the priority date (optional).

@@ -61,4 +61,10 @@ SETTING_KEYS = (
     "mail-from",
 )
 OUTREACH_VIA = ("email", "meeting", "call")
+# Column lengths that typed and imported text is checked against (the models use them too), so
+# checking a CSV cell needs no SQLAlchemy.
+NAME_LENGTH = 200  # institution, program name, field, people's names
+URL_LENGTH = 500
+ENGLISH_TEST_LENGTH = 100
+TERM_LENGTH = 40
 STIPEND_PERIODS = ("year", "month", "term", "total")

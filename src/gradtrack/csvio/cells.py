@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import cache
 from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
@@ -22,7 +21,16 @@ from gradtrack.csvio.records import Stipend
 from gradtrack.errors import InvalidValue
 from gradtrack.handles import handle_problem
 from gradtrack.timeutil import END_OF_DAY, check_zone, year_problem, zone_suggestion
-from gradtrack.vocab import DEGREES, GRE_POLICIES, INTAKE_KINDS, STIPEND_PERIODS
+from gradtrack.vocab import (
+    DEGREES,
+    ENGLISH_TEST_LENGTH,
+    GRE_POLICIES,
+    INTAKE_KINDS,
+    NAME_LENGTH,
+    STIPEND_PERIODS,
+    TERM_LENGTH,
+    URL_LENGTH,
+)
 
 # A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (docs/csv-format.md).
 _FORMULA_START = r"[=+\-@\t\r]"
@@ -75,27 +83,21 @@ class BadCell(Exception):
         self.expected = expected
 
 
-# The model column that stores a cell, for its length (the same check as the command line's).
-_STORED_IN = {
-    "institution": ("programs", "institution"),
-    "program": ("programs", "name"),
-    "field": ("programs", "field"),
-    "url": ("programs", "url"),
-    "source_url": ("programs", "source_url"),
-    "english_test": ("programs", "english_test"),
-    "term": ("intakes", "term"),
+# The length of the column that stores a cell (the models use the same constants, and the
+# command line checks the same lengths).
+_LENGTHS = {
+    "institution": NAME_LENGTH,
+    "program": NAME_LENGTH,
+    "field": NAME_LENGTH,
+    "url": URL_LENGTH,
+    "source_url": URL_LENGTH,
+    "english_test": ENGLISH_TEST_LENGTH,
+    "term": TERM_LENGTH,
 }
 
 
-@cache
 def cell_limit(column: str) -> int | None:
-    if column not in _STORED_IN:
-        return None
-    from gradtrack.models import Base  # the lengths live on the model columns
-
-    table, name = _STORED_IN[column]
-    length = Base.metadata.tables[table].c[name].type.length  # type: ignore[attr-defined]
-    return int(length) if length is not None else None
+    return _LENGTHS.get(column)
 
 
 # --------------------------------------------------------------------------------------------
