@@ -584,10 +584,20 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
 
 
 def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]) -> list[str]:
-    """ "CMU PhD CS: Fall 2027 is still possible, 3 steps late: ask letters by 2026-12-03"."""
+    """ "CMU PhD CS: Fall 2027 is still possible, 3 steps late: ask letters by 2026-12-03".
+
+    The plan's late milestones are grouped by program in one pass (in plan order), not
+    scanned again for every program: linear in the plan (docs/benchmarks.md).
+    """
     programs = {p.id: p for p in inp.programs}
     terms = {i.id: i.term for p in inp.programs for i in p.intakes}
     infeasible = {x.program_id: x for x in plan.infeasible}
+    late_of: dict[int, list[planner.Milestone]] = defaultdict(list)
+    for m in plan.milestones:
+        if m.status == planner.LATE:
+            for pid in m.program_ids:
+                if pid in program_ids:
+                    late_of[pid].append(m)
     lines = []
     for pid in sorted(program_ids):
         program = programs.get(pid)
@@ -600,7 +610,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         skipped = _skipped_intake(program, plan.today, inp.settings.zone)
         if skipped is not None:
             lines.append(skipped)
-        late = [m for m in plan.milestones if m.status == planner.LATE and pid in m.program_ids]
+        late = late_of.get(pid, [])
         if not late:
             continue
         first = min(late, key=lambda m: (m.date, m.id))
