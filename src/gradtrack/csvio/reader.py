@@ -29,7 +29,7 @@ from gradtrack.csvio.columns import (
 )
 from gradtrack.csvio.intakes import read_intakes
 from gradtrack.csvio.records import IntakeRecord, ProgramRecord, Stipend, program_key
-from gradtrack.csvio.rows import Invalid, ProblemLines, Row, show
+from gradtrack.csvio.rows import Checked, Invalid, ProblemLines, Row, show
 from gradtrack.errors import ImportProblems
 
 _T = TypeVar("_T")
@@ -151,8 +151,9 @@ def _read(text: str, today: date, verified_by: date, problems: ProblemLines) -> 
     names = sorted(positions, key=positions.__getitem__)
     width = len(names)  # trailing unnamed header cells are no columns
     reader = _ProgramReader(today, verified_by)
+    checked: Checked = {}  # cells whose text was already checked and parsed (Row.parse)
     for number, cells in records:
-        row = Row(number, dict(zip(names, cells, strict=False)), positions, problems)
+        row = Row(number, dict(zip(names, cells, strict=False)), positions, problems, checked)
         for index in range(width, len(cells)):
             if cells[index].strip():
                 problems.row(
