@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache, partial
+from functools import partial
 from typing import NamedTuple
 
 from gradtrack.errors import InvalidValue
@@ -405,6 +405,10 @@ class _Dated:
     anchor: _Anchor
 
 
+# A rule's (offset, anchor) pairs, and its latest pairs (None: no latest date).
+_RulePairs = tuple[tuple[tuple[Offset, str], ...], tuple[tuple[Offset, str], ...] | None]
+
+
 class _Ctx:
     """Indexes and caches built once per planning run."""
 
@@ -430,6 +434,11 @@ class _Ctx:
             else:
                 self.materials[m.program_id].append(m)
         self._offsets: dict[tuple[date, Offset], date] = {}
+        # Per rule object (by identity; the entry keeps the rule alive): its (offset, anchor)
+        # pairs, its latest pairs, and a repeating rule's one-offset occurrences.  Computed
+        # once per planning run, not for every target (hashing a Rule hashes all its fields).
+        self._pairs: dict[int, tuple[Rule, _RulePairs]] = {}
+        self._occurrences: dict[int, tuple[Rule, tuple[tuple[str, Rule], ...]]] = {}
 
     def rule(self, key: str, program_id: int | None = None) -> Rule | None:
         """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
@@ -439,6 +448,28 @@ class _Ctx:
         if r is None:
             r = self.rules.get(key)
         return r if r is not None and r.enabled else None
+
+    def pairs(self, rule: Rule) -> _RulePairs:
+        """``rule.pairs()`` and ``rule.latest_pairs()``, once per rule object."""
+        entry = self._pairs.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            entry = self._pairs[id(rule)] = (rule, (rule.pairs(), rule.latest_pairs()))
+        return entry[1]
+
+    def occurrences(self, rule: Rule) -> tuple[tuple[str, Rule], ...]:
+        """A reminder rule's occurrences: one per offset for a repeating rule (``:OFFSET``
+        suffixed to the milestone id), else the rule itself at its earliest pair."""
+        entry = self._occurrences.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            found = (
+                tuple(
+                    (f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets
+                )
+                if rule.each_offset
+                else (("", rule),)
+            )
+            entry = self._occurrences[id(rule)] = (rule, found)
+        return entry[1]
 
     def before(self, anchor: date, offset: Offset) -> date:
         k = (anchor, offset)
@@ -547,16 +578,6 @@ def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> dat
 # Scheduling
 
 
-@lru_cache(maxsize=256)
-def _pairs(rule: Rule) -> tuple[tuple[Offset, str], ...]:
-    return rule.pairs()
-
-
-@lru_cache(maxsize=256)
-def _latest_pairs(rule: Rule) -> tuple[tuple[Offset, str], ...] | None:
-    return rule.latest_pairs()
-
-
 def _date_rule(
     pairs: Sequence[tuple[Offset, str]],
     lookup: Callable[[str], _Anchor | None],
@@ -587,10 +608,10 @@ class _Dates(NamedTuple):
 
 
 def _dates(rule: Rule, look: _Lookups, ctx: _Ctx) -> _Dates | None:
-    ideal = _date_rule(_pairs(rule), look.ideal, ctx)
+    pairs, lp = ctx.pairs(rule)
+    ideal = _date_rule(pairs, look.ideal, ctx)
     if ideal is None:
         return None
-    lp = _latest_pairs(rule)
     latest = _date_rule(lp, look.latest, ctx) if lp is not None else None
     # The latest date is never before the ideal one (a lead set longer than the ideal).
     day = None if latest is None else max(latest.date, ideal.date)
@@ -878,17 +899,12 @@ def _reminders(b: _Builder, t: _Target) -> None:
     rule = ctx.rule("letters.remind", t.program.id)
     if rule is None or not _program_condition(rule.condition, t.program):
         return
-    # A repeating rule makes one reminder per offset; otherwise one, at the earliest pair.
-    occurrences: list[tuple[str, Rule]] = (
-        [(f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets]
-        if rule.each_offset
-        else [("", rule)]
-    )
     for letter in ctx.letters.get(t.program.id, ()):
         if letter.status not in LETTER_ASKED or letter.status == "submitted":
             continue
         name = _recommender_name(ctx, letter.recommender_id)
-        for suffix, one in occurrences:
+        # A repeating rule makes one reminder per offset; otherwise one, at the earliest pair.
+        for suffix, one in ctx.occurrences(rule):
             dates = _dates(one, _fixed(t.anchors), ctx)
             if dates is None:
                 continue
