@@ -200,8 +200,10 @@ def plan_input(
         )
     ):
         extras[intake_id].append(planner.ExtraDeadline(kind=kind, instant=at))
+    # Rows are unpacked, not read by attribute name: a Row's attribute lookup costs several
+    # times a tuple unpack, and these loops run once per stored row (docs/benchmarks.md).
     intakes: dict[int, list[planner.IntakeIn]] = defaultdict(list)
-    for row in session.execute(
+    for iid, program_id, term, kind, deadline, zone, opens, closes, target_date in session.execute(
         select(
             Intake.id,
             Intake.program_id,
@@ -214,25 +216,23 @@ def plan_input(
             Intake.target_date,
         ).order_by(Intake.id)
     ):
-        intakes[row.program_id].append(
+        intakes[program_id].append(
             planner.IntakeIn(
-                id=row.id,
-                program_id=row.program_id,
-                term=row.term,
-                kind=row.kind,
-                deadline=row.deadline_utc,
-                zone=row.zone,
-                opens=row.opens,
-                closes=row.closes_utc,
-                target_date=row.target_date,
-                extra=tuple(extras.get(row.id, ())),
+                id=iid,
+                program_id=program_id,
+                term=term,
+                kind=kind,
+                deadline=deadline,
+                zone=zone,
+                opens=opens,
+                closes=closes,
+                target_date=target_date,
+                extra=tuple(extras.get(iid, ())),
             )
         )
     materials = [
-        planner.MaterialIn(
-            id=m.id, kind=m.kind, name=m.name, program_id=m.program_id, status=m.status
-        )
-        for m in session.execute(
+        planner.MaterialIn(id=mid, kind=kind, name=name, program_id=program_id, status=status)
+        for mid, kind, name, program_id, status in session.execute(
             select(
                 Material.id, Material.kind, Material.name, Material.program_id, Material.status
             ).order_by(Material.id)
@@ -244,7 +244,24 @@ def plan_input(
     scored_programs = {m.program_id for m in materials if m.kind in SCORE_KINDS}
     shared_scores = None in scored_programs
     programs = []
-    for p in session.execute(
+    for (
+        pid,
+        institution,
+        name,
+        degree,
+        status,
+        letters_required,
+        gre,
+        english_test,
+        fee,
+        verified,
+        source_url,
+        fee_waiver,
+        target_intake_id,
+        target_chosen,
+        offer_funded,
+        offer_reply_by,
+    ) in session.execute(
         select(
             Program.id,
             Program.institution,
@@ -264,46 +281,44 @@ def plan_input(
             Program.offer_reply_by,
         ).order_by(Program.id)
     ):
-        if program_ids is not None and p.id not in program_ids:
+        if program_ids is not None and pid not in program_ids:
             continue
         offer = (
             planner.OfferIn(
-                funded=bool(p.offer_funded),
-                reply_by=p.offer_reply_by,
-                accepted_on=accepted_on.get(p.id) if p.status == "accepted" else None,
+                funded=bool(offer_funded),
+                reply_by=offer_reply_by,
+                accepted_on=accepted_on.get(pid) if status == "accepted" else None,
             )
-            if p.offer_funded is not None or p.offer_reply_by is not None or p.status == "accepted"
+            if offer_funded is not None or offer_reply_by is not None or status == "accepted"
             else None
         )
         programs.append(
             planner.ProgramIn(
-                rules=own_rules.get(p.id, ()),
-                id=p.id,
-                name=display_name(p.institution, p.name, p.degree),
-                status=p.status,
-                letters_required=p.letters_required,
+                rules=own_rules.get(pid, ()),
+                id=pid,
+                name=display_name(institution, name, degree),
+                status=status,
+                letters_required=letters_required,
                 requirements_unknown=requirements_unknown(
-                    p.letters_required, p.gre, p.english_test, p.fee, p.verified, p.source_url
+                    letters_required, gre, english_test, fee, verified, source_url
                 ),
-                wants_scores=p.gre == "required" or shared_scores or p.id in scored_programs,
-                fee_waiver=p.fee_waiver,
-                target_intake_id=p.target_intake_id,
-                target_chosen=p.target_chosen,
+                wants_scores=gre == "required" or shared_scores or pid in scored_programs,
+                fee_waiver=fee_waiver,
+                target_intake_id=target_intake_id,
+                target_chosen=target_chosen,
                 offer=offer,
-                intakes=tuple(intakes.get(p.id, ())),
+                intakes=tuple(intakes.get(pid, ())),
             )
         )
     recommenders = tuple(
-        planner.RecommenderIn(id=r.id, name=r.name, zone=r.zone)
-        for r in session.execute(
+        planner.RecommenderIn(id=rid, name=name, zone=zone)
+        for rid, name, zone in session.execute(
             select(Recommender.id, Recommender.name, Recommender.zone).order_by(Recommender.id)
         )
     )
     letters = tuple(
-        planner.LetterIn(
-            id=x.id, recommender_id=x.recommender_id, program_id=x.program_id, status=x.status
-        )
-        for x in session.execute(
+        planner.LetterIn(id=lid, recommender_id=rid, program_id=program_id, status=status)
+        for lid, rid, program_id, status in session.execute(
             select(
                 LetterRequest.id,
                 LetterRequest.recommender_id,
