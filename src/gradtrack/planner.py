@@ -439,6 +439,8 @@ class _Ctx:
         # once per planning run, not for every target (hashing a Rule hashes all its fields).
         self._pairs: dict[int, tuple[Rule, _RulePairs]] = {}
         self._occurrences: dict[int, tuple[Rule, tuple[tuple[str, Rule], ...]]] = {}
+        # Per target object (by identity, kept alive by the entry): its own schedule (_own).
+        self.own: dict[int, tuple[_Target, _Builder]] = {}
 
     def rule(self, key: str, program_id: int | None = None) -> Rule | None:
         """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
@@ -786,21 +788,25 @@ def _schedule(targets: Sequence[_Target], ctx: _Ctx, *, apply_moves: bool, full:
     return b
 
 
+# A program's own steps and their titles ({name}: the program, {term}: the intake's term).
+_PROGRAM_STEPS = (
+    ("submit", "Submit application: {name} ({term})"),
+    ("scores.send", "Send test scores to {name}"),
+    ("transcripts.request", "Request transcripts for {name}"),
+    ("fee.waiver", "Request a fee waiver from {name}"),
+    ("requirements.check", "Check the requirements of {name} at the source"),
+)
+
+
 def _program_milestones(b: _Builder, t: _Target) -> None:
     ctx = b.ctx
     p, i = t.program, t.intake
-    titles = {
-        "submit": lambda: f"Submit application: {p.name} ({i.term})",
-        "scores.send": lambda: f"Send test scores to {p.name}",
-        "transcripts.request": lambda: f"Request transcripts for {p.name}",
-        "fee.waiver": lambda: f"Request a fee waiver from {p.name}",
-        "requirements.check": lambda: f"Check the requirements of {p.name} at the source",
-    }
-    for key, title in titles.items():
+    look = _fixed(t.anchors)
+    for key, pattern in _PROGRAM_STEPS:
         rule = ctx.rule(key, p.id)
         if rule is None or not _program_condition(rule.condition, p):
             continue
-        dates = _dates(rule, _fixed(t.anchors), ctx)
+        dates = _dates(rule, look, ctx)
         if dates is None:
             continue
         mid = f"{key}:i{i.id}"
@@ -808,7 +814,7 @@ def _program_milestones(b: _Builder, t: _Target) -> None:
             mid,
             key,
             dates,
-            title=title,
+            title=partial(pattern.format, name=p.name, term=i.term),
             subject="program",
             subject_id=p.id,
             targets=(t,),
@@ -1183,8 +1189,15 @@ def _decline_others(b: _Builder, programs: Iterable[ProgramIn]) -> None:
 
 
 def _own(t: _Target, ctx: _Ctx) -> _Builder:
-    """The intake's own schedule (unbatched, unlevelled), dates and states only."""
-    return _schedule([t], ctx, apply_moves=False, full=False)
+    """The intake's own schedule (unbatched, unlevelled), dates and states only.
+
+    Once per target in a planning run: a rolling intake's target is checked when it is
+    resolved and again when the intake is chosen.  Callers only read the result.
+    """
+    entry = ctx.own.get(id(t))
+    if entry is None or entry[0] is not t:
+        entry = ctx.own[id(t)] = (t, _schedule([t], ctx, apply_moves=False, full=False))
+    return entry[1]
 
 
 def _feasible(t: _Target, ctx: _Ctx) -> bool:
