@@ -91,8 +91,13 @@ class Row:
         self._problems = problems
         self._checked = checked
         # Every cell's value, once: surrounding spaces and a formula guard removed (notes:
-        # only the guard, notes are kept exactly).
-        self._texts = {column: clean_cell(column, raw) for column, raw in cells.items()}
+        # only the guard, notes are kept exactly).  Only a value starting with ' can carry a
+        # guard: the others are their stripped text (notes: as they are) without the call.
+        texts = {}
+        for column, raw in cells.items():
+            value = raw if column == "notes" else raw.strip()
+            texts[column] = clean_cell(column, raw) if value.startswith("'") else value
+        self._texts = texts
 
     def raw(self, column: str) -> str:
         return self._cells.get(column, "")
