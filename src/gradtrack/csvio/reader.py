@@ -31,6 +31,7 @@ from gradtrack.csvio.intakes import read_intakes
 from gradtrack.csvio.records import IntakeRecord, ProgramRecord, Stipend, program_key
 from gradtrack.csvio.rows import Checked, Invalid, ProblemLines, Row, show
 from gradtrack.errors import ImportProblems
+from gradtrack.gcpause import collector_paused
 
 _T = TypeVar("_T")
 
@@ -50,7 +51,8 @@ def parse_programs_csv(
     text = _decode(data, problems)
     if text is None:
         raise ImportProblems(problems.lines(), total=problems.total)
-    programs = _read(text, today, verified_by or today, problems)
+    with collector_paused():  # every record lives until the import ends (gcpause)
+        programs = _read(text, today, verified_by or today, problems)
     if problems:
         raise ImportProblems(problems.lines(), total=problems.total)
     return programs

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gradtrack import planner
 from gradtrack.errors import Conflict, NotFound
+from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DoneMark,
     ExtraDeadline,
@@ -564,8 +565,14 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
     Late milestones of ``program_ids`` without a catch-up date get one (docs/planner.md, stored as
     ``catch-up`` moves, so the feeds show them); catch-up moves of milestones no longer late
     are dropped.  Returns one line per program that starts late or can no longer be made.
-    ``None``: every program (a shared material concerns them all).
+    ``None``: every program (a shared material concerns them all).  The garbage collector is
+    paused meanwhile: the plan of every program lives until the lines are made (gcpause).
     """
+    with collector_paused():
+        return _settle_late(session, now, program_ids)
+
+
+def _settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
     inp = plan_input(session, now)
     if program_ids is None:
         program_ids = {p.id for p in inp.programs}
