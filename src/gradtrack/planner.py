@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache, partial
+from functools import partial
 from typing import NamedTuple
 
 from gradtrack.errors import StoredDataError
@@ -405,6 +405,10 @@ class _Dated:
     anchor: _Anchor
 
 
+# A rule's (offset, anchor) pairs, and its latest pairs (None: no latest date).
+_RulePairs = tuple[tuple[tuple[Offset, str], ...], tuple[tuple[Offset, str], ...] | None]
+
+
 class _Ctx:
     """Indexes and caches built once per planning run."""
 
@@ -430,6 +434,13 @@ class _Ctx:
             else:
                 self.materials[m.program_id].append(m)
         self._offsets: dict[tuple[date, Offset], date] = {}
+        # Per rule object (by identity; the entry keeps the rule alive): its (offset, anchor)
+        # pairs, its latest pairs, and a repeating rule's one-offset occurrences.  Computed
+        # once per planning run, not for every target (hashing a Rule hashes all its fields).
+        self._pairs: dict[int, tuple[Rule, _RulePairs]] = {}
+        self._occurrences: dict[int, tuple[Rule, tuple[tuple[str, Rule], ...]]] = {}
+        # Per target object (by identity, kept alive by the entry): its own schedule (_own).
+        self.own: dict[int, tuple[_Target, _Builder]] = {}
 
     def rule(self, key: str, program_id: int | None = None) -> Rule | None:
         """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
@@ -439,6 +450,28 @@ class _Ctx:
         if r is None:
             r = self.rules.get(key)
         return r if r is not None and r.enabled else None
+
+    def pairs(self, rule: Rule) -> _RulePairs:
+        """``rule.pairs()`` and ``rule.latest_pairs()``, once per rule object."""
+        entry = self._pairs.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            entry = self._pairs[id(rule)] = (rule, (rule.pairs(), rule.latest_pairs()))
+        return entry[1]
+
+    def occurrences(self, rule: Rule) -> tuple[tuple[str, Rule], ...]:
+        """A reminder rule's occurrences: one per offset for a repeating rule (``:OFFSET``
+        suffixed to the milestone id), else the rule itself at its earliest pair."""
+        entry = self._occurrences.get(id(rule))
+        if entry is None or entry[0] is not rule:
+            found = (
+                tuple(
+                    (f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets
+                )
+                if rule.each_offset
+                else (("", rule),)
+            )
+            entry = self._occurrences[id(rule)] = (rule, found)
+        return entry[1]
 
     def before(self, anchor: date, offset: Offset) -> date:
         k = (anchor, offset)
@@ -547,16 +580,6 @@ def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: _Ctx) -> dat
 # Scheduling
 
 
-@lru_cache(maxsize=256)
-def _pairs(rule: Rule) -> tuple[tuple[Offset, str], ...]:
-    return rule.pairs()
-
-
-@lru_cache(maxsize=256)
-def _latest_pairs(rule: Rule) -> tuple[tuple[Offset, str], ...] | None:
-    return rule.latest_pairs()
-
-
 def _date_rule(
     pairs: Sequence[tuple[Offset, str]],
     lookup: Callable[[str], _Anchor | None],
@@ -587,10 +610,10 @@ class _Dates(NamedTuple):
 
 
 def _dates(rule: Rule, look: _Lookups, ctx: _Ctx) -> _Dates | None:
-    ideal = _date_rule(_pairs(rule), look.ideal, ctx)
+    pairs, lp = ctx.pairs(rule)
+    ideal = _date_rule(pairs, look.ideal, ctx)
     if ideal is None:
         return None
-    lp = _latest_pairs(rule)
     latest = _date_rule(lp, look.latest, ctx) if lp is not None else None
     # The latest date is never before the ideal one (a lead set longer than the ideal).
     day = None if latest is None else max(latest.date, ideal.date)
@@ -770,21 +793,25 @@ def _schedule(targets: Sequence[_Target], ctx: _Ctx, *, apply_moves: bool, full:
     return b
 
 
+# A program's own steps and their titles ({name}: the program, {term}: the intake's term).
+_PROGRAM_STEPS = (
+    ("submit", "Submit application: {name} ({term})"),
+    ("scores.send", "Send test scores to {name}"),
+    ("transcripts.request", "Request transcripts for {name}"),
+    ("fee.waiver", "Request a fee waiver from {name}"),
+    ("requirements.check", "Check the requirements of {name} at the source"),
+)
+
+
 def _program_milestones(b: _Builder, t: _Target) -> None:
     ctx = b.ctx
     p, i = t.program, t.intake
-    titles = {
-        "submit": lambda: f"Submit application: {p.name} ({i.term})",
-        "scores.send": lambda: f"Send test scores to {p.name}",
-        "transcripts.request": lambda: f"Request transcripts for {p.name}",
-        "fee.waiver": lambda: f"Request a fee waiver from {p.name}",
-        "requirements.check": lambda: f"Check the requirements of {p.name} at the source",
-    }
-    for key, title in titles.items():
+    look = _fixed(t.anchors)
+    for key, pattern in _PROGRAM_STEPS:
         rule = ctx.rule(key, p.id)
         if rule is None or not _program_condition(rule.condition, p):
             continue
-        dates = _dates(rule, _fixed(t.anchors), ctx)
+        dates = _dates(rule, look, ctx)
         if dates is None:
             continue
         mid = f"{key}:i{i.id}"
@@ -792,7 +819,7 @@ def _program_milestones(b: _Builder, t: _Target) -> None:
             mid,
             key,
             dates,
-            title=title,
+            title=partial(pattern.format, name=p.name, term=i.term),
             subject="program",
             subject_id=p.id,
             targets=(t,),
@@ -883,17 +910,12 @@ def _reminders(b: _Builder, t: _Target) -> None:
     rule = ctx.rule("letters.remind", t.program.id)
     if rule is None or not _program_condition(rule.condition, t.program):
         return
-    # A repeating rule makes one reminder per offset; otherwise one, at the earliest pair.
-    occurrences: list[tuple[str, Rule]] = (
-        [(f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets]
-        if rule.each_offset
-        else [("", rule)]
-    )
     for letter in ctx.letters.get(t.program.id, ()):
         if letter.status not in LETTER_ASKED or letter.status == "submitted":
             continue
         name = _recommender_name(ctx, letter.recommender_id)
-        for suffix, one in occurrences:
+        # A repeating rule makes one reminder per offset; otherwise one, at the earliest pair.
+        for suffix, one in ctx.occurrences(rule):
             dates = _dates(one, _fixed(t.anchors), ctx)
             if dates is None:
                 continue
@@ -1172,8 +1194,15 @@ def _decline_others(b: _Builder, programs: Iterable[ProgramIn]) -> None:
 
 
 def _own(t: _Target, ctx: _Ctx) -> _Builder:
-    """The intake's own schedule (unbatched, unlevelled), dates and states only."""
-    return _schedule([t], ctx, apply_moves=False, full=False)
+    """The intake's own schedule (unbatched, unlevelled), dates and states only.
+
+    Once per target in a planning run: a rolling intake's target is checked when it is
+    resolved and again when the intake is chosen.  Callers only read the result.
+    """
+    entry = ctx.own.get(id(t))
+    if entry is None or entry[0] is not t:
+        entry = ctx.own[id(t)] = (t, _schedule([t], ctx, apply_moves=False, full=False))
+    return entry[1]
 
 
 def _feasible(t: _Target, ctx: _Ctx) -> bool:

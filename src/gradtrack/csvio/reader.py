@@ -29,8 +29,9 @@ from gradtrack.csvio.columns import (
 )
 from gradtrack.csvio.intakes import read_intakes
 from gradtrack.csvio.records import IntakeRecord, ProgramRecord, Stipend, program_key
-from gradtrack.csvio.rows import Invalid, ProblemLines, Row, show
+from gradtrack.csvio.rows import Checked, Invalid, ProblemLines, Row, show
 from gradtrack.errors import ImportProblems
+from gradtrack.gcpause import collector_paused
 
 _T = TypeVar("_T")
 
@@ -50,7 +51,8 @@ def parse_programs_csv(
     text = _decode(data, problems)
     if text is None:
         raise ImportProblems(problems.lines(), total=problems.total)
-    programs = _read(text, today, verified_by or today, problems)
+    with collector_paused():  # every record lives until the import ends (gcpause)
+        programs = _read(text, today, verified_by or today, problems)
     if problems:
         raise ImportProblems(problems.lines(), total=problems.total)
     return programs
@@ -151,8 +153,9 @@ def _read(text: str, today: date, verified_by: date, problems: ProblemLines) -> 
     names = sorted(positions, key=positions.__getitem__)
     width = len(names)  # trailing unnamed header cells are no columns
     reader = _ProgramReader(today, verified_by)
+    checked: Checked = {}  # cells whose text was already checked and parsed (Row.parse)
     for number, cells in records:
-        row = Row(number, dict(zip(names, cells, strict=False)), positions, problems)
+        row = Row(number, dict(zip(names, cells, strict=False)), positions, problems, checked)
         for index in range(width, len(cells)):
             if cells[index].strip():
                 problems.row(

@@ -32,6 +32,10 @@ class Invalid:
 INVALID = Invalid()
 _T = TypeVar("_T")
 
+# (column, parser, text) -> the value the parser gave that text in that column: one file's
+# memo of cells already checked (see Row.parse).
+Checked = dict[tuple[str, Callable[[str], object], str], object]
+
 
 class ProblemLines:
     """Collects problem lines: file and header problems first, then rows in order."""
@@ -74,15 +78,26 @@ class Row:
     """One data row: its cells by column name, and a way to report problems with them."""
 
     def __init__(
-        self, number: int, cells: dict[str, str], positions: dict[str, int], problems: ProblemLines
+        self,
+        number: int,
+        cells: dict[str, str],
+        positions: dict[str, int],
+        problems: ProblemLines,
+        checked: Checked | None = None,
     ) -> None:
         self.number = number
         self._cells = cells
         self._positions = positions
         self._problems = problems
+        self._checked = checked
         # Every cell's value, once: surrounding spaces and a formula guard removed (notes:
-        # only the guard, notes are kept exactly).
-        self._texts = {column: clean_cell(column, raw) for column, raw in cells.items()}
+        # only the guard, notes are kept exactly).  Only a value starting with ' can carry a
+        # guard: the others are their stripped text (notes: as they are) without the call.
+        texts = {}
+        for column, raw in cells.items():
+            value = raw if column == "notes" else raw.strip()
+            texts[column] = clean_cell(column, raw) if value.startswith("'") else value
+        self._texts = texts
 
     def raw(self, column: str) -> str:
         return self._cells.get(column, "")
@@ -96,13 +111,29 @@ class Row:
         self._problems.row(self.number, self._positions.get(column, len(ALL_COLUMNS)), message)
 
     def parse(self, column: str, parser: Callable[[str], _T]) -> _T | Invalid:
+        """The cell parsed by ``parser``, or :data:`INVALID` after reporting its problem.
+
+        With a :data:`Checked` memo shared by the rows of one file, a text that already
+        parsed in the same column with the same parser gives the same value without being
+        checked again (the checks and the parsers depend on nothing else, and their values
+        are immutable); a text that had a problem is checked again, so every row reports it.
+        """
         text = self.text(column)
+        checked = self._checked
+        if checked is not None:
+            key = (column, parser, text)
+            known = checked.get(key, INVALID)
+            if known is not INVALID:
+                return known  # type: ignore[return-value]
         problem = text_problem(text, cell_limit(column), multiline=column == "notes")
         if problem is not None:
             self.problem(column, problem)
             return INVALID
         try:
-            return parser(text)
+            value = parser(text)
         except BadCell as bad:
             self.problem(column, bad.expected)
             return INVALID
+        if checked is not None:
+            checked[key] = value
+        return value

@@ -25,6 +25,7 @@ from sqlalchemy.sql.expression import TableClause
 from gradtrack import timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord, Stipend
 from gradtrack.errors import ImportProblems
+from gradtrack.gcpause import collector_paused
 from gradtrack.handles import derive_handle
 from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange, UTCDateTime
 from gradtrack.services.programs import (
@@ -196,6 +197,18 @@ def import_programs(
     ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
     chooses the default target of every program left without one (docs/planner.md).
     """
+    with collector_paused():  # the rows and the plan input live until the end (gcpause)
+        return _import_programs(session, records, stamp, now, update_existing, progress)
+
+
+def _import_programs(
+    session: Session,
+    records: Sequence[ProgramRecord],
+    stamp: datetime,
+    now: datetime,
+    update_existing: bool,
+    progress: Callable[[str], None] | None,
+) -> ImportSummary:
     from gradtrack.services.planning import store_default_targets
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gradtrack import planner
 from gradtrack.errors import Conflict, NotFound
+from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DoneMark,
     ExtraDeadline,
@@ -215,8 +216,10 @@ def plan_input(
         )
     ):
         extras[intake_id].append(planner.ExtraDeadline(kind=kind, instant=at))
+    # Rows are unpacked, not read by attribute name: a Row's attribute lookup costs several
+    # times a tuple unpack, and these loops run once per stored row (docs/benchmarks.md).
     intakes: dict[int, list[planner.IntakeIn]] = defaultdict(list)
-    for row in session.execute(
+    for iid, program_id, term, kind, deadline, zone, opens, closes, target_date in session.execute(
         select(
             Intake.id,
             Intake.program_id,
@@ -229,25 +232,23 @@ def plan_input(
             Intake.target_date,
         ).order_by(Intake.id)
     ):
-        intakes[row.program_id].append(
+        intakes[program_id].append(
             planner.IntakeIn(
-                id=row.id,
-                program_id=row.program_id,
-                term=row.term,
-                kind=row.kind,
-                deadline=row.deadline_utc,
-                zone=row.zone,
-                opens=row.opens,
-                closes=row.closes_utc,
-                target_date=row.target_date,
-                extra=tuple(extras.get(row.id, ())),
+                id=iid,
+                program_id=program_id,
+                term=term,
+                kind=kind,
+                deadline=deadline,
+                zone=zone,
+                opens=opens,
+                closes=closes,
+                target_date=target_date,
+                extra=tuple(extras.get(iid, ())),
             )
         )
     materials = [
-        planner.MaterialIn(
-            id=m.id, kind=m.kind, name=m.name, program_id=m.program_id, status=m.status
-        )
-        for m in session.execute(
+        planner.MaterialIn(id=mid, kind=kind, name=name, program_id=program_id, status=status)
+        for mid, kind, name, program_id, status in session.execute(
             select(
                 Material.id, Material.kind, Material.name, Material.program_id, Material.status
             ).order_by(Material.id)
@@ -259,7 +260,24 @@ def plan_input(
     scored_programs = {m.program_id for m in materials if m.kind in SCORE_KINDS}
     shared_scores = None in scored_programs
     programs = []
-    for p in session.execute(
+    for (
+        pid,
+        institution,
+        name,
+        degree,
+        status,
+        letters_required,
+        gre,
+        english_test,
+        fee,
+        verified,
+        source_url,
+        fee_waiver,
+        target_intake_id,
+        target_chosen,
+        offer_funded,
+        offer_reply_by,
+    ) in session.execute(
         select(
             Program.id,
             Program.institution,
@@ -279,46 +297,44 @@ def plan_input(
             Program.offer_reply_by,
         ).order_by(Program.id)
     ):
-        if program_ids is not None and p.id not in program_ids:
+        if program_ids is not None and pid not in program_ids:
             continue
         offer = (
             planner.OfferIn(
-                funded=bool(p.offer_funded),
-                reply_by=p.offer_reply_by,
-                accepted_on=accepted_on.get(p.id) if p.status == "accepted" else None,
+                funded=bool(offer_funded),
+                reply_by=offer_reply_by,
+                accepted_on=accepted_on.get(pid) if status == "accepted" else None,
             )
-            if p.offer_funded is not None or p.offer_reply_by is not None or p.status == "accepted"
+            if offer_funded is not None or offer_reply_by is not None or status == "accepted"
             else None
         )
         programs.append(
             planner.ProgramIn(
-                rules=own_rules.get(p.id, ()),
-                id=p.id,
-                name=display_name(p.institution, p.name, p.degree),
-                status=p.status,
-                letters_required=p.letters_required,
+                rules=own_rules.get(pid, ()),
+                id=pid,
+                name=display_name(institution, name, degree),
+                status=status,
+                letters_required=letters_required,
                 requirements_unknown=requirements_unknown(
-                    p.letters_required, p.gre, p.english_test, p.fee, p.verified, p.source_url
+                    letters_required, gre, english_test, fee, verified, source_url
                 ),
-                wants_scores=p.gre == "required" or shared_scores or p.id in scored_programs,
-                fee_waiver=p.fee_waiver,
-                target_intake_id=p.target_intake_id,
-                target_chosen=p.target_chosen,
+                wants_scores=gre == "required" or shared_scores or pid in scored_programs,
+                fee_waiver=fee_waiver,
+                target_intake_id=target_intake_id,
+                target_chosen=target_chosen,
                 offer=offer,
-                intakes=tuple(intakes.get(p.id, ())),
+                intakes=tuple(intakes.get(pid, ())),
             )
         )
     recommenders = tuple(
-        planner.RecommenderIn(id=r.id, name=r.name, zone=r.zone)
-        for r in session.execute(
+        planner.RecommenderIn(id=rid, name=name, zone=zone)
+        for rid, name, zone in session.execute(
             select(Recommender.id, Recommender.name, Recommender.zone).order_by(Recommender.id)
         )
     )
     letters = tuple(
-        planner.LetterIn(
-            id=x.id, recommender_id=x.recommender_id, program_id=x.program_id, status=x.status
-        )
-        for x in session.execute(
+        planner.LetterIn(id=lid, recommender_id=rid, program_id=program_id, status=status)
+        for lid, rid, program_id, status in session.execute(
             select(
                 LetterRequest.id,
                 LetterRequest.recommender_id,
@@ -564,8 +580,14 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
     Late milestones of ``program_ids`` without a catch-up date get one (docs/planner.md, stored as
     ``catch-up`` moves, so the feeds show them); catch-up moves of milestones no longer late
     are dropped.  Returns one line per program that starts late or can no longer be made.
-    ``None``: every program (a shared material concerns them all).
+    ``None``: every program (a shared material concerns them all).  The garbage collector is
+    paused meanwhile: the plan of every program lives until the lines are made (gcpause).
     """
+    with collector_paused():
+        return _settle_late(session, now, program_ids)
+
+
+def _settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
     inp = plan_input(session, now)
     if program_ids is None:
         program_ids = {p.id for p in inp.programs}
@@ -599,10 +621,20 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
 
 
 def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]) -> list[str]:
-    """ "CMU PhD CS: Fall 2027 is still possible, 3 steps late: ask letters by 2026-12-03"."""
+    """ "CMU PhD CS: Fall 2027 is still possible, 3 steps late: ask letters by 2026-12-03".
+
+    The plan's late milestones are grouped by program in one pass (in plan order), not
+    scanned again for every program: linear in the plan (docs/benchmarks.md).
+    """
     programs = {p.id: p for p in inp.programs}
     terms = {i.id: i.term for p in inp.programs for i in p.intakes}
     infeasible = {x.program_id: x for x in plan.infeasible}
+    late_of: dict[int, list[planner.Milestone]] = defaultdict(list)
+    for m in plan.milestones:
+        if m.status == planner.LATE:
+            for pid in m.program_ids:
+                if pid in program_ids:
+                    late_of[pid].append(m)
     lines = []
     for pid in sorted(program_ids):
         program = programs.get(pid)
@@ -615,7 +647,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         skipped = _skipped_intake(program, plan.today, inp.settings.zone)
         if skipped is not None:
             lines.append(skipped)
-        late = [m for m in plan.milestones if m.status == planner.LATE and pid in m.program_ids]
+        late = late_of.get(pid, [])
         if not late:
             continue
         first = min(late, key=lambda m: (m.date, m.id))

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
@@ -285,7 +285,33 @@ def fee_summary(lines: tuple[ProgramLine, ...]) -> Fees:
     )
 
 
-def _program_rows(session: Session, only: int | None) -> list[Row[Any]]:
+class _ProgramColumns(NamedTuple):
+    """The program columns a status line shows (the order of :func:`_program_rows`' query).
+
+    A plain named tuple: the lines read each field several times, and a SQLAlchemy ``Row``'s
+    attribute lookup costs several times a tuple's.
+    """
+
+    id: int
+    slug: str
+    handle: str
+    gre: str | None
+    english_test: str | None
+    source_url: str
+    institution: str
+    name: str
+    degree: str
+    status: str
+    offer_funded: bool | None
+    letters_required: int | None
+    fee: Decimal | None
+    fee_paid: bool
+    fee_waiver: str
+    currency: str
+    verified: date | None
+
+
+def _program_rows(session: Session, only: int | None) -> list[_ProgramColumns]:
     """The columns of the program lines: the one program ``only``, else the active programs."""
     query = select(
         Program.id,
@@ -310,7 +336,7 @@ def _program_rows(session: Session, only: int | None) -> list[Row[Any]]:
         query = query.where(Program.id == only)
     else:
         query = query.where(Program.status.in_(ACTIVE_STATUSES)).order_by(*programs.LIST_ORDER)
-    return list(session.execute(query))
+    return [_ProgramColumns._make(row) for row in session.execute(query)]
 
 
 def _fee_state(fee_paid: bool, fee_waiver: str, fee: Decimal | None) -> str:
@@ -326,7 +352,7 @@ def _fee_state(fee_paid: bool, fee_waiver: str, fee: Decimal | None) -> str:
 def _program_lines(
     inp: planner.PlanInput,
     plan: planner.Plan,
-    chosen: list[Row[Any]],
+    chosen: list[_ProgramColumns],
     names: Mapping[int, str],
     intakes: Mapping[int, planner.IntakeIn],
     now: datetime,
