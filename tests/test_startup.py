@@ -8,6 +8,7 @@ an eager App would open one).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import pkgutil
@@ -100,6 +101,37 @@ def test_root_help_imports_nothing_heavy() -> None:
     assert runs[1]["stdout"] == f"gradtrack, version {gradtrack.__version__}\n"
     assert report["heavy"] == []
     no_database_created()
+
+
+@pytest.mark.parametrize("name", TOP_LEVEL)
+def test_the_root_lists_each_command_with_its_own_summary(name: str) -> None:
+    """``gradtrack --help`` lists the commands from summaries kept beside their modules' names
+    (so it imports none of them): each must be the first paragraph of the command's help."""
+    from gradtrack.cli import COMMANDS
+
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None and command.help is not None
+    first = inspect.cleandoc(command.help).split("\n\n")[0].replace("\n", " ")
+    assert COMMANDS[name][2] == first
+
+
+def test_the_root_help_loads_no_command_module() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import contextlib, io, sys\n"
+            "from gradtrack.cli import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try: cli.main(['--help'], standalone_mode=False)\n"
+            "    except SystemExit: pass\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('gradtrack.cli.'))))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.split() == ["gradtrack.cli.base", "gradtrack.cli.options"]
 
 
 @pytest.mark.parametrize("name", TOP_LEVEL)

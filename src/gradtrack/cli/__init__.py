@@ -18,29 +18,85 @@ from gradtrack.app import App
 from gradtrack.cli.base import DB_HELP, TODAY_HELP, GTGroup
 from gradtrack.cli.options import DATE
 
-# name -> (modules to import, the first holding it; the attribute holding it).
-COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "program": (("programs",), "program"),
-    "intake": (("intakes",), "intake"),
-    "recommender": (("people",), "recommender"),
-    "letter": (("letters",), "letter"),
-    "person": (("people",), "person"),
-    "outreach": (("people",), "outreach"),
-    "offer": (("offers",), "offer"),
-    "backup": (("backup",), "backup"),
-    "restore": (("backup",), "restore"),
-    "material": (("materials",), "material"),
-    "rules": (("rules",), "rules"),
-    "plan": (("plan",), "plan"),
-    "status": (("status",), "status"),
-    "digest": (("status",), "digest"),
-    "report": (("report",), "report"),
-    "done": (("plan",), "done"),
-    "undo": (("plan",), "undo"),
-    "calendar": (("calendar",), "calendar"),
-    "catalog": (("catalog",), "catalog"),
-    "settings": (("settings",), "settings"),
-    "db": (("db",), "db"),
+# name -> (the module holding it, its attribute there, its summary).  The summaries are what
+# `gradtrack --help` lists, so listing the commands imports none of them
+# (tests/test_startup.py checks each against the command's own help).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "program": (
+        "programs",
+        "program",
+        "Programs you apply to: add, list, show, edit, remove, mark, target, import, export.",
+    ),
+    "intake": (
+        "intakes",
+        "intake",
+        "Intakes: concrete chances to apply (fixed deadline, rolling, or per term).",
+    ),
+    "recommender": (
+        "people",
+        "recommender",
+        "People who write your letters: add, list, edit, remove.",
+    ),
+    "letter": ("letters", "letter", "Letter requests: one per recommender and program."),
+    "person": (
+        "people",
+        "person",
+        "People: contacts, recommenders or both (one row each): add, list, show, edit, remove, "
+        "link, unlink.",
+    ),
+    "outreach": (
+        "people",
+        "outreach",
+        "Messages, meetings and calls to people, and the follow-ups they need: log, reply, "
+        "list, close.",
+    ),
+    "offer": ("offers", "offer", "Offers of admission: add, edit, compare."),
+    "backup": (
+        "backup",
+        "backup",
+        "Write every table of the store to one JSON document (docs/json.md).",
+    ),
+    "restore": ("backup", "restore", "Load a backup into an empty database: all of it or nothing."),
+    "material": (
+        "materials",
+        "material",
+        "Documents and tasks: shared (one CV) or per program (a tailored SOP).",
+    ),
+    "rules": ("rules", "rules", "Milestone rules: how far before each anchor a milestone falls."),
+    "plan": ("plan", "plan", "Show the backward plan: every milestone, dated in your time zone."),
+    "status": (
+        "status",
+        "status",
+        "What is overdue, what is due soon, and where every active program stands.",
+    ),
+    "digest": (
+        "status",
+        "digest",
+        "The status summary as plain text, for a cron job or an e-mail.",
+    ),
+    "report": (
+        "report",
+        "report",
+        "Write the plan as one HTML page: due now, the next weeks, a timeline, every program.",
+    ),
+    "done": ("plan", "done", "Mark a milestone done (its id from `gradtrack plan`)."),
+    "undo": ("plan", "undo", "Reopen a milestone marked done."),
+    "calendar": (
+        "calendar",
+        "calendar",
+        "Calendar feeds: export a file, keep one published, subscribe by URL, serve.",
+    ),
+    "catalog": (
+        "catalog",
+        "catalog",
+        "The catalogue of real programs shipped with gradtrack: search, show (docs/catalog.md).",
+    ),
+    "settings": (
+        "settings",
+        "settings",
+        "Your time zone, working-day policy, holidays, crowding threshold, feed base URL.",
+    ),
+    "db": ("db", "db", "The database: where it is (path), its schema (upgrade, current, history)."),
 }
 
 
@@ -52,12 +108,25 @@ class RootGroup(GTGroup):
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
-        modules, home = spec
-        for name in modules:
-            importlib.import_module(f"gradtrack.cli.{name}")
-        command = getattr(importlib.import_module(f"gradtrack.cli.{modules[0]}"), home)
+        module, home, _ = spec
+        command = getattr(importlib.import_module(f"gradtrack.cli.{module}"), home)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list as click writes it, from the summaries (no module imported)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        # A stand-in command shortens each summary exactly as click shortens a command's help.
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
+            for name in names
+        ]
+        formatter.write_paragraph()
+        formatter.write_heading("Commands")
+        formatter.indent()
+        formatter.write_dl(rows)
+        formatter.dedent()
 
 
 def _republish_feeds(app: App) -> None:
