@@ -221,6 +221,22 @@ class Bench:
             )
         )
 
+    def memory_row(self, what: str, mid: Cmd, large: Cmd) -> None:
+        """Peak memory at the largest size against the middle one: no faster than the data."""
+        _, m, big = self.profile.sizes
+        ratio, limit = large.peak_mib() / mid.peak_mib(), big // m
+        self.rows.append(
+            Row(
+                f"peak memory of {what}, {big} vs {m}",
+                f"{large.peak_mib():.0f} MiB",
+                f"{mid.peak_mib():.0f} MiB",
+                ratio,
+                f"≤ {limit}×",
+                ratio <= limit,
+                "ru_maxrss of each child",
+            )
+        )
+
     def skipped(self, what: str, budget: str, why: str) -> None:
         self.rows.append(Row(what, "—", "—", None, budget, None, why))
 
@@ -231,7 +247,7 @@ class Bench:
         self.bench_help()
         self.bench_reads(stores)
         if self.has_command("report"):
-            self.bench_report(stores[s])
+            self.bench_report(stores)
         else:
             self.skipped(f"`gradtrack report` at {s}", "≤ 1.5×", "no `report` command yet")
         self.bench_import()
@@ -283,11 +299,15 @@ class Bench:
             large = Cmd(f"{name}@{big}", self.gt(stores[big], name))
             self.measure([cmd, mid, large], self.profile.growth_runs)
             self.growth_row(f"`gradtrack {name}` growth to {big}", cmd, mid, large)
+            if name == "plan":
+                self.memory_row("`gradtrack plan`", mid, large)
 
-    def bench_report(self, small: Path) -> None:
-        """The HTML page: at 30 programs against the read floor; at 300 its size and how long
-        Chromium takes to load and lay it out (docs/report.md; docs/benchmarks.md)."""
-        s = self.profile.sizes[0]
+    def bench_report(self, stores: dict[int, Path]) -> None:
+        """The HTML page: at 30 programs against the read floor, at 1,000 against `status
+        --json` (the document it draws), its peak memory at 10,000 against 1,000; at 300 its
+        size and how long Chromium takes to load and lay it out (docs/report.md)."""
+        s, m, big = self.profile.sizes
+        small = stores[s]
         report = Cmd(f"report@{s}", self.gt(small, "report"))
         status = Cmd(f"status-json@{s}", self.gt(small, "status", "--json"))
         floor = Cmd("floor:count", [PY, str(FLOORS / "count.py"), url(small)])
@@ -296,6 +316,15 @@ class Bench:
             f"`gradtrack report` at {s}", report, floor, 1.5,
             f"floor: one count(*); {report.median() / status.median():.2f}× `status --json`",
         )  # fmt: skip
+        report_m = Cmd(f"report@{m}", self.gt(stores[m], "report"))
+        status_m = Cmd(f"status-json@{m}", self.gt(stores[m], "status", "--json"))
+        report_big = Cmd(f"report@{big}", self.gt(stores[big], "report"))
+        self.measure([report_m, status_m], self.profile.growth_runs)
+        self.measure([report_big], 1)
+        self.ratio_row(
+            f"`gradtrack report` at {m}", report_m, status_m, 1.5, "floor: `status --json`"
+        )
+        self.memory_row("`gradtrack report`", report_m, report_big)
         big = self.build_store(REPORT_PAGE_PROGRAMS)
         page = self.work / "report-300.html"
         self.check(self.gt(big, "report", "-o", str(page)))
@@ -451,19 +480,7 @@ class Bench:
             f"`calendar export` at {m}, nothing changed", again, floor, 0.3, "same floor"
         )
         self.growth_row(f"`calendar export` growth to {big}", first_s, first_m, first_big)
-        mem_ratio = first_big.peak_mib() / first_m.peak_mib()
-        limit = big // m
-        self.rows.append(
-            Row(
-                f"peak memory of `calendar export`, {big} vs {m}",
-                f"{first_big.peak_mib():.0f} MiB",
-                f"{first_m.peak_mib():.0f} MiB",
-                mem_ratio,
-                f"≤ {limit}×",
-                mem_ratio <= limit,
-                "ru_maxrss of each child",
-            )
-        )
+        self.memory_row("`calendar export`", first_m, first_big)
         return again_out
 
     def bench_serve(self, store: Path, feed_file: Path) -> None:
