@@ -3,26 +3,22 @@
 Every test gets its own data dir (``GRADTRACK_DATA_DIR``, the test seam) and a clean
 environment.  Database-facing tests take the ``db_url`` fixture: a SQLite file in ``tmp_path``,
 or, when ``GRADTRACK_TEST_BACKEND=postgresql`` (the PostgreSQL lane of ``.ci/run``), a fresh
-PostgreSQL database per test on the server the ``PG*`` variables point at.
+PostgreSQL database per test on the server the ``PG*`` variables point at.  Plain helpers (the
+CLI runner, assertions, dumps) are in ``support.py``; only fixtures and hooks are here.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-pytest.register_assert_rewrite("cli_helpers")  # its assertions explain themselves too
+pytest.register_assert_rewrite("support")  # its assertions explain themselves too
 
-BACKEND = os.environ.get("GRADTRACK_TEST_BACKEND", "sqlite")
-PINNED_NOW = "2026-11-28T12:00:00+00:00"
+from support import BACKEND, Run, run  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -72,70 +68,23 @@ def migrated_url(db_url: str) -> str:
     return db_url
 
 
-Run = Callable[..., Result]
-
-
 @pytest.fixture
 def gt(migrated_url: str) -> Run:
     """Run gradtrack in-process against the test database; returns click's Result.
 
-    ``gt("program", "list", today="2026-12-01", env={...})``
+    ``gt("program", "list", today="2026-12-01", env={...})`` is :func:`support.run` on the
+    test database.
     """
-    from gradtrack.cli import cli
 
-    def run(
+    def run_here(
         *args: str,
         today: str | None = None,
         env: dict[str, str] | None = None,
         input: str | None = None,
     ) -> Result:
-        argv = ["--db", migrated_url, *args]
-        if today is not None:
-            argv += ["--today", today]
-        runner = CliRunner()
-        return runner.invoke(
-            cli,
-            argv,
-            env={"GRADTRACK_NOW": PINNED_NOW, **(env or {})},
-            input=input,
-            catch_exceptions=False,
-        )
+        return run(migrated_url, *args, today=today, env=env, input=input)
 
-    return run
-
-
-def dump_database(url: str) -> list[tuple[str, list[tuple[object, ...]]]]:
-    """Every row of every table, in a stable order: compare whole stores, not counts."""
-    from sqlalchemy import MetaData, create_engine, select
-
-    engine = create_engine(url)
-    meta = MetaData()
-    meta.reflect(engine)
-    out = []
-    with engine.connect() as conn:
-        for table in sorted(meta.tables.values(), key=lambda t: t.name):
-            rows = conn.execute(select(table).order_by(*table.columns)).all()
-            out.append((table.name, [tuple(r) for r in rows]))
-    engine.dispose()
-    return out
-
-
-def gradtrack_subprocess(
-    *args: str, env: dict[str, str] | None = None, cwd: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real console entry point in a child process."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradtrack", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-def strip_ansi(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return run_here
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 import gradtrack.services.meta
 import gradtrack.services.planning
-from conftest import PINNED_NOW, Run, dump_database
+from support import PINNED_NOW, Run, dump_database
 
 
 class Injected(RuntimeError):

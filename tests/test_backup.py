@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli_helpers import domain_error, ok
-from conftest import PINNED_NOW, dump_database
 from gradtrack.models import Program
+from support import PINNED_NOW, domain_error, dump_database, ok
 
 
 def run(url: str, *args: str, today: str = "2026-11-20") -> Result:

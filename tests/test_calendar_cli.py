@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
+from support import dump_database
 from test_calendar_feeds import BUILT_ON, LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
 
 Run = Callable[..., Result]

@@ -20,10 +20,10 @@ import icalendar
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import BACKEND, PINNED_NOW
 from gradtrack import feeds
 from gradtrack.app import App
 from icaljs_helper import parse_with_icaljs
+from support import BACKEND, PINNED_NOW
 
 GOLDEN = Path(__file__).parent / "golden"
 BUILT_ON = "2026-09-01"  # the day the store is built: every target intake is feasible then
@@ -535,7 +535,7 @@ def test_a_change_during_an_export_is_not_lost(
 
 
 def test_export_writes_nothing_when_nothing_changed(store: Run, migrated_url: str) -> None:
-    from conftest import dump_database
+    from support import dump_database
 
     export(store)
     before = dump_database(migrated_url)
@@ -570,7 +570,7 @@ def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_an_unchanged_store_exports_without_building_the_feed(
     store: Run, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import dump_database
+    from support import dump_database
 
     first = export(store)
     built = count_builds(monkeypatch)

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from conftest import PINNED_NOW, dump_database
 from gradtrack.app import App
 from gradtrack.services.feeds import content
 from gradtrack.services.feeds.scopes import FeedScope
 from serving import Served, start
+from support import PINNED_NOW, dump_database
 from test_calendar_cli import TOKEN_URL
 from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
 

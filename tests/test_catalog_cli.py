@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import PINNED_NOW, Run, dump_database
+from support import PINNED_NOW, Run, dump_database
 
 CATALOG = Path(__file__).parent / "fixtures" / "catalog" / "programs.csv"
 TODAY = "2026-12-01"

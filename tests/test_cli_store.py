@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from cli_helpers import domain_error, ok, ok_json, usage_error
-from conftest import PINNED_NOW, Run
+from support import PINNED_NOW, Run, domain_error, ok, ok_json, usage_error
 
 # Intakes are added "on" this day, well ahead of every deadline below, so the default target
 # (docs/planner.md) is the earliest intake whatever the planner's lead times are.

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW, Run, dump_database
+from support import BACKEND, PINNED_NOW, Run, dump_database
 
 # Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Run
+from support import Run
 from test_status import build_scenario
 
 QUIET = """\

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import BACKEND, PINNED_NOW, Run, dump_database
 from gradtrack.errors import GradtrackError
 from gradtrack.fsutil import atomic_write
+from support import BACKEND, PINNED_NOW, Run, dump_database
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite files")

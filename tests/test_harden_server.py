@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW
 from gradtrack.server import FeedBody, make_app, make_server
 from gradtrack.services.feeds.subscriptions import hash_token
+from support import BACKEND, PINNED_NOW
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TOKEN = "tok_" + "Q1w2-E3r4_" * 4

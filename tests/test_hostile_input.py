@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import PINNED_NOW, Run
+from support import PINNED_NOW, Run
 
 # Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import PINNED_NOW, Run
+from support import PINNED_NOW, Run
 
 TODAY = "2026-11-28"
 # The lines an import prints for programs that start late (docs/planner.md).

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import gradtrack.db
-from conftest import BACKEND, PINNED_NOW, dump_database
 from gradtrack.db import KNOWN_REVISIONS, make_engine, upgrade
+from support import BACKEND, PINNED_NOW, dump_database
 from test_migrations import rebuild_revision  # noqa: F401  (a fixture)
 
 T = "'2026-11-01 10:00:00.000000'"

@@ -22,7 +22,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, inspect, text
 
 import gradtrack.db
-from conftest import BACKEND, Run, dump_database
 from gradtrack.db import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
@@ -34,6 +33,7 @@ from gradtrack.db import (
 )
 from gradtrack.models import Base
 from gradtrack.rules import DEFAULT_RULES
+from support import BACKEND, Run, dump_database
 
 FIXTURES = Path(__file__).parent / "migration_fixtures"
 REPO_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

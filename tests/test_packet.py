@@ -14,7 +14,7 @@ submitted at the pinned clock, 2026-11-28 12:00 UTC.
 
 from __future__ import annotations
 
-from conftest import Run
+from support import Run
 from test_status import build_scenario
 
 ADA_MD = """\

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from conftest import BACKEND, dump_database
+from support import BACKEND, dump_database
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = "2026-11-10T15:00:00+00:00"

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Run, dump_database
+from support import Run, dump_database
 from test_csvio import FIXTURES, MALFORMED
 
 ROOT = Path(__file__).resolve().parent.parent

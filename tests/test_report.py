@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
 from gradtrack.app import App
 from gradtrack.server import etag_for
 from report_scenario import HOSTILE, TODAY, build_scenario
 from serving import Served, start
+from support import dump_database
 
 Run = Callable[..., Result]
 TOKEN_URL = re.compile(r"/feeds/([A-Za-z0-9_-]{43})\.ics")

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from conftest import BACKEND
 from gradtrack.cli import cli
 from gradtrack.db import HEAD_REVISION, KNOWN_REVISIONS, make_engine, schema_state, upgrade
+from support import BACKEND
 
 
 def run(url: str, *args: str) -> tuple[int, str, str]:

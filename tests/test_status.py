@@ -20,8 +20,8 @@ from __future__ import annotations
 import io
 import json
 
-from conftest import Run
 from gradtrack.cli.output import use_colour
+from support import Run
 
 SETUP: list[tuple[str, ...]] = [
     ("settings", "set", "timezone", "America/New_York"),

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW, dump_database
+from support import BACKEND, PINNED_NOW, dump_database
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite files")
 

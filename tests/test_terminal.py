@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PINNED_NOW, Run, dump_database, strip_ansi
 from gradtrack.cli import cli
+from support import PINNED_NOW, Run, dump_database, strip_ansi
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "terminal"
