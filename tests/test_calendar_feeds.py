@@ -18,12 +18,12 @@ from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from gradtrack import feeds
 from gradtrack.app import App
 from icaljs_helper import parse_with_icaljs
-from support import BACKEND, PINNED_NOW
+from support import BACKEND, PINNED_NOW, run
 
 GOLDEN = Path(__file__).parent / "golden"
 BUILT_ON = "2026-09-01"  # the day the store is built: every target intake is feasible then
@@ -124,7 +124,6 @@ _TEMPLATE: list[Path] = []
 def _template(folder: Path) -> Path:
     """The SQLite store built once per session; each test gets a copy of the file."""
     if not _TEMPLATE:
-        from gradtrack.cli import cli
         from gradtrack.db import make_engine, upgrade
 
         path = folder / "template.sqlite3"
@@ -133,12 +132,10 @@ def _template(folder: Path) -> Path:
         upgrade(engine)
         engine.dispose()
 
-        def run(*args: str, today: str | None = None) -> Result:
-            argv = ["--db", url, *args, *(["--today", today] if today else [])]
-            env = {"GRADTRACK_NOW": PINNED_NOW}
-            return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+        def on_template(*args: str, today: str | None = None) -> Result:
+            return run(url, *args, today=today)
 
-        build_store(run)
+        build_store(on_template)
         _TEMPLATE.append(path)
     return _TEMPLATE[0]
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import Run, dump_database
+from support import Run, dump_database, run
 from test_csvio import FIXTURES, MALFORMED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,18 +161,11 @@ def test_export_import_export_round_trip(gt: Run, tmp_path: Path, db_url: str) -
     assert b"'=HYPERLINK" in exported and b"'-5 is not a formula" in exported
 
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    from click.testing import CliRunner
-
-    from gradtrack.cli import cli
-
-    runner = CliRunner()
-    again = runner.invoke(
-        cli,
-        ["--db", fresh, "program", "import", "-", "--today", "2026-08-01"],
-        input=exported,
+    again = run(
+        fresh, "program", "import", "-", today="2026-08-01", input=exported, catch_exceptions=True
     )
     assert again.exit_code == 0, again.stderr
-    assert runner.invoke(cli, ["--db", fresh, "program", "export"]).stdout_bytes == exported
+    assert run(fresh, "program", "export", catch_exceptions=True).stdout_bytes == exported
 
 
 @pytest.mark.slow
