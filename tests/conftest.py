@@ -9,6 +9,7 @@ CLI runner, assertions, dumps) are in ``support.py``; only fixtures and hooks ar
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,15 @@ from click.testing import Result
 
 pytest.register_assert_rewrite("support")  # its assertions explain themselves too
 
-from support import BACKEND, Run, run  # noqa: E402
+from support import (  # noqa: E402
+    BACKEND,
+    MIGRATION_FIXTURES,
+    REPO_MIGRATIONS,
+    Run,
+    build_calendar_store,
+    calendar_store_template,
+    run,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +94,47 @@ def gt(migrated_url: str) -> Run:
         return run(migrated_url, *args, today=today, env=env, input=input)
 
     return run_here
+
+
+# -- scenarios shared by several modules ---------------------------------------------------
+
+
+@pytest.fixture
+def calendar_store(gt: Run, migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``gt`` on a database holding :func:`support.build_calendar_store`'s data.
+
+    On SQLite the store is built once per session and each test gets a copy of the file.
+    """
+    if BACKEND != "sqlite":
+        build_calendar_store(gt)
+        return gt
+    target = Path(migrated_url.removeprefix("sqlite:///"))
+    template = calendar_store_template(tmp_path_factory.mktemp("calendar-store"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{template}{suffix}").exists() and suffix != "-shm":
+            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    return gt
+
+
+@pytest.fixture
+def rebuild_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A copy of migrations/ plus the test-only 0099, wired in as gradtrack's head."""
+    import gradtrack.db
+    from gradtrack.db import HEAD_REVISION, KNOWN_REVISIONS
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(REPO_MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (MIGRATION_FIXTURES / "0099_rebuild_programs.py").read_text(encoding="utf-8")
+    source = source.replace(
+        'down_revision: str | None = "HEAD"', f"down_revision = {HEAD_REVISION!r}"
+    )
+    assert f"down_revision = {HEAD_REVISION!r}" in source
+    (copy / "versions" / "0099_rebuild_programs.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(gradtrack.db, "migrations_dir", lambda: copy)
+    monkeypatch.setattr(gradtrack.db, "KNOWN_REVISIONS", (*KNOWN_REVISIONS, "0099"))
+    monkeypatch.setattr(gradtrack.db, "HEAD_REVISION", "0099")
+    yield "0099"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import Run, dump_database, run
-from test_csvio import FIXTURES, MALFORMED
+from support import CSV_FIXTURES, MALFORMED_CSV, Run, dump_database, run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_CSV = ROOT / "data" / "programs.csv"
@@ -51,12 +50,12 @@ def stocked(gt: Run) -> Run:
     return gt
 
 
-@pytest.mark.parametrize(("name", "expected"), MALFORMED.items(), ids=list(MALFORMED))
+@pytest.mark.parametrize(("name", "expected"), MALFORMED_CSV.items(), ids=list(MALFORMED_CSV))
 def test_malformed_file_rejected_whole(
     stocked: Run, migrated_url: str, name: str, expected: list[str]
 ) -> None:
     before = dump_database(migrated_url)
-    path = FIXTURES / name
+    path = CSV_FIXTURES / name
     result = stocked("program", "import", str(path), today=TODAY)
     count = len(expected)
     summary = f"{path}: {count} problem{'s' if count > 1 else ''}; nothing was imported"
