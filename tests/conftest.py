@@ -3,26 +3,31 @@
 Every test gets its own data dir (``GRADTRACK_DATA_DIR``, the test seam) and a clean
 environment.  Database-facing tests take the ``db_url`` fixture: a SQLite file in ``tmp_path``,
 or, when ``GRADTRACK_TEST_BACKEND=postgresql`` (the PostgreSQL lane of ``.ci/run``), a fresh
-PostgreSQL database per test on the server the ``PG*`` variables point at.
+PostgreSQL database per test on the server the ``PG*`` variables point at.  Plain helpers (the
+CLI runner, assertions, dumps) are in ``support.py``; only fixtures and hooks are here.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
+import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-pytest.register_assert_rewrite("cli_helpers")  # its assertions explain themselves too
+pytest.register_assert_rewrite("support")  # its assertions explain themselves too
 
-BACKEND = os.environ.get("GRADTRACK_TEST_BACKEND", "sqlite")
-PINNED_NOW = "2026-11-28T12:00:00+00:00"
+from support import (  # noqa: E402
+    BACKEND,
+    MIGRATION_FIXTURES,
+    REPO_MIGRATIONS,
+    Run,
+    build_calendar_store,
+    calendar_store_template,
+    run,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -72,70 +77,64 @@ def migrated_url(db_url: str) -> str:
     return db_url
 
 
-Run = Callable[..., Result]
-
-
 @pytest.fixture
 def gt(migrated_url: str) -> Run:
     """Run gradtrack in-process against the test database; returns click's Result.
 
-    ``gt("program", "list", today="2026-12-01", env={...})``
+    ``gt("program", "list", today="2026-12-01", env={...})`` is :func:`support.run` on the
+    test database.
     """
-    from gradtrack.cli import cli
 
-    def run(
+    def run_here(
         *args: str,
         today: str | None = None,
         env: dict[str, str] | None = None,
         input: str | None = None,
     ) -> Result:
-        argv = ["--db", migrated_url, *args]
-        if today is not None:
-            argv += ["--today", today]
-        runner = CliRunner()
-        return runner.invoke(
-            cli,
-            argv,
-            env={"GRADTRACK_NOW": PINNED_NOW, **(env or {})},
-            input=input,
-            catch_exceptions=False,
-        )
+        return run(migrated_url, *args, today=today, env=env, input=input)
 
-    return run
+    return run_here
 
 
-def dump_database(url: str) -> list[tuple[str, list[tuple[object, ...]]]]:
-    """Every row of every table, in a stable order: compare whole stores, not counts."""
-    from sqlalchemy import MetaData, create_engine, select
-
-    engine = create_engine(url)
-    meta = MetaData()
-    meta.reflect(engine)
-    out = []
-    with engine.connect() as conn:
-        for table in sorted(meta.tables.values(), key=lambda t: t.name):
-            rows = conn.execute(select(table).order_by(*table.columns)).all()
-            out.append((table.name, [tuple(r) for r in rows]))
-    engine.dispose()
-    return out
+# -- scenarios shared by several modules ---------------------------------------------------
 
 
-def gradtrack_subprocess(
-    *args: str, env: dict[str, str] | None = None, cwd: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real console entry point in a child process."""
-    return subprocess.run(
-        [sys.executable, "-m", "gradtrack", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=120,
+@pytest.fixture
+def calendar_store(gt: Run, migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``gt`` on a database holding :func:`support.build_calendar_store`'s data.
+
+    On SQLite the store is built once per session and each test gets a copy of the file.
+    """
+    if BACKEND != "sqlite":
+        build_calendar_store(gt)
+        return gt
+    target = Path(migrated_url.removeprefix("sqlite:///"))
+    template = calendar_store_template(tmp_path_factory.mktemp("calendar-store"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        if Path(f"{template}{suffix}").exists() and suffix != "-shm":
+            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    return gt
+
+
+@pytest.fixture
+def rebuild_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A copy of migrations/ plus the test-only 0099, wired in as gradtrack's head."""
+    import gradtrack.db
+    from gradtrack.db import HEAD_REVISION, KNOWN_REVISIONS
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(REPO_MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (MIGRATION_FIXTURES / "0099_rebuild_programs.py").read_text(encoding="utf-8")
+    source = source.replace(
+        'down_revision: str | None = "HEAD"', f"down_revision = {HEAD_REVISION!r}"
     )
-
-
-def strip_ansi(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert f"down_revision = {HEAD_REVISION!r}" in source
+    (copy / "versions" / "0099_rebuild_programs.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(gradtrack.db, "migrations_dir", lambda: copy)
+    monkeypatch.setattr(gradtrack.db, "KNOWN_REVISIONS", (*KNOWN_REVISIONS, "0099"))
+    monkeypatch.setattr(gradtrack.db, "HEAD_REVISION", "0099")
+    yield "0099"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

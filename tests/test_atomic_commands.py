@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import gradtrack.services.meta
 import gradtrack.services.planning
-from conftest import PINNED_NOW, Run, dump_database
+from support import Run, dump_database, run
 
 
 class Injected(RuntimeError):
@@ -26,11 +26,7 @@ class Injected(RuntimeError):
 
 def invoke(url: str, *args: str) -> Result:
     """Like the ``gt`` fixture, but the runner catches what the CLI lets through."""
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(
-        cli, ["--db", url, *args], env={"GRADTRACK_NOW": PINNED_NOW}, catch_exceptions=True
-    )
+    return run(url, *args, catch_exceptions=True)
 
 
 def after_real(real: Callable[..., Any]) -> Callable[..., Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Run
+from support import Run
 
 # Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
 pytestmark = pytest.mark.slow

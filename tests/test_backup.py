@@ -12,22 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from cli_helpers import domain_error, ok
-from conftest import PINNED_NOW, dump_database
+import support
 from gradtrack.models import Program
+from support import domain_error, dump_database, ok
 
 
 def run(url: str, *args: str, today: str = "2026-11-20") -> Result:
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(
-        cli,
-        ["--db", url, *args, "--today", today],
-        env={"GRADTRACK_NOW": PINNED_NOW},
-        catch_exceptions=False,
-    )
+    return support.run(url, *args, today=today)
 
 
 def filled_store(tmp_path: Path) -> str:

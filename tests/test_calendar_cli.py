@@ -6,17 +6,18 @@ import hashlib
 import json
 import re
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
-from test_calendar_feeds import BUILT_ON, LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
+from support import BUILT_ON, LATER_NOW, TOKEN_URL, Run, dump_database, export, succeeded
 
-Run = Callable[..., Result]
-TOKEN_URL = re.compile(r"/feeds/([A-Za-z0-9_-]{43})\.ics")
+
+@pytest.fixture
+def store(calendar_store: Run) -> Run:
+    """The calendar store (conftest's ``calendar_store``)."""
+    return calendar_store
 
 
 def fails(result: Result, code: int, last_line: str) -> None:
@@ -35,16 +36,16 @@ def mask(text: str) -> str:
 def test_export_to_a_file_only_when_the_bytes_change(store: Run, tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "feed.ics"
-    first = ok(store("calendar", "export", "-o", str(out)))
+    first = succeeded(store("calendar", "export", "-o", str(out)))
     assert (first.stdout, first.stderr) == ("", f"wrote {out}\n")
     assert out.read_bytes() == export(store)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     mtime = out.stat().st_mtime_ns
-    again = ok(store("calendar", "export", "-o", str(out), today="2027-01-15"))
+    again = succeeded(store("calendar", "export", "-o", str(out), today="2027-01-15"))
     assert (again.stdout, again.stderr) == ("", f"unchanged {out}\n")
     assert out.stat().st_mtime_ns == mtime
-    ok(store("intake", "edit", "i2", "--deadline", "2027-03-21 12:00"))
-    changed = ok(store("calendar", "export", "-o", str(out), "--program", "eth"))
+    succeeded(store("intake", "edit", "i2", "--deadline", "2027-03-21 12:00"))
+    changed = succeeded(store("calendar", "export", "-o", str(out), "--program", "eth"))
     assert changed.stderr == f"wrote {out}\n"
     assert out.read_bytes() == export(store, "--program", "eth")
     assert [p.name for p in out.parent.iterdir()] == ["feed.ics"]  # no stray temporary file
@@ -83,15 +84,15 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
     folder.mkdir()
     applicant = folder / "plan.ics"
     ada = folder / "ada.ics"
-    result = ok(store("calendar", "publish", str(applicant)))
+    result = succeeded(store("calendar", "publish", str(applicant)))
     assert (result.stdout, result.stderr) == (f"Publishing the applicant feed to {applicant}\n", "")
     assert applicant.read_bytes() == export(store)
     assert stat.S_IMODE(applicant.stat().st_mode) == 0o644
-    ok(store("calendar", "publish", str(ada), "--recommender", "ada"))
+    succeeded(store("calendar", "publish", str(ada), "--recommender", "ada"))
     assert ada.read_bytes() == export(store, "--recommender", "ada")
     ada_before = ada.read_bytes()
 
-    edited = ok(
+    edited = succeeded(
         store(
             "intake",
             "edit",
@@ -109,10 +110,10 @@ def test_a_published_file_follows_every_change(store: Run, tmp_path: Path) -> No
     # Stanford's letters have a due date of their own: Ada's feed did not change.
     assert ada.read_bytes() == ada_before == export(store, "--recommender", "ada")
 
-    stopped = ok(store("calendar", "unpublish", str(applicant)))
+    stopped = succeeded(store("calendar", "unpublish", str(applicant)))
     assert stopped.stdout == f"Stopped publishing {applicant}\n"
     before = applicant.read_bytes()
-    ok(store("program", "remove", "mit", "--yes"))
+    succeeded(store("program", "remove", "mit", "--yes"))
     assert applicant.read_bytes() == before
     assert b"MIT" not in export(store)
     fails(
@@ -128,7 +129,7 @@ def test_a_feed_that_cannot_be_written_never_undoes_the_change(
     (tmp_path / "blocker").mkdir()
     target = tmp_path / "blocker" / "plan.ics"
     problem = f"gradtrack: could not update feed {target}: Not a directory\n"
-    registered = ok(store("calendar", "publish", str(target)))
+    registered = succeeded(store("calendar", "publish", str(target)))
     assert (registered.stdout, registered.stderr) == (
         f"Publishing the applicant feed to {target}\n",
         "",
@@ -137,12 +138,14 @@ def test_a_feed_that_cannot_be_written_never_undoes_the_change(
     target.unlink()
     (tmp_path / "blocker").rmdir()
     (tmp_path / "blocker").write_text("a file, not a folder")
-    edited = ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59", today=BUILT_ON))
+    edited = succeeded(
+        store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59", today=BUILT_ON)
+    )
     assert (edited.stdout, edited.stderr) == ("Updated intake i1 Fall 2027\n", problem)
-    shown = json.loads(ok(store("intake", "list", "stanford", "--json")).stdout)
+    shown = json.loads(succeeded(store("intake", "list", "stanford", "--json")).stdout)
     assert shown["intakes"][0]["deadline"]["local"] == "2026-12-02 23:59"
-    ok(store("calendar", "unpublish", str(target)))
-    quiet = ok(store("intake", "edit", "i1", "--deadline", "2026-12-01 23:59"))
+    succeeded(store("calendar", "unpublish", str(target)))
+    quiet = succeeded(store("intake", "edit", "i1", "--deadline", "2026-12-01 23:59"))
     assert quiet.stderr == ""
     assert dump_database(migrated_url)  # the store is readable and whole
 
@@ -151,7 +154,7 @@ def test_publish_stores_the_path_absolute(
     store: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = ok(store("calendar", "publish", "relative.ics", "--program", "eth"))
+    result = succeeded(store("calendar", "publish", "relative.ics", "--program", "eth"))
     expected = tmp_path / "relative.ics"
     assert result.stdout == (
         f"Publishing the program p2 eth-zurich-informatik-ms feed to {expected}\n"
@@ -163,7 +166,7 @@ def test_publish_stores_the_path_absolute(
 
 
 def test_subscribe_list_and_revoke(store: Run, migrated_url: str) -> None:
-    first = ok(store("calendar", "subscribe", "--label", "phone"))
+    first = succeeded(store("calendar", "subscribe", "--label", "phone"))
     assert mask(first.stdout) == (
         "Subscription s1 to the applicant feed:\n"
         "http://127.0.0.1:8080/feeds/TOKEN.ics\n"
@@ -176,14 +179,16 @@ def test_subscribe_list_and_revoke(store: Run, migrated_url: str) -> None:
     tokens = TOKEN_URL.findall(first.stdout)
     assert len(tokens) == 2 and tokens[0] == tokens[1]
 
-    ok(store("settings", "set", "base-url", "https://cal.example.org/gt/"))
-    second = ok(store("calendar", "subscribe", "--recommender", "Ada Lovelace", "--label", " Ada "))
+    succeeded(store("settings", "set", "base-url", "https://cal.example.org/gt/"))
+    second = succeeded(
+        store("calendar", "subscribe", "--recommender", "Ada Lovelace", "--label", " Ada ")
+    )
     assert mask(second.stdout) == (
         "Subscription s2 to the recommender r1 Ada Lovelace feed:\n"
         "https://cal.example.org/gt/feeds/TOKEN.ics\n"
         "webcal://cal.example.org/gt/feeds/TOKEN.ics\n"
     )
-    third = ok(store("calendar", "subscribe", "--program", "eth"))
+    third = succeeded(store("calendar", "subscribe", "--program", "eth"))
     assert mask(third.stdout).splitlines()[0] == (
         "Subscription s3 to the program p2 eth-zurich-informatik-ms feed:"
     )
@@ -194,9 +199,9 @@ def test_subscribe_list_and_revoke(store: Run, migrated_url: str) -> None:
     assert not any(token in dumped for token in every)
     assert all(hashlib.sha256(t.encode()).hexdigest() in dumped for t in every)
 
-    revoked = ok(store("calendar", "revoke", "s2", env={"GRADTRACK_NOW": LATER_NOW}))
+    revoked = succeeded(store("calendar", "revoke", "s2", env={"GRADTRACK_NOW": LATER_NOW}))
     assert (revoked.stdout, revoked.stderr) == ("Revoked subscription s2\n", "")
-    listed = ok(store("calendar", "subscriptions"))
+    listed = succeeded(store("calendar", "subscriptions"))
     assert listed.stdout == (
         "id  feed                                 label  created               revoked\n"
         "s1  applicant                            phone  2026-11-28T12:00:00Z  -\n"
@@ -204,7 +209,7 @@ def test_subscribe_list_and_revoke(store: Run, migrated_url: str) -> None:
         "  2026-12-03T08:30:00Z\n"
         "s3  program p2 eth-zurich-informatik-ms  -      2026-11-28T12:00:00Z  -\n"
     )
-    document = json.loads(ok(store("calendar", "subscriptions", "--json")).stdout)
+    document = json.loads(succeeded(store("calendar", "subscriptions", "--json")).stdout)
     created = "2026-11-28T12:00:00Z"
     assert document == {
         "subscriptions": [
@@ -247,23 +252,25 @@ def test_subscribe_list_and_revoke(store: Run, migrated_url: str) -> None:
 
 
 def test_no_subscriptions_yet(gt: Run) -> None:
-    result = ok(gt("calendar", "subscriptions"))
+    result = succeeded(gt("calendar", "subscriptions"))
     assert (
         result.stdout == "No subscriptions yet: create one with `gradtrack calendar subscribe`.\n"
     )
-    assert json.loads(ok(gt("calendar", "subscriptions", "--json")).stdout) == {"subscriptions": []}
+    assert json.loads(succeeded(gt("calendar", "subscriptions", "--json")).stdout) == {
+        "subscriptions": []
+    }
 
 
 def test_every_calendar_command_has_help(gt: Run) -> None:
     names = ["export", "publish", "unpublish", "subscribe", "subscriptions", "revoke", "serve"]
-    listing = ok(gt("calendar", "--help")).stdout
+    listing = succeeded(gt("calendar", "--help")).stdout
     for name in names:
         assert re.search(rf"^  {name}\s+\S", listing, flags=re.MULTILINE), name
-        assert "Usage: " in ok(gt("calendar", name, "--help")).stdout
+        assert "Usage: " in succeeded(gt("calendar", name, "--help")).stdout
 
 
 def test_an_empty_store_exports_an_empty_calendar(gt: Run) -> None:
-    data = ok(gt("calendar", "export")).stdout_bytes
+    data = succeeded(gt("calendar", "export")).stdout_bytes
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     assert b"BEGIN:VEVENT" not in data
 
@@ -286,4 +293,4 @@ def test_hostile_values_are_refused(gt: Run, tmp_path: Path) -> None:
         2,
         f"Error: invalid feed path {bad!r} (control characters or too long)",
     )
-    assert ok(gt("calendar", "subscriptions")).stdout.startswith("No subscriptions yet")
+    assert succeeded(gt("calendar", "subscriptions")).stdout.startswith("No subscriptions yet")

@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import icalendar
 import pytest
-from click.testing import CliRunner, Result
 
-from conftest import BACKEND, PINNED_NOW
 from gradtrack import feeds
 from gradtrack.app import App
 from icaljs_helper import parse_with_icaljs
+from support import BUILT_ON, LATER_NOW, PINNED_NOW, Run, export, succeeded
 
 GOLDEN = Path(__file__).parent / "golden"
-BUILT_ON = "2026-09-01"  # the day the store is built: every target intake is feasible then
-LATER_NOW = "2026-12-03T08:30:00+00:00"
-Run = Callable[..., Result]
 
 DEADLINE_KEYS = {
     "deadline": "deadline",
@@ -39,128 +33,10 @@ DEADLINE_KEYS = {
 }
 
 
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.output, result.stderr)
-    return result
-
-
-def build_store(gt: Run) -> None:
-    """A small fixed store: three programs (AoE, DST-zone and Pacific deadlines), two
-    recommenders, a shared CV, a per-program SOP and one milestone done."""
-    steps: list[tuple[str, ...]] = [
-        ("settings", "set", "timezone", "America/New_York"),
-        (
-            "program",
-            "add",
-            "Stanford University",
-            "Computer Science",
-            "--degree",
-            "phd",
-            "--url",
-            "https://cs.stanford.edu/admissions",
-            "--notes",
-            "private: my backup plan",
-        ),
-        (
-            "intake",
-            "add",
-            "stanford",
-            "--term",
-            "Fall 2027",
-            "--deadline",
-            "2026-12-01 23:59",
-            "--timezone",
-            "AoE",
-            "--letters-due",
-            "2026-12-15 23:59",
-        ),
-        ("program", "add", "ETH Zürich", "Informatik", "--degree", "ms"),
-        (
-            "intake",
-            "add",
-            "eth",
-            "--term",
-            "Fall 2027",
-            "--deadline",
-            "2027-03-14 12:00",
-            "--timezone",
-            "America/New_York",
-        ),
-        ("program", "add", "MIT", "EECS", "--degree", "phd", "--notes", "ask about funding"),
-        (
-            "intake",
-            "add",
-            "mit",
-            "--term",
-            "Fall 2027",
-            "--deadline",
-            "2026-12-15 23:59",
-            "--timezone",
-            "America/Los_Angeles",
-        ),
-        (
-            "recommender",
-            "add",
-            "Ada Lovelace",
-            "--email",
-            "ada@example.edu",
-            "--timezone",
-            "Europe/London",
-        ),
-        ("recommender", "add", "Alan Turing", "--email", "alan@example.org"),
-        ("letter", "request", "ada", "stanford", "eth"),
-        ("letter", "request", "alan", "stanford", "mit"),
-        ("material", "add", "cv"),
-        ("material", "add", "sop", "--program", "stanford"),
-        ("done", "transcripts.request:i3"),
-    ]
-    for step in steps:
-        ok(gt(*step, today=BUILT_ON))
-
-
-_TEMPLATE: list[Path] = []
-
-
-def _template(folder: Path) -> Path:
-    """The SQLite store built once per session; each test gets a copy of the file."""
-    if not _TEMPLATE:
-        from gradtrack.cli import cli
-        from gradtrack.db import make_engine, upgrade
-
-        path = folder / "template.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-
-        def run(*args: str, today: str | None = None) -> Result:
-            argv = ["--db", url, *args, *(["--today", today] if today else [])]
-            env = {"GRADTRACK_NOW": PINNED_NOW}
-            return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
-
-        build_store(run)
-        _TEMPLATE.append(path)
-    return _TEMPLATE[0]
-
-
-@pytest.fixture(name="store")
-def store_fixture(gt: Run, migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """``gt`` on a database holding :func:`build_store`'s data."""
-    if BACKEND != "sqlite":
-        build_store(gt)
-        return gt
-    target = Path(migrated_url.removeprefix("sqlite:///"))
-    template = _template(tmp_path_factory.mktemp("calendar-store"))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-        if Path(f"{template}{suffix}").exists() and suffix != "-shm":
-            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
-    return gt
-
-
-def export(gt: Run, *args: str, now: str = PINNED_NOW, today: str | None = None) -> bytes:
-    result = ok(gt("calendar", "export", *args, today=today, env={"GRADTRACK_NOW": now}))
-    return result.stdout_bytes
+@pytest.fixture
+def store(calendar_store: Run) -> Run:
+    """The calendar store (conftest's ``calendar_store``)."""
+    return calendar_store
 
 
 def check_golden(name: str, data: bytes) -> None:
@@ -338,7 +214,7 @@ def test_aoe_and_dst_zone_deadlines_land_at_the_right_instant(store: Run) -> Non
 
 def test_moving_a_deadline_changes_only_the_affected_events(store: Run) -> None:
     before = events_of(export(store))
-    ok(
+    succeeded(
         store(
             "intake",
             "edit",
@@ -369,7 +245,7 @@ def test_moving_a_deadline_changes_only_the_affected_events(store: Run) -> None:
         else:
             assert (ev["sequence"], ev["dtstamp"]) == (0, pinned), ev["summary"]
     # Moving it back is another change: SEQUENCE goes on up, never back.
-    ok(store("intake", "edit", "i2", "--deadline", "2027-03-14 12:00"))
+    succeeded(store("intake", "edit", "i2", "--deadline", "2027-03-14 12:00"))
     again = events_of(export(store, now="2026-12-04T00:00:00+00:00"))
     assert again[moved]["sequence"] == 2
     assert again[moved]["start"] == before[moved]["start"]
@@ -378,7 +254,7 @@ def test_moving_a_deadline_changes_only_the_affected_events(store: Run) -> None:
 def test_removing_a_program_drops_its_events(store: Run) -> None:
     before = export(store)
     assert b"MIT" in before
-    ok(store("program", "remove", "mit", "--yes"))
+    succeeded(store("program", "remove", "mit", "--yes"))
     after = export(store)
     assert b"MIT" not in after
     gone = set(events_of(before)) - set(events_of(after))
@@ -389,19 +265,19 @@ def test_removing_a_program_drops_its_events(store: Run) -> None:
 def test_a_returning_event_continues_its_sequence(store: Run) -> None:
     uid = feeds.event_uid("applicant", "submit:i1")
     assert events_of(export(store))[uid]["sequence"] == 0
-    ok(store("done", "submit:i1", today=BUILT_ON))
+    succeeded(store("done", "submit:i1", today=BUILT_ON))
     assert uid not in events_of(export(store))
-    ok(store("undo", "submit:i1", today=BUILT_ON))
+    succeeded(store("undo", "submit:i1", today=BUILT_ON))
     back = events_of(export(store, now=LATER_NOW))[uid]
     assert (back["sequence"], back["dtstamp"]) == (1, datetime.fromisoformat(LATER_NOW))
 
 
 def test_a_program_whose_only_intake_is_infeasible_is_in_the_feed(store: Run) -> None:
     """Every program with an intake has a stored target, however late: never left out."""
-    ok(store("program", "add", "Yale", "Statistics", "--degree", "ms"))
+    succeeded(store("program", "add", "Yale", "Statistics", "--degree", "ms"))
     # Added on PINNED_NOW: a deadline four days later cannot be made (transcripts need 5
     # working days), but it is the only intake: it is the stored target, flagged infeasible.
-    ok(
+    succeeded(
         store(
             "intake",
             "add",
@@ -448,9 +324,9 @@ def test_recommender_feed_holds_only_their_letters(store: Run) -> None:
 
 
 def test_declined_letters_and_closed_programs_leave_the_recommender_feed(store: Run) -> None:
-    ok(store("letter", "mark", "ada", "eth", "declined"))
+    succeeded(store("letter", "mark", "ada", "eth", "declined"))
     assert b"ETH" not in export(store, "--recommender", "ada")
-    ok(store("program", "mark", "stanford", "withdrawn"))
+    succeeded(store("program", "mark", "stanford", "withdrawn"))
     assert b"BEGIN:VEVENT" not in export(store, "--recommender", "ada")
 
 
@@ -481,7 +357,7 @@ def test_concurrent_exports_agree(
     from gradtrack.services.feeds.scopes import APPLICANT
 
     export(store)
-    ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
+    succeeded(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
     monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
     bodies: list[bytes] = []
     errors: list[BaseException] = []
@@ -513,14 +389,14 @@ def test_a_change_during_an_export_is_not_lost(
     from gradtrack.services.feeds.scopes import APPLICANT
 
     export(store)
-    ok(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
+    succeeded(store("intake", "edit", "i1", "--deadline", "2026-12-02 23:59"))
     real = App.state_write
     interleaved: list[bool] = []
 
     def racing(app: App) -> Any:
         if not interleaved:
             interleaved.append(True)
-            ok(store("intake", "edit", "i1", "--deadline", "2026-12-03 23:59"))
+            succeeded(store("intake", "edit", "i1", "--deadline", "2026-12-03 23:59"))
             publish(store_app(migrated_url), APPLICANT)
         return real(app)
 
@@ -535,7 +411,7 @@ def test_a_change_during_an_export_is_not_lost(
 
 
 def test_export_writes_nothing_when_nothing_changed(store: Run, migrated_url: str) -> None:
-    from conftest import dump_database
+    from support import dump_database
 
     export(store)
     before = dump_database(migrated_url)
@@ -570,7 +446,7 @@ def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_an_unchanged_store_exports_without_building_the_feed(
     store: Run, migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import dump_database
+    from support import dump_database
 
     first = export(store)
     built = count_builds(monkeypatch)
@@ -578,12 +454,12 @@ def test_an_unchanged_store_exports_without_building_the_feed(
     out = tmp_path / "feed.ics"
     # Stdout and a file, another day and another clock: the stored bytes, nothing built.
     assert export(store, now=LATER_NOW, today="2027-01-01") == first
-    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert succeeded(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
     assert out.read_bytes() == first
-    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"unchanged {out}\n"
+    assert succeeded(store("calendar", "export", "-o", str(out))).stderr == f"unchanged {out}\n"
     # A file that no longer holds the feed is rewritten, still from the stored bytes.
     out.write_bytes(first.replace(b"SUMMARY:", b"SUMMARY:x"))
-    assert ok(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert succeeded(store("calendar", "export", "-o", str(out))).stderr == f"wrote {out}\n"
     assert out.read_bytes() == first
     assert built == []
     assert dump_database(migrated_url) == before
@@ -593,13 +469,16 @@ def test_an_unchanged_store_exports_without_building_the_feed(
     assert b"BEGIN:VALARM" in alarms and b"BEGIN:VALARM" not in first
     assert built == ["applicant"]
     assert export(store, "--alarms", now=LATER_NOW) == alarms
-    assert ok(store("calendar", "export", "--alarms", "-o", str(out))).stderr == f"wrote {out}\n"
+    assert (
+        succeeded(store("calendar", "export", "--alarms", "-o", str(out))).stderr
+        == f"wrote {out}\n"
+    )
     assert out.read_bytes() == alarms
     assert export(store) == first
     assert built == ["applicant"]
 
     # Any write moves the data version: the next export builds again (and finds no change).
-    ok(store("settings", "set", "base-url", "https://cal.example.org"))
+    succeeded(store("settings", "set", "base-url", "https://cal.example.org"))
     assert export(store, now=LATER_NOW) == first
     assert built == ["applicant", "applicant"]
     assert export(store) == first
@@ -668,16 +547,16 @@ def test_milestone_events_say_in_words_why_and_how_to_mark_them_done(store: Run)
     submit = str(by_id["submit:i1"]["DESCRIPTION"])
     assert "rolled back from Sunday 2026-11-29" in submit
     # The id marks it done: the event leaves the feed.
-    ok(store("done", "transcripts.request:i1"))
+    succeeded(store("done", "transcripts.request:i1"))
     assert feeds.event_uid("applicant", "transcripts.request:i1") not in events_of(export(store))
 
 
 def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
     for n, institution in enumerate(["Carnegie Mellon University", "Princeton", "Cornell"]):
         add = ("program", "add", institution, "Computer Science", "--degree", "phd")
-        ok(store(*add, today=BUILT_ON))
+        succeeded(store(*add, today=BUILT_ON))
         deadline = f"2027-01-{10 + n} 23:59"
-        ok(
+        succeeded(
             store(
                 "intake",
                 "add",
@@ -691,7 +570,7 @@ def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
                 today=BUILT_ON,
             )
         )
-    ok(store("letter", "request", "ada", "carnegie", "princeton", "cornell", today=BUILT_ON))
+    succeeded(store("letter", "request", "ada", "carnegie", "princeton", "cornell", today=BUILT_ON))
     events = events_of(export(store))
     ask = events[feeds.event_uid("applicant", "letters.ask:r1:2027")]
     assert ask["summary"] == "Ask Ada Lovelace for letters (5 programs)"
@@ -701,9 +580,9 @@ def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
 
 
 def test_a_deadline_in_the_repeated_hour_says_which(store: Run) -> None:
-    ok(store("program", "add", "Columbia", "Statistics", "--degree", "ms"))
+    succeeded(store("program", "add", "Columbia", "Statistics", "--degree", "ms"))
     # Clocks in New York go back at 02:00 on 2027-11-07: 01:30 happens twice.
-    ok(
+    succeeded(
         store(
             "intake",
             "add",
@@ -725,7 +604,8 @@ def test_a_deadline_in_the_repeated_hour_says_which(store: Run) -> None:
 
 
 def test_the_recommender_feed_says_a_time_once_when_the_zones_agree(store: Run) -> None:
-    ok(store("letter", "request", "alan", "eth"))  # Alan's zone is New York, as is ETH's intake
+    # Alan's zone is New York, as is ETH's intake.
+    succeeded(store("letter", "request", "alan", "eth"))
     events = {e["summary"]: e for e in events_of(export(store, "--recommender", "alan")).values()}
     eth = events["Letter due: ETH Zürich"]
     assert eth["description"] == (

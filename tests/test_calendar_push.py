@@ -15,9 +15,9 @@ import icalendar
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
 from dav_helpers import PASSWORD, Radicale, radicale_server
 from gradtrack import feeds
+from support import dump_database
 
 Run = Callable[..., Result]
 BUILT_ON = "2026-09-01"

@@ -11,18 +11,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from click.testing import Result
 
-from conftest import PINNED_NOW, dump_database
 from gradtrack.app import App
 from gradtrack.services.feeds import content
 from gradtrack.services.feeds.scopes import FeedScope
 from serving import Served, start
-from test_calendar_cli import TOKEN_URL
-from test_calendar_feeds import LATER_NOW, export, ok, store_fixture  # noqa: F401  (fixture)
+from support import LATER_NOW, PINNED_NOW, TOKEN_URL, Run, dump_database, export, succeeded
 
-Run = Callable[..., Result]
 STILL_LATER = "2026-12-05T10:00:00+00:00"
+
+
+@pytest.fixture
+def store(calendar_store: Run) -> Run:
+    """The calendar store (conftest's ``calendar_store``)."""
+    return calendar_store
 
 
 @pytest.fixture
@@ -44,14 +46,14 @@ def serve(
 
 
 def subscribe(gt: Run, *args: str) -> str:
-    return str(TOKEN_URL.findall(ok(gt("calendar", "subscribe", *args)).stdout)[0])
+    return str(TOKEN_URL.findall(succeeded(gt("calendar", "subscribe", *args)).stdout)[0])
 
 
 def test_feeds_are_served_by_token(store: Run, serve: Callable[[], Served]) -> None:
     mine = subscribe(store)
     ada = subscribe(store, "--recommender", "Ada Lovelace")
     ended = subscribe(store, "--program", "eth")
-    ok(store("calendar", "revoke", "s3"))
+    succeeded(store("calendar", "revoke", "s3"))
     served = serve()
 
     reply = served.feed(mine)
@@ -112,7 +114,7 @@ def test_serving_writes_only_when_the_data_changed(
 
     # A change: the next request publishes it (SEQUENCE up, Last-Modified forward).
     monkeypatch.setenv("GRADTRACK_NOW", LATER_NOW)
-    ok(store("intake", "edit", "i2", "--deadline", "2027-03-21 12:00"))
+    succeeded(store("intake", "edit", "i2", "--deadline", "2027-03-21 12:00"))
     changed = served.feed(token)
     assert changed.body != first.body
     assert b"SEQUENCE:1\r\n" in changed.body
@@ -123,13 +125,13 @@ def test_serving_writes_only_when_the_data_changed(
 
     # Deleting events with a clock that runs behind never moves Last-Modified backwards.
     monkeypatch.setenv("GRADTRACK_NOW", PINNED_NOW)
-    ok(store("program", "remove", "mit", "--yes"))
+    succeeded(store("program", "remove", "mit", "--yes"))
     after = served.feed(token)
     assert b"MIT" not in after.body
     assert after.headers["last-modified"] == "Thu, 03 Dec 2026 08:30:00 GMT"
     assert after.headers["etag"] != changed.headers["etag"]
     monkeypatch.setenv("GRADTRACK_NOW", STILL_LATER)
-    ok(store("program", "remove", "eth", "--yes"))
+    succeeded(store("program", "remove", "eth", "--yes"))
     assert served.feed(token).headers["last-modified"] == "Sat, 05 Dec 2026 10:00:00 GMT"
 
 
@@ -137,7 +139,7 @@ def test_a_subscription_ends_with_its_subject(store: Run, serve: Callable[[], Se
     token = subscribe(store, "--program", "mit")
     served = serve()
     assert served.feed(token).status == 200
-    ok(store("program", "remove", "mit", "--yes"))
+    succeeded(store("program", "remove", "mit", "--yes"))
     assert served.feed(token).status == 404
 
 

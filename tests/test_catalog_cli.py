@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from conftest import PINNED_NOW, Run, dump_database
+import support
+from support import Run, dump_database, ok
 
 CATALOG = Path(__file__).parent / "fixtures" / "catalog" / "programs.csv"
 TODAY = "2026-12-01"
@@ -27,18 +28,7 @@ def _fixture_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run(*args: str, db: str = "sqlite:////nonexistent/never.sqlite3") -> Result:
     """The CLI with a database URL that cannot be opened: the catalogue needs none."""
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(
-        cli,
-        ["--db", db, *args, "--today", TODAY],
-        env={"GRADTRACK_NOW": PINNED_NOW},
-        catch_exceptions=False,
-    )
-
-
-def ok(result: Result, stdout: str) -> None:
-    assert (result.exit_code, result.stdout, result.stderr) == (0, stdout, "")
+    return support.run(db, *args, today=TODAY)
 
 
 def fails(result: Result, code: int, stderr: str) -> None:

@@ -13,10 +13,8 @@ import json
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli_helpers import domain_error, ok, ok_json, usage_error
-from conftest import PINNED_NOW, Run
+from support import PINNED_NOW, Run, domain_error, ok, ok_json, run, usage_error
 
 # Intakes are added "on" this day, well ahead of every deadline below, so the default target
 # (docs/planner.md) is the earliest intake whatever the planner's lead times are.
@@ -1405,12 +1403,6 @@ def test_settings_set_bad_values(gt: Run, key: str, value: str, error: str) -> N
 # -- db --------------------------------------------------------------------------------------
 
 
-def run_on(url: str, *args: str) -> Result:
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(cli, ["--db", url, *args], catch_exceptions=False)
-
-
 def test_db_current_history_upgrade_at_head(gt: Run, migrated_url: str) -> None:
     from alembic.script import ScriptDirectory
 
@@ -1432,15 +1424,15 @@ def test_db_commands_on_an_empty_database(db_url: str) -> None:
 
     shown = safe_url(db_url)
     # `db current` never migrates: the database stays empty.
-    ok(run_on(db_url, "db", "current"), "empty (not created yet)\n")
-    ok(run_on(db_url, "db", "current"), "empty (not created yet)\n")
-    ok(run_on(db_url, "db", "upgrade", "0001"), f"Upgraded {shown} from empty to 0001\n")
+    ok(run(db_url, "db", "current"), "empty (not created yet)\n")
+    ok(run(db_url, "db", "current"), "empty (not created yet)\n")
+    ok(run(db_url, "db", "upgrade", "0001"), f"Upgraded {shown} from empty to 0001\n")
     ok(
-        run_on(db_url, "db", "current"),
+        run(db_url, "db", "current"),
         f"0001 (behind: head is {HEAD_REVISION}; run `gradtrack db upgrade`)\n",
     )
-    ok(run_on(db_url, "db", "upgrade"), f"Upgraded {shown} from 0001 to {HEAD_REVISION}\n")
-    ok(run_on(db_url, "db", "current"), f"{HEAD_REVISION} (head)\n")
+    ok(run(db_url, "db", "upgrade"), f"Upgraded {shown} from 0001 to {HEAD_REVISION}\n")
+    ok(run(db_url, "db", "current"), f"{HEAD_REVISION} (head)\n")
 
 
 def test_today_option_is_checked(gt: Run) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKEND, PINNED_NOW, Run, dump_database
+from support import BACKEND, PINNED_NOW, Run, dump_database
 
 WORKERS = 8
 ROUNDS = 10  # x 5 operations = 50 per process

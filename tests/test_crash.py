@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW, Run, dump_database
+from support import BACKEND, PINNED_NOW, Run, dump_database, run
 
 # Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
 pytestmark = pytest.mark.slow
@@ -144,7 +143,6 @@ def test_a_failure_after_the_writes_leaves_the_database_unchanged(
     store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
 ) -> None:
     import gradtrack.services.meta as meta
-    from gradtrack.cli import cli
 
     csv = tmp_path / "new.csv"
     csv.write_text(
@@ -167,14 +165,14 @@ def test_a_failure_after_the_writes_leaves_the_database_unchanged(
         raise Boom("a later step failed")
 
     monkeypatch.setattr(meta, "bump_data_version", failing_bump)
-    result = CliRunner().invoke(cli, ["--db", store, *argv], env={"GRADTRACK_NOW": PINNED_NOW})
+    result = run(store, *argv, catch_exceptions=True)
 
     assert isinstance(result.exception, Boom), (result.exception, result.output)
     assert wrote == [True], "the command wrote nothing before the failure: the test proves nothing"
     assert dump_database(store) == before
     # Without the failure the same command succeeds (the case is a real change).
     monkeypatch.undo()
-    result = CliRunner().invoke(cli, ["--db", store, *argv], env={"GRADTRACK_NOW": PINNED_NOW})
+    result = run(store, *argv, catch_exceptions=True)
     assert result.exit_code == 0, (result.output, result.stderr)
     assert dump_database(store) != before
 
@@ -268,11 +266,7 @@ def test_sigkill_in_the_middle_of_an_import_leaves_the_database_as_before(
     assert int(seen) == stored_programs + rows
     assert dump_database(store) == before
     # The next command works without repair, and the import can simply be run again.
-    from gradtrack.cli import cli
-
-    result = CliRunner().invoke(
-        cli, ["--db", store, "program", "import", str(csv)], env={"GRADTRACK_NOW": PINNED_NOW}
-    )
+    result = run(store, "program", "import", str(csv), catch_exceptions=True)
     assert result.exit_code == 0, result.stderr
     assert len(dict(dump_database(store))["programs"]) == stored_programs + rows
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -21,15 +20,9 @@ from gradtrack.csvio import (
     unneutralise,
 )
 from gradtrack.errors import ImportProblems
+from support import CSV_FIXTURES, DATE_TIME, GRE, LETTERS, MALFORMED_CSV
 
-FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 TODAY = date(2026, 11, 28)
-AGREE = "(the rows of one program must agree on its program columns)"
-DATE_TIME = (
-    "a date-time YYYY-MM-DD HH:MM or an annual MM-DD HH:MM (the time may be left out: 23:59)"
-)
-URL_SOURCE = "expected an http:// or https:// URL, or nothing"
-
 BASE = {
     "institution": "MIT",
     "program": "EECS",
@@ -66,178 +59,23 @@ def problems_of(data: bytes, today: date = TODAY) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Malformed files: each fixture with its exact problem lines.
-
-LETTERS = "expected a whole number of letters from 0 to 10, or nothing"
-GRE = "expected one of required, optional or not-accepted (or nothing: not stated)"
-MALFORMED = {
-    "empty.csv": [
-        "file: empty (expected a header row naming the columns, then one row per intake)",
-    ],
-    "header_only.csv": [
-        "file: no data rows (expected one row per intake after the header)",
-    ],
-    "latin1.csv": [
-        "file: not UTF-8 (invalid byte 0xE9 at offset 146, line 2; save it as UTF-8, "
-        "e.g. it may be Latin-1)",
-    ],
-    "utf16_bom.csv": [
-        "file: not UTF-8: it looks like UTF-16 (found a UTF-16 byte-order mark); save it as UTF-8",
-    ],
-    "utf16le_no_bom.csv": [
-        "file: not UTF-8: it looks like UTF-16 (found NUL bytes between the characters); "
-        "save it as UTF-8",
-    ],
-    "missing_columns.csv": [
-        "header: missing required column 'gre'",
-        "header: missing required column 'verified'",
-    ],
-    "unknown_and_duplicate.csv": [
-        "header: unknown column 'deadlines' (column 18; did you mean 'deadline'?)",
-        "header: column 'fee' appears twice (columns 10 and 19)",
-    ],
-    "no_header.csv": [
-        "header: the first row ('MIT', 'EECS', 'phd', ...) names no known column (expected a "
-        "header row: institution,program,degree,field,intake,term,deadline,timezone,letters_due,"
-        "fee,currency,letters,gre,english_test,url,source_url,verified)",
-    ],
-    "degree_and_letters.csv": [
-        "row 2, column degree: got 'PhD/MS', expected one of phd, ms, mphil or other",
-        f"row 2, column letters: got '12', {LETTERS}",
-        f"row 3, column letters: got 'three', {LETTERS}",
-        f"row 3, column gre: got 'yes', {GRE}",
-    ],
-    "fees.csv": [
-        "row 2, column fee: got '-5', expected a fee of 0 or more (this one is negative)",
-        "row 3, column currency: got '', expected a 3-letter ISO 4217 currency code like USD "
-        "(a fee is given)",
-        "row 4, column fee: got '80.505', expected an amount with at most 2 decimals",
-        "row 4, column currency: got 'dollars', expected a 3-letter ISO 4217 currency code like "
-        "USD, or nothing",
-    ],
-    "timezones.csv": [
-        "row 2, column timezone: got 'America/New York', expected an IANA time zone like "
-        "'America/New_York', or 'AoE'",
-        "row 3, column timezone: got '', expected an IANA time zone like 'America/New_York', "
-        "or 'AoE'",
-    ],
-    "dst_gap.csv": [
-        "row 2, column deadline: got '2027-03-14 02:30', expected a local time that exists: "
-        "local time 2027-03-14 02:30 does not exist in America/New_York (the clocks skip it at "
-        "a daylight-saving change)",
-        "row 3, column deadline: got '03-14 02:30', expected a local time that exists: "
-        "local time 2027-03-14 02:30 does not exist in America/New_York (the clocks skip it at "
-        "a daylight-saving change)",
-    ],
-    "feb29_annual.csv": [
-        "row 2, column deadline: got '02-29', expected a month-day that occurs every year "
-        "(02-29 does not)",
-    ],
-    "deadline_shapes.csv": [
-        f"row 2, column deadline: got '2026/12/01', expected {DATE_TIME}",
-        "row 3, column deadline: got '12-01 25:00', expected a time from 00:00 to 23:59",
-        "row 4, column deadline: got '2027-02-30', expected a date that exists in the calendar",
-        "row 5, column deadline: got '0227-01-15', expected a year from 1900 to 2999",
-    ],
-    "term_mismatch.csv": [
-        "row 2, column term: got 'Fall 2027', expected a season alone (Fall, Winter, Spring or "
-        "Summer): each occurrence of the annual deadline gets its own year",
-        "row 3, column term: got 'Fall', expected a term label with its year, like 'Fall 2027', "
-        "for a dated deadline",
-        "row 4, column term: got 'Autumn', expected a season (Fall, Winter, Spring or Summer) "
-        "for an annual deadline, or a term label like 'Fall 2027' for a dated one",
-    ],
-    "fixed_without_deadline.csv": [
-        "row 2, column deadline: got '', expected a deadline (a fixed intake needs one; only a "
-        "rolling intake may leave it empty)",
-        "row 3, column closes: got '05-01', expected nothing: only rolling intakes close "
-        "(a term intake closes at its deadline)",
-        "row 4, column intake: got 'sometimes', expected one of fixed, rolling or term",
-    ],
-    "mixed_shapes.csv": [
-        "row 2, column letters_due: got '2026-12-15', expected an annual MM-DD HH:MM like this "
-        "row's deadline",
-        "row 3, column letters_due: got '12-15', expected a dated YYYY-MM-DD HH:MM like this "
-        "row's deadline",
-        "row 3, column opens: got '09-01', expected a dated YYYY-MM-DD like this row's deadline",
-    ],
-    "disagreement.csv": [
-        f"row 3, column fee: got '90', expected '75' as on row 2 {AGREE}",
-        f"row 3, column letters: got '2', expected '3' as on row 2 {AGREE}",
-        f"row 4, column institution: got 'mit', expected 'MIT' as on row 2 {AGREE}",
-    ],
-    "duplicate_term.csv": [
-        "row 4, column term: got 'Fall 2028', expected a term this program does not list yet "
-        "('Fall 2028' is also on row 2)",
-    ],
-    "verified.csv": [
-        "row 2, column verified: got '2027-01-01', expected a date on or before today (2026-11-28)",
-        "row 3, column verified: got 'yesterday', expected a date YYYY-MM-DD, or nothing",
-    ],
-    "urls.csv": [
-        "row 3, column url: got 'ftp://mit.edu', expected an http:// or https:// URL, or nothing",
-        f"row 3, column source_url: got 'www.mit.edu', {URL_SOURCE}",
-    ],
-    "extra_cells.csv": [
-        "row 2, column 19: got 'oops', expected nothing past the last column of the header "
-        "(17 columns)",
-    ],
-    "unclosed_quote.csv": [
-        f"row 2, column letters: got 'x', {LETTERS}",
-        "file: row 3: a quoted cell is never closed (its opening '\"' runs to the end of the "
-        "file); reading stopped here",
-    ],
-    "optional_values.csv": [
-        "row 2, column fee_waiver: got 'maybe', expected one of none, planned, granted or "
-        "denied (or nothing: none)",
-        "row 2, column priority: got '0', expected a whole number of 1 or more "
-        "(1 = first choice), or nothing",
-        "row 2, column status: got 'applied', expected one of researching, preparing, "
-        "submitted, interview, admitted, waitlisted, rejected, accepted, declined or withdrawn "
-        "(or nothing: researching)",
-        "row 2, column offer_funded: got 'sure', expected yes, no or nothing",
-        "row 2, column offer_reply_by: got 'April 15', expected a date YYYY-MM-DD, or nothing",
-        "row 2, column target: got 'no', expected yes (this intake is the program's target) "
-        "or nothing",
-    ],
-    "rolling_order.csv": [
-        "row 2, column opens: got '2027-02-01', expected a date on or before the deadline "
-        "(2027-01-15)",
-        "row 2, column closes: got '2027-01-10', expected a date on or after the priority date "
-        "(2027-01-15)",
-    ],
-    "two_targets.csv": [
-        "row 4, column target: got 'yes', expected nothing (row 2 already marks this program's "
-        "target intake)",
-    ],
-    "long_value.csv": [
-        "row 2, column gre: got 'required-for-applicants-who-did-not-study-in-an-english-spea…', "
-        "expected one of required, optional or not-accepted (or nothing: not stated)",
-    ],
-    "row_numbers.csv": [
-        f"row 6, column letters: got '11', {LETTERS}",
-    ],
-    "formula_prefix.csv": [
-        'row 2, column fee: got "\'-5", expected a fee of 0 or more (this one is negative)',
-        f'row 2, column letters: got "\'=1+2", {LETTERS}',
-    ],
-}
+# Malformed files: each fixture with its exact problem lines (support.MALFORMED_CSV).
 
 
 def test_every_fixture_is_in_the_table() -> None:
-    assert sorted(p.name for p in FIXTURES.glob("*.csv")) == sorted(MALFORMED)
-    assert len(MALFORMED) >= 20
+    assert sorted(p.name for p in CSV_FIXTURES.glob("*.csv")) == sorted(MALFORMED_CSV)
+    assert len(MALFORMED_CSV) >= 20
 
 
-@pytest.mark.parametrize(("name", "expected"), MALFORMED.items(), ids=list(MALFORMED))
+@pytest.mark.parametrize(("name", "expected"), MALFORMED_CSV.items(), ids=list(MALFORMED_CSV))
 def test_malformed_fixture_reports_every_problem_exactly(name: str, expected: list[str]) -> None:
-    assert problems_of((FIXTURES / name).read_bytes()) == expected
+    assert problems_of((CSV_FIXTURES / name).read_bytes()) == expected
 
 
 def test_problems_message_joins_the_lines() -> None:
     with pytest.raises(ImportProblems) as caught:
-        parse_programs_csv((FIXTURES / "fees.csv").read_bytes(), TODAY)
-    assert str(caught.value) == "\n".join(MALFORMED["fees.csv"])
+        parse_programs_csv((CSV_FIXTURES / "fees.csv").read_bytes(), TODAY)
+    assert str(caught.value) == "\n".join(MALFORMED_CSV["fees.csv"])
 
 
 def test_problems_come_in_row_then_column_order() -> None:
@@ -303,8 +141,8 @@ def test_nul_byte_in_utf8_text() -> None:
 
 
 def test_only_blank_lines_is_empty() -> None:
-    assert problems_of(b"\n\r\n  \n") == MALFORMED["empty.csv"]
-    assert problems_of(b"\xef\xbb\xbf") == MALFORMED["empty.csv"]
+    assert problems_of(b"\n\r\n  \n") == MALFORMED_CSV["empty.csv"]
+    assert problems_of(b"\xef\xbb\xbf") == MALFORMED_CSV["empty.csv"]
 
 
 def test_text_after_a_closing_quote() -> None:

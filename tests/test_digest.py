@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Run
-from test_status import build_scenario
+from support import Run, build_status_scenario
 
 QUIET = """\
 gradtrack digest for Thu 2026-10-01 (America/New_York): 0 overdue, 0 due by 2026-10-15
@@ -184,7 +183,7 @@ DIGEST_JSON = {
 
 
 def test_digest_exit_codes_and_whole_text(gt: Run) -> None:
-    build_scenario(gt)
+    build_status_scenario(gt)
     quiet = gt("digest", today="2026-10-01")
     assert (quiet.exit_code, quiet.output) == (0, QUIET)
     # On 12-01 two steps are late (still possible): late is not overdue, exit 0.
@@ -197,7 +196,7 @@ def test_digest_exit_codes_and_whole_text(gt: Run) -> None:
 
 
 def test_digest_json_whole(gt: Run) -> None:
-    build_scenario(gt)
+    build_status_scenario(gt)
     quiet = gt("digest", "--json", today="2026-10-01")
     assert quiet.exit_code == 0
     assert json.loads(quiet.output) == DIGEST_JSON

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import Run
 from gradtrack.handles import (
     MAX_LENGTH,
     base_handle,
@@ -18,6 +17,7 @@ from gradtrack.handles import (
     slugify,
     unique_handle,
 )
+from support import Run
 
 DERIVED = [
     # (institution, name, degree, field) -> handle

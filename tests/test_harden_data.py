@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import PINNED_NOW, Run, dump_database
+from support import PINNED_NOW, Run, dump_database
 
 EARLY = "2026-09-01"
 

@@ -17,20 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from conftest import BACKEND, PINNED_NOW, Run, dump_database
 from gradtrack.errors import GradtrackError
 from gradtrack.fsutil import atomic_write
+from support import BACKEND, PINNED_NOW, Run, dump_database, run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite files")
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> Result:
-    from gradtrack.cli import cli as root
-
-    return CliRunner().invoke(root, list(args), env={"GRADTRACK_NOW": PINNED_NOW, **(env or {})})
+    return run(None, *args, env=env, catch_exceptions=True)
 
 
 def one_error(result: Result, code: int, *named: str) -> str:

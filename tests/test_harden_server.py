@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW
 from gradtrack.server import FeedBody, make_app, make_server
 from gradtrack.services.feeds.subscriptions import hash_token
+from support import BACKEND, PINNED_NOW, run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TOKEN = "tok_" + "Q1w2-E3r4_" * 4
@@ -142,9 +141,7 @@ def test_http_versions_other_than_1_0_and_1_1_get_no_feed(version: bytes) -> Non
 
 @pytest.mark.parametrize("host", ["nonexistent.invalid", "256.1.1.1", "", "127.0.0.1:80"])
 def test_a_bad_host_is_a_usage_error(migrated_url: str, host: str) -> None:
-    from gradtrack.cli import cli
-
-    result = CliRunner().invoke(cli, ["--db", migrated_url, "calendar", "serve", "--host", host])
+    result = run(migrated_url, "calendar", "serve", "--host", host, catch_exceptions=True)
     assert result.exit_code == 2, (result.stderr, result.exception)
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("Error: Invalid value for '--host'")

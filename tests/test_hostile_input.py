@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import PINNED_NOW, Run
+from support import Run, run
 
 # Multi-process, killing and fuzzing: slow; run by .ci/run and `pytest -m ""` (README).
 pytestmark = pytest.mark.slow
@@ -31,9 +31,7 @@ counter = itertools.count()
 
 
 def invoke(url: str, *args: str) -> Result:
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(cli, ["--db", url, *args], env={"GRADTRACK_NOW": PINNED_NOW})
+    return run(url, *args, catch_exceptions=True)
 
 
 def error_text(result: Result) -> str:

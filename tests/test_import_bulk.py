@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import PINNED_NOW, Run
+from support import PINNED_NOW, Run, run
 
 TODAY = "2026-11-28"
 # The lines an import prints for programs that start late (docs/planner.md).
@@ -228,15 +227,7 @@ def per_row(url: str, recs: list[Any]) -> None:
 
 
 def cli(url: str, *args: str, input: bytes | None = None) -> Any:
-    from gradtrack.cli import cli as root
-
-    result = CliRunner().invoke(
-        root,
-        ["--db", url, *args],
-        input=input,
-        env={"GRADTRACK_NOW": PINNED_NOW},
-        catch_exceptions=False,
-    )
+    result = run(url, *args, input=input)
     assert result.exit_code == 0, result.stderr
     return result
 

@@ -19,7 +19,7 @@ from gradtrack.planner import (
     please_submit_by,
     recommender_letters,
 )
-from test_planner_cases import at, by_id, intake, plan_for, program
+from support import at, by_id, intake, plan_for, program
 
 LA = "America/Los_Angeles"
 THREE = tuple(LetterIn(40 + r, r, 1, "planned") for r in (1, 2, 3))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import Run, dump_database
+from support import Run, dump_database
 
 # Every requirement stated and verified: no requirements.check (docs/catalog.md) here.
 CSV = (

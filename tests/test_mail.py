@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
+from support import dump_database
 
 Run = Callable[..., Result]
 BUILT_ON = "2026-09-01"

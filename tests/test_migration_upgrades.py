@@ -3,20 +3,18 @@
 For each revision R in ``KNOWN_REVISIONS``: an empty database is brought to R, filled with
 plain SQL suited to R's tables (rows in every table, children of ``programs`` included), then
 upgraded -- once to the real head, once through the test-only batch rebuild of ``programs``
-(``tests/migration_fixtures``, wired in by ``test_migrations.rebuild_revision``).  Every row
+(``tests/migration_fixtures``, wired in by the ``rebuild_revision`` fixture of conftest).  Every row
 must still be there, column for column, and the CLI must work on the result.
 """
 
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 import gradtrack.db
-from conftest import BACKEND, PINNED_NOW, dump_database
 from gradtrack.db import KNOWN_REVISIONS, make_engine, upgrade
-from test_migrations import rebuild_revision  # noqa: F401  (a fixture)
+from support import BACKEND, dump_database, run
 
 T = "'2026-11-01 10:00:00.000000'"
 
@@ -201,15 +199,10 @@ def assert_rows_intact(before: dict[str, list[tuple[object, ...]]], url: str) ->
 
 
 def cli_works(url: str) -> None:
-    from gradtrack.cli import cli
-
-    env = {"GRADTRACK_NOW": PINNED_NOW}
-    result = CliRunner().invoke(cli, ["--db", url, "program", "list", "--csv"], env=env)
+    result = run(url, "program", "list", "--csv", catch_exceptions=True)
     assert result.exit_code == 0, result.stderr
     assert "mit-phd-cs" in result.stdout  # the handle 0007 derived (or the one given)
-    result = CliRunner().invoke(
-        cli, ["--db", url, "letter", "mark", "ada", "mit", "agreed"], env=env
-    )
+    result = run(url, "letter", "mark", "ada", "mit", "agreed", catch_exceptions=True)
     assert result.exit_code == 0, result.stderr
 
 
@@ -233,7 +226,7 @@ def test_rows_written_at_each_revision_survive_the_upgrade_to_head(
 def test_rows_survive_an_upgrade_through_a_rebuild_of_programs(
     db_url: str,
     revision: str,
-    rebuild_revision: str,  # noqa: F811
+    rebuild_revision: str,
 ) -> None:
     """The walk ends in the test-only 0099, which rebuilds ``programs`` (copy, drop, rename):
     with foreign keys on, the drop would cascade-delete intakes, letters, materials..."""

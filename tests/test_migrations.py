@@ -1,28 +1,31 @@
-"""Migrations (docs/storage.md): one head, models and scripts agree, data survives a table rebuild.
+"""Migrations and the migration policy of docs/storage.md, on both backends.
 
-The SQLite-only tests run a test-only batch migration (``tests/migration_fixtures``) that
-rebuilds the ``programs`` table, through the same code path gradtrack uses
-(:func:`gradtrack.db._upgrade_locked`), and show that child rows survive only because of the
-foreign-key guard around the migration.
+One head; models and scripts agree.  SQLite is brought to head on first use; PostgreSQL never
+is (a command says to run `gradtrack db upgrade`); a database newer than this gradtrack can be
+read but never written; `db upgrade` raced by several threads or processes migrates exactly
+once.
+
+The SQLite-only tests run a test-only batch migration (``tests/migration_fixtures``, wired in
+by conftest's ``rebuild_revision``) that rebuilds the ``programs`` table, through the same code
+path gradtrack uses (:func:`gradtrack.db._upgrade_locked`), and show that child rows survive
+only because of the foreign-key guard around the migration.
 """
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy
 from alembic.script import ScriptDirectory
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, inspect, text
 
 import gradtrack.db
-from conftest import BACKEND, Run, dump_database
 from gradtrack.db import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
@@ -34,9 +37,8 @@ from gradtrack.db import (
 )
 from gradtrack.models import Base
 from gradtrack.rules import DEFAULT_RULES
+from support import BACKEND, REPO_MIGRATIONS, Run, dump_database, run
 
-FIXTURES = Path(__file__).parent / "migration_fixtures"
-REPO_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite batch-migration hazard")
 
 # Tables whose rows hang off programs (directly or through intakes).
@@ -133,10 +135,11 @@ def test_seeded_rules_are_the_shipped_defaults(migrated_url: str) -> None:
     assert [tuple(row) for row in stored] == expected
 
 
-def test_concurrent_upgrades_migrate_once(db_url: str) -> None:
+def _upgrade_in_threads(db_url: str, racers: int) -> None:
+    """``racers`` threads call :func:`upgrade` at once: one migrates, the others find it done."""
     results: list[tuple[str | None, str | None]] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(racers)
 
     def migrate() -> None:
         engine = make_engine(db_url)
@@ -148,15 +151,41 @@ def test_concurrent_upgrades_migrate_once(db_url: str) -> None:
         finally:
             engine.dispose()
 
-    threads = [threading.Thread(target=migrate) for _ in range(4)]
+    threads = [threading.Thread(target=migrate) for _ in range(racers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     assert sorted(results, key=str) == sorted(
-        [(None, HEAD_REVISION)] + [(HEAD_REVISION, HEAD_REVISION)] * 3, key=str
+        [(None, HEAD_REVISION)] + [(HEAD_REVISION, HEAD_REVISION)] * (racers - 1), key=str
     )
+
+
+def _upgrade_in_processes(db_url: str, racers: int) -> None:
+    """``racers`` processes run ``db upgrade`` at once: all succeed, one says it upgraded."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gradtrack", "--db", db_url, "db", "upgrade"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(racers)
+    ]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in results] == [0] * racers, results
+    upgraded = [out for _, out, _ in results if out.startswith("Upgraded")]
+    assert len(upgraded) == 1, results  # the others found it done under the lock
+
+
+@pytest.mark.parametrize(
+    "race", [_upgrade_in_threads, _upgrade_in_processes], ids=["threads", "processes"]
+)
+def test_concurrent_upgrades_migrate_once(db_url: str, race: Callable[[str, int], None]) -> None:
+    """Four racers upgrade an empty database at once: the schema is at head, seeded once."""
+    race(db_url, 4)
+    assert revision_of(db_url) == HEAD_REVISION
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM rules")).scalar() == len(DEFAULT_RULES)
@@ -164,14 +193,8 @@ def test_concurrent_upgrades_migrate_once(db_url: str) -> None:
     engine.dispose()
 
 
-def run_on(url: str, *args: str) -> Result:
-    from gradtrack.cli import cli
-
-    return CliRunner().invoke(cli, ["--db", url, *args], catch_exceptions=False)
-
-
 def test_first_use_migrates_sqlite_only(db_url: str) -> None:
-    result = run_on(db_url, "program", "list", "--json")
+    result = run(db_url, "program", "list", "--json")
     if BACKEND == "sqlite":
         assert (result.exit_code, result.stdout, result.stderr) == (
             0,
@@ -185,16 +208,21 @@ def test_first_use_migrates_sqlite_only(db_url: str) -> None:
             f"Error: database schema is empty, this gradtrack needs {HEAD_REVISION!r}: "
             "run `gradtrack db upgrade`\n"
         )
-        assert revision_of(db_url) is None
+        assert revision_of(db_url) is None  # nothing was created behind the user's back
 
 
+@pytest.mark.skipif(len(KNOWN_REVISIONS) < 2, reason="needs an earlier revision")
 def test_a_schema_behind_is_upgraded_on_sqlite_and_reported_on_postgresql(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine, KNOWN_REVISIONS[0])
     engine.dispose()
-    result = run_on(db_url, "settings", "set", "crowding-threshold", "5")
+    result = run(db_url, "settings", "set", "crowding-threshold", "5")
     if BACKEND == "sqlite":
-        assert (result.exit_code, result.stdout) == (0, "crowding-threshold = 5\n")
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            0,
+            "crowding-threshold = 5\n",
+            "",
+        )
         assert revision_of(db_url) == HEAD_REVISION
     else:
         assert (result.exit_code, result.stdout) == (1, "")
@@ -203,6 +231,8 @@ def test_a_schema_behind_is_upgraded_on_sqlite_and_reported_on_postgresql(db_url
             f"{HEAD_REVISION!r}: run `gradtrack db upgrade`\n"
         )
         assert revision_of(db_url) == KNOWN_REVISIONS[0]
+        assert run(db_url, "db", "upgrade").exit_code == 0
+        assert revision_of(db_url) == HEAD_REVISION
 
 
 def test_a_newer_schema_is_read_but_never_written(gt: Run, migrated_url: str) -> None:
@@ -219,6 +249,7 @@ def test_a_newer_schema_is_read_but_never_written(gt: Run, migrated_url: str) ->
         "id,handle,degree,status,priority,intakes,verified\n"
         "p1,mit-phd-eecs,phd,researching,,0,unverified\n"
     )
+    assert '"slug": "mit-eecs-phd"' in gt("program", "list", "--json").stdout
     refused = gt("program", "add", "ETH Zurich", "Data Science", "--degree", "ms")
     assert (refused.exit_code, refused.stdout) == (1, "")
     assert refused.stderr == (
@@ -232,6 +263,19 @@ def test_a_newer_schema_is_read_but_never_written(gt: Run, migrated_url: str) ->
         f"9999 (newer than this gradtrack, which knows up to {HEAD_REVISION})\n"
     )
     assert dump_database(migrated_url) == before
+
+
+def test_db_commands_never_auto_migrate(db_url: str) -> None:
+    def shown(*args: str) -> tuple[int, str, str]:
+        result = run(db_url, *args)
+        return result.exit_code, result.stdout, result.stderr
+
+    assert shown("db", "current") == (0, "empty (not created yet)\n", "")
+    assert shown("db", "history")[0] == 0
+    assert revision_of(db_url) is None
+    code, out, _ = shown("db", "upgrade")
+    assert code == 0 and out.startswith("Upgraded ") and out.endswith(f"to {HEAD_REVISION}\n")
+    assert shown("db", "current") == (0, f"{HEAD_REVISION} (head)\n", "")
 
 
 # -- SQLite: a batch migration that rebuilds the programs table ------------------------------
@@ -277,23 +321,6 @@ def filled(gt: Run, migrated_url: str) -> str:
     for table in CHILD_TABLES:
         assert dump[table], table
     return migrated_url
-
-
-@pytest.fixture
-def rebuild_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A copy of migrations/ plus the test-only 0099, wired in as gradtrack's head."""
-    copy = tmp_path / "migrations"
-    shutil.copytree(REPO_MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    source = (FIXTURES / "0099_rebuild_programs.py").read_text(encoding="utf-8")
-    source = source.replace(
-        'down_revision: str | None = "HEAD"', f"down_revision = {HEAD_REVISION!r}"
-    )
-    assert f"down_revision = {HEAD_REVISION!r}" in source
-    (copy / "versions" / "0099_rebuild_programs.py").write_text(source, encoding="utf-8")
-    monkeypatch.setattr(gradtrack.db, "migrations_dir", lambda: copy)
-    monkeypatch.setattr(gradtrack.db, "KNOWN_REVISIONS", (*KNOWN_REVISIONS, "0099"))
-    monkeypatch.setattr(gradtrack.db, "HEAD_REVISION", "0099")
-    yield "0099"
 
 
 def columns_of(url: str, table: str) -> list[Any]:

@@ -10,8 +10,7 @@ import json
 
 import pytest
 
-from cli_helpers import domain_error, ok, ok_json, usage_error
-from conftest import Run, dump_database
+from support import Run, domain_error, dump_database, ok, ok_json, usage_error
 
 ACCEPTED_AT = {"GRADTRACK_NOW": "2027-03-05T15:00:00+00:00"}  # Fri 2027-03-05 in New York
 

@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from cli_helpers import domain_error, ok, ok_json, usage_error
-from conftest import Run, dump_database
 from gradtrack.feeds import event_uid
+from support import Run, domain_error, dump_database, ok, ok_json, usage_error
 
 TODAY = "2026-11-23"
 

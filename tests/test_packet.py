@@ -14,8 +14,7 @@ submitted at the pinned clock, 2026-11-28 12:00 UTC.
 
 from __future__ import annotations
 
-from conftest import Run
-from test_status import build_scenario
+from support import Run, build_status_scenario
 
 ADA_MD = """\
 # Letters of recommendation: Ada Lovelace
@@ -65,7 +64,7 @@ PRIVATE = ("secret note", "120", "USD", "90.00", "priority", "fee", "@")
 
 
 def test_packets_in_two_recommender_zones(gt: Run) -> None:
-    build_scenario(gt)
+    build_status_scenario(gt)
     ada = gt("letter", "packet", "Ada", today="2026-11-30")
     assert (ada.exit_code, ada.output) == (0, ADA_MD)
     grace = gt("letter", "packet", "grace", "--format", "text", today="2026-11-30")
@@ -82,7 +81,7 @@ def test_packets_in_two_recommender_zones(gt: Run) -> None:
 
 
 def test_packet_leaves_out_declined_letters_and_closed_programs(gt: Run) -> None:
-    build_scenario(gt)
+    build_status_scenario(gt)
     gt("letter", "mark", "grace", "coast", "declined")
     gt("program", "mark", "bay", "withdrawn")
     result = gt("letter", "packet", "grace", "--format", "text", today="2026-11-30")

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli_helpers import domain_error, ok, ok_json, usage_error
-from conftest import Run, dump_database
+from support import Run, domain_error, dump_database, ok, ok_json, usage_error
 
 EARLY = "2026-09-01"
 

@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from conftest import BACKEND, dump_database
+from support import BACKEND, dump_database, run
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = "2026-11-10T15:00:00+00:00"
@@ -84,12 +83,12 @@ def fill_at_0004(url: str) -> None:
 
 
 def packet(url: str, ref: str, fmt: str) -> bytes:
-    from gradtrack.cli import cli
-
-    result = CliRunner().invoke(
-        cli,
-        ["--db", url, "letter", "packet", ref, "--format", fmt, "--today", TODAY],
+    result = run(
+        url,
+        *("letter", "packet", ref, "--format", fmt),
+        today=TODAY,
         env={"GRADTRACK_NOW": NOW},
+        catch_exceptions=True,
     )
     assert (result.exit_code, result.stderr) == (0, ""), result.stderr
     return result.stdout_bytes

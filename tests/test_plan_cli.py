@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import Run
+from support import Run
 
 TITLE = "Stanford University — Computer Science (PhD)"
 

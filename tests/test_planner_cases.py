@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -12,12 +12,10 @@ from gradtrack.planner import (
     IntakeIn,
     LetterIn,
     MaterialIn,
-    Milestone,
     OfferIn,
     Plan,
     PlanInput,
     PlanSettings,
-    ProgramIn,
     RecommenderIn,
     build_plan,
     earliest_feasible_intake,
@@ -25,49 +23,9 @@ from gradtrack.planner import (
     monday_of,
     working_days_before,
 )
-from gradtrack.rules import DEFAULT_RULES, Rule
-from gradtrack.timeutil import local_to_utc, start_of_day
-
-NY = "America/New_York"
-
-
-def at(text: str, zone_name: str) -> datetime:
-    """'YYYY-MM-DD HH:MM' local in ``zone_name`` → aware UTC."""
-    return local_to_utc(datetime.fromisoformat(text), zone_name)
-
-
-def intake(iid: int, pid: int, deadline: str | None, zone_name: str = NY, **kw: object) -> IntakeIn:
-    term = str(kw.pop("term", "Fall 2027"))
-    kind = str(kw.pop("kind", "fixed"))
-    instant = at(deadline, zone_name) if deadline else None
-    return IntakeIn(iid, pid, term, kind, instant, zone_name, **kw)  # type: ignore[arg-type]
-
-
-def program(pid: int, *intakes: IntakeIn, status: str = "preparing", **kw: object) -> ProgramIn:
-    return ProgramIn(pid, f"P{pid}", status, intakes=intakes, **kw)  # type: ignore[arg-type]
-
-
-def plan_for(
-    *programs: ProgramIn,
-    today: date,
-    zone_name: str = NY,
-    holidays: frozenset[date] = frozenset(),
-    rules: tuple[Rule, ...] = DEFAULT_RULES,
-    **kw: object,
-) -> tuple[PlanInput, Plan]:
-    inp = PlanInput(
-        PlanSettings(zone_name, holidays=holidays),
-        rules,
-        programs,
-        now=start_of_day(today, zone_name),
-        **kw,  # type: ignore[arg-type]
-    )
-    return inp, build_plan(inp)
-
-
-def by_id(plan: Plan) -> dict[str, Milestone]:
-    return {m.id: m for m in plan.milestones}
-
+from gradtrack.rules import DEFAULT_RULES
+from gradtrack.timeutil import start_of_day
+from support import NY, at, by_id, intake, plan_for, program
 
 TODAY = date(2026, 9, 1)
 

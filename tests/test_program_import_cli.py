@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Run, dump_database
-from test_csvio import FIXTURES, MALFORMED
+from support import CSV_FIXTURES, MALFORMED_CSV, Run, dump_database, run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS_CSV = ROOT / "data" / "programs.csv"
@@ -51,12 +50,12 @@ def stocked(gt: Run) -> Run:
     return gt
 
 
-@pytest.mark.parametrize(("name", "expected"), MALFORMED.items(), ids=list(MALFORMED))
+@pytest.mark.parametrize(("name", "expected"), MALFORMED_CSV.items(), ids=list(MALFORMED_CSV))
 def test_malformed_file_rejected_whole(
     stocked: Run, migrated_url: str, name: str, expected: list[str]
 ) -> None:
     before = dump_database(migrated_url)
-    path = FIXTURES / name
+    path = CSV_FIXTURES / name
     result = stocked("program", "import", str(path), today=TODAY)
     count = len(expected)
     summary = f"{path}: {count} problem{'s' if count > 1 else ''}; nothing was imported"
@@ -161,18 +160,11 @@ def test_export_import_export_round_trip(gt: Run, tmp_path: Path, db_url: str) -
     assert b"'=HYPERLINK" in exported and b"'-5 is not a formula" in exported
 
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    from click.testing import CliRunner
-
-    from gradtrack.cli import cli
-
-    runner = CliRunner()
-    again = runner.invoke(
-        cli,
-        ["--db", fresh, "program", "import", "-", "--today", "2026-08-01"],
-        input=exported,
+    again = run(
+        fresh, "program", "import", "-", today="2026-08-01", input=exported, catch_exceptions=True
     )
     assert again.exit_code == 0, again.stderr
-    assert runner.invoke(cli, ["--db", fresh, "program", "export"]).stdout_bytes == exported
+    assert run(fresh, "program", "export", catch_exceptions=True).stdout_bytes == exported
 
 
 @pytest.mark.slow

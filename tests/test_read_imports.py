@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BACKEND, Run
+from support import BACKEND, Run
 
 # Runs one gradtrack command in-process, then reports its exit code, output, every module
 # loaded and every SQL statement sent.

@@ -7,7 +7,6 @@ store and day (one source of truth); the browser tests are in test_report_browse
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,14 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from conftest import dump_database
 from gradtrack.app import App
 from gradtrack.server import etag_for
 from report_scenario import HOSTILE, TODAY, build_scenario
 from serving import Served, start
+from support import TOKEN_URL, dump_database
 
 Run = Callable[..., Result]
-TOKEN_URL = re.compile(r"/feeds/([A-Za-z0-9_-]{43})\.ics")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 

@@ -20,8 +20,8 @@ import click
 import pytest
 
 import gradtrack
-from conftest import gradtrack_subprocess
 from gradtrack.cli import cli
+from support import gradtrack_subprocess
 
 HEAVY = ("sqlalchemy", "alembic", "icalendar")
 

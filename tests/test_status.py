@@ -20,164 +20,8 @@ from __future__ import annotations
 import io
 import json
 
-from conftest import Run
 from gradtrack.cli.output import use_colour
-
-SETUP: list[tuple[str, ...]] = [
-    ("settings", "set", "timezone", "America/New_York"),
-    ("settings", "set", "crowding-threshold", "4"),
-    (
-        "program",
-        "add",
-        "Alpha University",
-        "Computer Science",
-        "--degree",
-        "phd",
-        "--fee",
-        "90",
-        "--currency",
-        "USD",
-        "--fee-paid",
-        "--letters",
-        "2",
-        "--url",
-        "https://apply.alpha.example/grad",
-        "--verified",
-        "2026-08-15",
-    ),
-    (
-        "intake",
-        "add",
-        "alpha",
-        "--term",
-        "Fall 2027",
-        "--deadline",
-        "2026-12-01 23:59",
-        "--timezone",
-        "AoE",
-    ),
-    (
-        "program",
-        "add",
-        "Bay University",
-        "EECS",
-        "--degree",
-        "phd",
-        "--fee",
-        "120",
-        "--currency",
-        "USD",
-        "--fee-waiver",
-        "planned",
-        "--letters",
-        "2",
-        "--priority",
-        "1",
-        "--notes",
-        "secret note",
-    ),
-    (
-        "intake",
-        "add",
-        "bay",
-        "--term",
-        "Fall 2027",
-        "--deadline",
-        "2026-12-15",
-        "--timezone",
-        "America/Los_Angeles",
-        "--letters-due",
-        "2026-12-08 17:00",
-    ),
-    (
-        "program",
-        "add",
-        "Coast Tech",
-        "Data Science",
-        "--degree",
-        "ms",
-        "--fee",
-        "0",
-        "--letters",
-        "1",
-        "--verified",
-        "2026-08-20",
-    ),
-    (
-        "intake",
-        "add",
-        "coast",
-        "--term",
-        "Fall 2027",
-        "--kind",
-        "term",
-        "--deadline",
-        "2027-01-10",
-        "--timezone",
-        "America/Los_Angeles",
-    ),
-    (
-        "intake",
-        "add",
-        "coast",
-        "--term",
-        "Winter 2028",
-        "--kind",
-        "term",
-        "--deadline",
-        "2027-06-01",
-        "--timezone",
-        "America/Los_Angeles",
-    ),
-    (
-        "intake",
-        "add",
-        "coast",
-        "--term",
-        "Spring 2028",
-        "--kind",
-        "term",
-        "--deadline",
-        "2027-10-01",
-        "--timezone",
-        "America/Los_Angeles",
-    ),
-    ("program", "mark", "alpha", "preparing"),
-    ("program", "mark", "bay", "preparing"),
-    ("recommender", "add", "Ada Lovelace", "--timezone", "Europe/London"),
-    ("recommender", "add", "Grace Hopper", "--timezone", "Asia/Tokyo"),
-    ("letter", "request", "Ada", "alpha", "bay"),
-    ("letter", "request", "Grace", "alpha", "bay", "coast"),
-    ("letter", "mark", "Ada", "alpha", "submitted"),
-    ("letter", "mark", "Ada", "bay", "agreed"),
-    ("letter", "mark", "Grace", "alpha", "agreed"),
-    ("letter", "mark", "Grace", "bay", "agreed"),
-    ("letter", "mark", "Grace", "coast", "agreed"),
-    ("material", "add", "cv"),
-    ("material", "add", "transcripts"),
-    ("material", "add", "sop", "--program", "alpha"),
-    ("material", "add", "sop", "--program", "bay"),
-    ("material", "add", "sop", "--program", "coast"),
-    ("material", "mark", "m1", "final"),
-    ("material", "mark", "m2", "sent"),
-    ("material", "mark", "m3", "final"),
-    ("material", "mark", "m4", "draft"),
-    ("done", "transcripts.request:i1"),
-    ("done", "transcripts.request:i2"),
-    ("done", "fee.waiver:i2"),
-    ("done", "letters.remind:l3:14d"),
-    ("done", "letters.remind:l3:7d"),
-    ("done", "letters.remind:l2:14d"),
-    ("done", "letters.remind:l4:14d"),
-]
-
-
-def build_scenario(gt: Run) -> None:
-    """The scenario above, entered through the CLI as of 2026-09-01."""
-    for args in SETUP:
-        result = gt(*args, today="2026-09-01")
-        assert result.exit_code == 0, (args, result.output)
-
+from support import Run, build_status_scenario
 
 FAR_AHEAD = """\
 Overdue: nothing.
@@ -270,7 +114,7 @@ Crowded: week of 2026-11-30 has 7 open milestones (more than 4; try `gradtrack p
 
 def test_status_on_four_days(gt: Run) -> None:
     """One store, seen far ahead, two days out, inside 48 hours, and after a deadline."""
-    build_scenario(gt)
+    build_status_scenario(gt)
     far = gt("status", today="2026-10-01")
     assert (far.exit_code, far.output) == (0, FAR_AHEAD)
     # 2026-11-30 00:00 New York → 2026-12-02 06:59: 54 h 59 min, outside 48 h: still days.
@@ -316,7 +160,7 @@ Fees (2 targeted programs): 210.00 USD in all, 90.00 USD paid, 0 waived
 
 def test_status_follows_the_program_lifecycle(gt: Run) -> None:
     """Submitted drops preparation; admitted shows the reply-by; withdrawn leaves the list."""
-    build_scenario(gt)
+    build_status_scenario(gt)
     for args in (
         ("program", "mark", "alpha", "submitted"),
         ("program", "mark", "bay", "admitted", "--funded"),  # Fall 2027: April 15, 2027
@@ -594,7 +438,7 @@ STATUS_JSON = {
 
 
 def test_status_json_whole(gt: Run) -> None:
-    build_scenario(gt)
+    build_status_scenario(gt)
     result = gt("status", "--json", today="2026-12-01")
     assert result.exit_code == 0
     assert json.loads(result.output) == STATUS_JSON

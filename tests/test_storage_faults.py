@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import BACKEND, PINNED_NOW, dump_database
+import support
+from support import BACKEND, PINNED_NOW, dump_database
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite files")
 
@@ -56,9 +56,7 @@ def run(
 
 def run_here(*args: str) -> subprocess.CompletedProcess[str]:
     """The same command in-process (faster), shaped like :func:`run`'s result."""
-    from gradtrack.cli import cli
-
-    result = CliRunner().invoke(cli, list(args), env={"GRADTRACK_NOW": PINNED_NOW})
+    result = support.run(None, *args, catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 

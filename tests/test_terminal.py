@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import PINNED_NOW, Run, dump_database, strip_ansi
 from gradtrack.cli import cli
+from support import Run, dump_database, run, strip_ansi
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "terminal"
@@ -281,10 +281,9 @@ def test_options_that_cannot_combine_are_usage_errors(
 
 
 def test_today_and_db_before_and_after_the_command(migrated_url: str) -> None:
-    runner = CliRunner()
-    env = {"GRADTRACK_NOW": PINNED_NOW}
+    # The options are placed by hand (``run`` adds no --db or --today of its own).
     add = ["program", "add", "Alpha University", "CS", "--degree", "phd"]
-    assert runner.invoke(cli, [*add, "--db", migrated_url], env=env).exit_code == 0
+    assert run(None, *add, "--db", migrated_url, catch_exceptions=True).exit_code == 0
     intake = [
         "intake",
         "add",
@@ -296,12 +295,12 @@ def test_today_and_db_before_and_after_the_command(migrated_url: str) -> None:
         "--timezone",
         "UTC",
     ]
-    assert runner.invoke(cli, ["--db", migrated_url, *intake], env=env).exit_code == 0
-    before = runner.invoke(
-        cli, ["--today", "2026-12-01", "--db", migrated_url, "plan", "--json"], env=env
+    assert run(None, "--db", migrated_url, *intake, catch_exceptions=True).exit_code == 0
+    before = run(
+        None, "--today", "2026-12-01", "--db", migrated_url, "plan", "--json", catch_exceptions=True
     )
-    after = runner.invoke(
-        cli, ["plan", "--json", "--today", "2026-12-01", "--db", migrated_url], env=env
+    after = run(
+        None, "plan", "--json", "--today", "2026-12-01", "--db", migrated_url, catch_exceptions=True
     )
     assert before.exit_code == after.exit_code == 0, before.output
     assert json.loads(before.stdout)["today"] == "2026-12-01"
@@ -500,12 +499,9 @@ def test_programs_made_with_the_cli_export_and_import_back(gt: Run, tmp_path: Pa
     exported = tmp_path / "programs.csv"
     assert gt("program", "export", "-o", str(exported)).exit_code == 0
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    runner = CliRunner()
-    imported = runner.invoke(
-        cli, ["--db", fresh, "program", "import", str(exported)], env={"GRADTRACK_NOW": PINNED_NOW}
-    )
+    imported = run(fresh, "program", "import", str(exported), catch_exceptions=True)
     assert imported.exit_code == 0, imported.output
-    again = runner.invoke(cli, ["--db", fresh, "program", "export"])
+    again = run(fresh, "program", "export", catch_exceptions=True)
     assert again.stdout_bytes == exported.read_bytes()
 
 
@@ -593,13 +589,12 @@ def _leaf_commands() -> list[list[str]]:
 
 
 def test_help_examples_have_no_runs_of_spaces_and_optionals_look_optional() -> None:
-    runner = CliRunner()
     for path in _leaf_commands():
-        text = runner.invoke(cli, [*path, "--help"], env={"COLUMNS": "80"}).stdout
+        text = run(None, *path, "--help", env={"COLUMNS": "80"}, catch_exceptions=True).stdout
         for line in text.splitlines():
             if line.strip().startswith("gradtrack "):
                 assert "   " not in line.strip(), (path, line)
-    intake = runner.invoke(cli, ["intake", "list", "--help"]).stdout
+    intake = run(None, "intake", "list", "--help", catch_exceptions=True).stdout
     assert intake.startswith("Usage: cli intake list [OPTIONS] [PROGRAM]\n")
 
 
@@ -608,9 +603,8 @@ METAVAR = re.compile(r"\[?[A-Z][A-Z_]*(\.\.\.|\.csv|(\|[a-z]+)+)?\]?(\.\.\.)?")
 
 def test_usage_lines_break_between_words_only() -> None:
     """No word split across lines (`submitt / ed`): every usage token is whole."""
-    runner = CliRunner()
     for path in _leaf_commands():
-        usage = runner.invoke(cli, [*path, "--help"], env={"COLUMNS": "80"}).stdout
+        usage = run(None, *path, "--help", env={"COLUMNS": "80"}, catch_exceptions=True).stdout
         tokens = usage.split("\n\n", 1)[0].split()
         assert tokens[: 2 + len(path)] == ["Usage:", "cli", *path], tokens
         rest = tokens[2 + len(path) :]
@@ -637,12 +631,13 @@ def test_postgres_spelling_and_db_path(tmp_path: Path) -> None:
     assert resolve_url("postgres://u:pw@db.example/gt") == "postgresql+psycopg://u:pw@db.example/gt"
     assert resolve_url("postgresql://u@h/gt") == "postgresql+psycopg://u@h/gt"
     assert resolve_url("postgresql+psycopg://u@h/gt") == "postgresql+psycopg://u@h/gt"
-    runner = CliRunner()
-    shown = runner.invoke(cli, ["db", "path", "--db", "postgres://u:secret@127.0.0.1:1/gt"])
+    shown = run(
+        None, "db", "path", "--db", "postgres://u:secret@127.0.0.1:1/gt", catch_exceptions=True
+    )
     data = os.environ["GRADTRACK_DATA_DIR"]
     assert (shown.exit_code, shown.stdout) == (
         0,
         f"database     postgresql+psycopg://u:***@127.0.0.1:1/gt\ndata folder  {data}\n",
     )
-    local = runner.invoke(cli, ["db", "path"])
+    local = run(None, "db", "path", catch_exceptions=True)
     assert local.stdout == f"database     sqlite:///{data}/gradtrack.sqlite3\ndata folder  {data}\n"
