@@ -7,16 +7,54 @@ the product description leaves open is written down there.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
 from gradtrack.errors import StoredDataError
+from gradtrack.planner.days import (
+    ONE_DAY,
+    entry_year,
+    is_working_day,
+    monday_of,
+    next_working_day,
+    offset_after,
+    offset_before,
+    roll,
+    roll_after,
+    working_days_before,
+)
+from gradtrack.planner.types import (
+    DONE,
+    LATE,
+    LETTER_AGREED,
+    LETTER_ASKED,
+    MISSED,
+    NEVER_INFEASIBLE,
+    NOT_FLEXIBLE,
+    UPCOMING,
+    CrowdedWeek,
+    DeadlineOut,
+    ExtraDeadline,
+    Infeasible,
+    IntakeChoice,
+    IntakeIn,
+    LetterIn,
+    MaterialIn,
+    Milestone,
+    OfferIn,
+    OutreachIn,
+    OutreachStep,
+    Plan,
+    PlanInput,
+    PlanSettings,
+    ProgramIn,
+    RecommenderIn,
+    Waiting,
+)
 from gradtrack.rules import (
     CONDITION_LETTER_NOT_SUBMITTED,
     CONDITION_REQUIREMENTS_UNKNOWN,
@@ -29,350 +67,79 @@ from gradtrack.rules import (
     Offset,
     Rule,
 )
-from gradtrack.timeutil import local_date, zone
+from gradtrack.timeutil import local_date
 from gradtrack.vocab import (
     EXTRA_DEADLINE_FIELDS,
     LETTER_PROGRAM_STATUSES,
     MATERIAL_RANK,
     POST_SUBMISSION,
     PRE_SUBMISSION,
-    WEEKEND_POLICIES,
 )
 
-# Not planned at all: rejected, withdrawn, declined, accepted.
-NOT_FLEXIBLE = frozenset(
-    {"submit", "decision.reply", "letters.remind", "outreach.followup", "decline.others"}
-)
-# Milestones that never make an intake infeasible on their own (docs/planner.md).
-NEVER_INFEASIBLE = frozenset({"requirements.check"})
-LETTER_ASKED = frozenset({"asked", "agreed", "submitted"})
-LETTER_AGREED = frozenset({"agreed", "submitted"})
+__all__ = [
+    "AFTER_PRIORITY",
+    "DONE",
+    "LATE",
+    "LETTER_AGREED",
+    "LETTER_ASKED",
+    "MISSED",
+    "NEVER_INFEASIBLE",
+    "NOT_FLEXIBLE",
+    "SOFT_DUE",
+    "UPCOMING",
+    "CatchUp",
+    "CrowdedWeek",
+    "DeadlineOut",
+    "ExtraDeadline",
+    "Infeasible",
+    "IntakeChoice",
+    "IntakeIn",
+    "LetterDue",
+    "LetterIn",
+    "MaterialIn",
+    "Milestone",
+    "OfferIn",
+    "OutreachIn",
+    "OutreachStep",
+    "OverfullWeek",
+    "Plan",
+    "PlanInput",
+    "PlanSettings",
+    "ProgramIn",
+    "RecommenderIn",
+    "Waiting",
+    "build_plan",
+    "catch_up",
+    "crowded_for",
+    "crowded_weeks",
+    "default_targets",
+    "earliest_feasible_intake",
+    "earliest_feasible_intakes",
+    "entry_year",
+    "ideal_and_latest",
+    "intake_date",
+    "is_working_day",
+    "letter_due",
+    "level",
+    "monday_of",
+    "offset_after",
+    "offset_before",
+    "plans_the_same_every_day",
+    "please_submit_by",
+    "recommender_letters",
+    "roll",
+    "roll_after",
+    "select_milestones",
+    "stored_target",
+    "working_days_before",
+]
+
 _EXTRA_WORDS = {
     "letters_due": "letters due",
     "scores_due": "scores due",
     "funding_due": "funding due",
 }
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_ONE_DAY = timedelta(days=1)
 _MAX_COMPLETION_STEPS = 64
-
-
-# --------------------------------------------------------------------------------------------
-# Inputs
-
-
-@dataclass(frozen=True)
-class PlanSettings:
-    """The applicant's zone, the weekend policy, listed holidays and the crowding threshold."""
-
-    zone: str
-    weekend_policy: str = "back"
-    holidays: frozenset[date] = frozenset()
-    crowding_threshold: int = 6
-
-    def __post_init__(self) -> None:
-        zone(self.zone)
-        if self.weekend_policy not in WEEKEND_POLICIES:
-            raise StoredDataError(
-                f"invalid weekend policy {self.weekend_policy!r} (expected back, forward or none)"
-            )
-        if self.crowding_threshold < 0:
-            raise StoredDataError(
-                f"invalid crowding threshold {self.crowding_threshold!r} (expected 0 or more)"
-            )
-
-
-@dataclass(frozen=True)
-class ExtraDeadline:
-    kind: str  # "letters" | "scores" | "funding"
-    instant: datetime
-
-
-@dataclass(frozen=True)
-class IntakeIn:
-    id: int
-    program_id: int
-    term: str
-    kind: str  # "fixed" | "rolling" | "term"
-    deadline: datetime | None
-    zone: str
-    opens: date | None = None
-    closes: datetime | None = None
-    target_date: date | None = None
-    extra: tuple[ExtraDeadline, ...] = ()
-
-
-@dataclass(frozen=True)
-class OfferIn:
-    funded: bool
-    reply_by: date | None
-    accepted_on: date | None = None  # the applicant's date of the last change to "accepted"
-
-
-@dataclass(frozen=True)
-class ProgramIn:
-    id: int
-    name: str
-    status: str
-    letters_required: int | None = 3  # None: not stated (plan the letters actually requested)
-    wants_scores: bool = False
-    # A requirement not stated or the data unverified: plan ``requirements.check``.
-    requirements_unknown: bool = False
-    fee_waiver: str = "none"
-    target_intake_id: int | None = None
-    offer: OfferIn | None = None
-    intakes: tuple[IntakeIn, ...] = ()
-    # Per-program rule overrides (``rules set KEY ... --program P``): replace the global rule.
-    rules: tuple[Rule, ...] = ()
-    target_chosen: bool = False  # the user chose the target (`program target`)
-
-
-@dataclass(frozen=True)
-class RecommenderIn:
-    id: int
-    name: str
-    zone: str
-
-
-@dataclass(frozen=True)
-class LetterIn:
-    id: int
-    recommender_id: int
-    program_id: int
-    status: str
-
-
-@dataclass(frozen=True)
-class MaterialIn:
-    id: int
-    kind: str
-    name: str
-    program_id: int | None
-    status: str
-
-
-@dataclass(frozen=True)
-class OutreachStep:
-    kind: str  # "message" | "reply" | "close"
-    on: date
-    via: str = ""
-
-
-@dataclass(frozen=True)
-class OutreachIn:
-    """One person's outreach, steps in the order they happened (date, then as logged)."""
-
-    person_id: int
-    name: str
-    steps: tuple[OutreachStep, ...]
-
-
-@dataclass(frozen=True)
-class PlanInput:
-    settings: PlanSettings
-    rules: tuple[Rule, ...]
-    programs: tuple[ProgramIn, ...]
-    recommenders: tuple[RecommenderIn, ...] = ()
-    letters: tuple[LetterIn, ...] = ()
-    materials: tuple[MaterialIn, ...] = ()
-    done: frozenset[str] = frozenset()
-    # Stored moves (levelling and catch-up, docs/planner.md): a move on or before the ideal
-    # date is a levelling move (flexible milestones only); one after it, up to the latest date,
-    # is a catch-up date.  Moves outside those bounds are ignored.
-    moves: Mapping[str, date] = field(default_factory=dict)
-    outreach: tuple[OutreachIn, ...] = ()
-    now: datetime = field(kw_only=True)
-    # The feeds' plan (docs/calendar.md): every stored move applies whatever today is, so the
-    # same store gives the same dates on any day.  Otherwise a catch-up date applies only
-    # while its milestone is late, and no move is before today.
-    as_stored: bool = field(default=False, kw_only=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Outputs
-
-
-DONE = "done"
-UPCOMING = "upcoming"  # the ideal date is today or later
-LATE = "late"  # the ideal date has passed, the latest has not: due now (or on its catch-up date)
-MISSED = "missed"  # the latest date has passed
-
-
-@dataclass(frozen=True)
-class Milestone:
-    id: str
-    key: str
-    title: str
-    date: date  # when to do it: the ideal date, a levelling move, a catch-up date, or today
-    rule_date: dt.date  # the ideal date (the rule's ideal lead, after the weekend roll)
-    anchor: str
-    anchor_date: dt.date
-    subject: str  # "program" | "recommender" | "material" | "letter" | "person"
-    subject_id: int
-    program_ids: tuple[int, ...]
-    intake_ids: tuple[int, ...]
-    status: str  # DONE | UPCOMING | LATE | MISSED
-    why: str
-    flexible: bool
-    anchor_ids: tuple[str, ...] = ()  # milestones this one is anchored on (cv.ready → asks)
-    latest: dt.date | None = None  # the latest date that still makes the anchor; None: none
-    catch_up: dt.date | None = None  # the stored catch-up date in use, if any
-
-    @property
-    def ideal(self) -> dt.date:
-        return self.rule_date
-
-
-@dataclass(frozen=True)
-class DeadlineOut:
-    intake_id: int
-    program_id: int
-    kind: str  # "deadline" | "letters" | "scores" | "funding" | "closes"
-    instant: datetime
-    zone: str
-    local_date: date
-
-
-@dataclass(frozen=True)
-class CrowdedWeek:
-    monday: date
-    count: int
-    milestone_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class IntakeChoice:
-    """A program's earliest feasible intake and, when different, its earliest comfortable one.
-
-    ``late_steps``: how many not-done milestones of the feasible intake are late.
-    """
-
-    program_id: int
-    intake_id: int | None
-    feasible: bool
-    earliest_completion: date | None
-    late_steps: int = 0
-    comfortable_intake_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Infeasible:
-    """A planned intake that can no longer be made: its deadline passed, or a step is missed."""
-
-    program_id: int
-    intake_id: int
-    next_feasible_intake_id: int | None
-    deadline_passed: bool = False
-    missed: tuple[str, ...] = ()  # the missed milestones of its own schedule
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A person whose last message has no reply yet (``status``: waiting for a reply)."""
-
-    person_id: int
-    name: str
-    since: date
-    via: str
-    next_followup: Milestone | None  # the first follow-up not done, if any is left
-
-
-@dataclass(frozen=True)
-class Plan:
-    today: date
-    milestones: tuple[Milestone, ...]
-    deadlines: tuple[DeadlineOut, ...]
-    crowded: tuple[CrowdedWeek, ...]
-    infeasible: tuple[Infeasible, ...]
-    waiting: tuple[Waiting, ...] = ()
-
-
-# --------------------------------------------------------------------------------------------
-# Calendar arithmetic
-
-
-def entry_year(term: str) -> int | None:
-    """The first 4-digit year in a term label (``"Fall 2027"`` → 2027), else ``None``."""
-    m = _YEAR.search(term)
-    return int(m[1]) if m else None
-
-
-def is_working_day(d: date, settings: PlanSettings) -> bool:
-    """Monday to Friday and not a listed holiday."""
-    return d.weekday() < 5 and d not in settings.holidays
-
-
-def working_days_before(anchor: date, n: int, settings: PlanSettings) -> date:
-    """The day ``n`` working days strictly before ``anchor`` (``n == 0`` → the anchor)."""
-    d = anchor
-    left = n
-    while left > 0:
-        d -= _ONE_DAY
-        if is_working_day(d, settings):
-            left -= 1
-    return d
-
-
-def roll(d: date, settings: PlanSettings, anchor: date) -> date:
-    """Move ``d`` off a weekend or holiday by the weekend policy (docs/planner.md, docs/time.md).
-
-    ``back``: the previous working day.  ``forward``: the next working day unless that is past
-    ``anchor``, in which case back.  ``none``: unchanged.
-    """
-    policy = settings.weekend_policy
-    if policy == "none" or is_working_day(d, settings):
-        return d
-    if policy == "forward":
-        ahead = d
-        while not is_working_day(ahead, settings):
-            ahead += _ONE_DAY
-        if ahead <= anchor:
-            return ahead
-    back = d
-    while not is_working_day(back, settings):
-        back -= _ONE_DAY
-    return back
-
-
-def roll_after(d: date, settings: PlanSettings, floor: date) -> date:
-    """Move ``d`` off a weekend or holiday, staying strictly after ``floor`` (after-rules).
-
-    A follow-up or a decline comes *after* its anchor: the weekend policy applies, but a roll
-    back that would land on or before ``floor`` rolls forward instead (docs/people.md).
-    """
-    rolled = roll(d, settings, date.max)  # forward: no anchor ahead to stay before
-    if rolled > floor:
-        return rolled
-    while not is_working_day(d, settings):
-        d += _ONE_DAY
-    return d
-
-
-def offset_after(anchor: date, offset: Offset, settings: PlanSettings) -> date:
-    """The rolled date ``offset`` after ``anchor`` (never on or before the anchor day)."""
-    if offset.unit == WORKING_DAYS:
-        raw = anchor
-        left = offset.amount
-        while left > 0:
-            raw += _ONE_DAY
-            if is_working_day(raw, settings):
-                left -= 1
-    else:
-        raw = anchor + timedelta(days=offset.amount)
-    return roll_after(raw, settings, anchor) if raw > anchor else raw
-
-
-def offset_before(anchor: date, offset: Offset, settings: PlanSettings) -> date:
-    """The rolled date ``offset`` before ``anchor``."""
-    if offset.unit == WORKING_DAYS:
-        raw = working_days_before(anchor, offset.amount, settings)
-    else:
-        raw = anchor - timedelta(days=offset.amount)
-    return roll(raw, settings, anchor)
-
-
-def monday_of(d: date) -> date:
-    return d - timedelta(days=d.weekday())
 
 
 # --------------------------------------------------------------------------------------------
@@ -1553,7 +1320,7 @@ def _spot_before(
             while day >= max(candidate, floor):
                 if settings.weekend_policy == "none" or is_working_day(day, settings):
                     return day
-                day -= _ONE_DAY
+                day -= ONE_DAY
         candidate -= timedelta(days=7)
     return None
 
@@ -1682,7 +1449,7 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
         if day is None:
             day = _least_busy_day(floor, last, weeks, days, limit, settings)
         if day is None:
-            day = floor if settings.weekend_policy == "none" else _next_working(floor, settings)
+            day = floor if settings.weekend_policy == "none" else next_working_day(floor, settings)
             if day > last >= floor:
                 day = last
             why = f"{m.id} must happen by {m.latest} and every week before that is full"
@@ -1694,12 +1461,6 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
         dict(sorted(moves.items())),
         tuple(OverfullWeek(w, weeks[w], why) for w, why in sorted(over.items())),
     )
-
-
-def _next_working(d: date, settings: PlanSettings) -> date:
-    while not is_working_day(d, settings):
-        d += _ONE_DAY
-    return d
 
 
 def _least_busy_day(
@@ -1718,7 +1479,7 @@ def _least_busy_day(
         roomy = usable and weeks.get(monday_of(day), 0) < limit
         if roomy and (best is None or days.get(day, 0) < days.get(best, 0)):
             best = day
-        day += _ONE_DAY
+        day += ONE_DAY
     return best
 
 
@@ -1737,5 +1498,5 @@ def _free_day(
         usable = settings.weekend_policy == "none" or is_working_day(day, settings)
         if usable and weeks.get(monday_of(day), 0) < limit and days.get(day, 0) < per_day:
             return day
-        day += _ONE_DAY
+        day += ONE_DAY
     return None
