@@ -11,8 +11,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "gradtrack"
 UPPER = ("gradtrack.app", "gradtrack.cli", "gradtrack.server")
-LOWER = ["services", "views", "csvio", "planner.py", "models.py", "db.py", "rules.py", "feeds.py"]
-PURE = ["planner.py", "rules.py", "feeds.py", "timeutil.py", "vocab.py", "csvio"]
+LOWER = ["services", "views", "csvio", "planner", "models.py", "db.py", "rules.py", "feeds.py"]
+PURE = ["planner", "rules.py", "feeds.py", "timeutil.py", "vocab.py", "csvio"]
 
 
 def imports(path: Path, *, top_level: bool = False) -> list[str]:
