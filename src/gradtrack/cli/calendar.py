@@ -40,11 +40,6 @@ def scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.UsageError(
                 "give --program or --recommender, not both", click.get_current_context()
             )
-        if options.get("todo") and options.get("recommender_ref"):
-            raise click.UsageError(
-                "--todo adds your milestones as tasks: not with --recommender",
-                click.get_current_context(),
-            )
         return func(*args, **options)
 
     with_recommender = recommender_option(
@@ -222,6 +217,11 @@ def calendar_push(
     from gradtrack.services import push as pushing
     from gradtrack.services.feeds import scopes
 
+    if todo and recommender_ref:
+        raise click.UsageError(
+            "--todo adds your milestones as tasks: not with --recommender",
+            click.get_current_context(),
+        )
     target = pushing.normalize_url(url)
     with app.read() as session:
         scope = scopes.resolve_scope(session, program_ref, recommender_ref)

@@ -229,12 +229,13 @@ def to_csv(headers: Sequence[str | Ref], rows: Sequence[Sequence[Any]]) -> str:
 class View:
     """What a command shows, in every format.
 
-    ``document`` is the ``--json`` document (or a function building it, called only for
-    ``--json``); ``headers`` and ``rows`` give ``--csv`` and the table, ``empty`` the table's
-    text when there are no rows; ``text`` (a record's fields) comes first, and the table (if
-    any) after a blank line.  For people
-    only: ``note`` goes to stderr first (the zone the dates are in), ``notes`` after the table,
-    and ``summary`` after those, each line wrapped at the terminal's width.
+    ``document`` is the ``--json`` document; ``text`` and ``summary`` are for people only.
+    Each of the three may be a function building it, called only for its format, so no format
+    pays for another's work.  ``headers`` and ``rows`` give ``--csv`` and the table, ``empty``
+    the table's text when there are no rows; ``text`` (a record's fields) comes first, and the
+    table (if any) after a blank line.  For people only: ``note`` goes to stderr first (the
+    zone the dates are in), ``notes`` after the table, and ``summary`` after those, each line
+    wrapped at the terminal's width.
     """
 
     document: Any
@@ -242,9 +243,9 @@ class View:
     rows: Sequence[Sequence[Any]] = ()
     empty: str = ""
     colour_column: str | None = None
-    text: str | None = None
+    text: str | Callable[[], str] | None = None
     notes: Sequence[str] = ()
-    summary: Sequence[str] = ()
+    summary: Sequence[str] | Callable[[], Sequence[str]] = ()
     note: str = ""
 
 
@@ -263,11 +264,12 @@ def emit(fmt: str, view: View) -> None:
     if view.note:
         click.echo(view.note, err=True)
     term = terminal()
-    if view.text is not None:
-        click.echo(view.text, color=term.colour)
+    text = view.text() if callable(view.text) else view.text
+    if text is not None:
+        click.echo(text, color=term.colour)
         if view.headers:
             click.echo()
-    if view.text is None or view.headers:
+    if text is None or view.headers:
         if not view.rows and view.empty:
             click.echo(view.empty)
         else:
@@ -275,8 +277,9 @@ def emit(fmt: str, view: View) -> None:
             click.echo(shown, color=term.colour)
     for line in view.notes:
         click.echo(line)
-    if view.summary:
-        click.echo(summary_text(view.summary, term.width), color=term.colour)
+    summary = view.summary() if callable(view.summary) else view.summary
+    if summary:
+        click.echo(summary_text(summary, term.width), color=term.colour)
 
 
 def key_values(pairs: Mapping[str, Any]) -> str:

@@ -153,7 +153,7 @@ def _milestones(
         [(m.date.isoformat(), _state(m), m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
         colour_column="status",
-        summary=_summary(app, inp, built, only, start, end),
+        summary=lambda: _summary(app, inp, built, only, start, end),
     )
 
 
@@ -321,7 +321,7 @@ def _level(app: App, inp: PlanInput, built: Plan, only: int | None, apply_level:
         rows,
         empty=empty,
         notes=notes,
-        summary=_summary(app, inp, built, only),
+        summary=lambda: _summary(app, inp, built, only),
     )
 
 

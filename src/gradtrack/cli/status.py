@@ -280,9 +280,15 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
 
     built = _report(app, within, program_ref)
     term = terminal()
-    text = "\n".join(status_lines(built, term.colour, term.width))
     note = zone_note_text(app.zone, app.settings.zone_from_system)
-    emit(fmt, View(lambda: status_document(built), text=text, note=note))
+    emit(
+        fmt,
+        View(
+            lambda: status_document(built),
+            text=lambda: "\n".join(status_lines(built, term.colour, term.width)),
+            note=note,
+        ),
+    )
 
 
 @click.command(cls=PlanCommand)
@@ -323,9 +329,12 @@ def digest(ctx: click.Context, within: int, fmt: str, mail_to: str | None, send:
         f"gradtrack digest for {built.today:%a %Y-%m-%d} ({built.zone}): "
         f"{len(built.overdue)} overdue, {built.due_count} due by {built.last_day}"
     )
-    text = "\n".join([headline, "", *status_lines(built)])
+
+    def text() -> str:
+        return "\n".join([headline, "", *status_lines(built)])
+
     if mail_to:
-        _mail_digest(app, mail_to, headline, text, send)
+        _mail_digest(app, mail_to, headline, text(), send)
     else:
         emit(fmt, View(lambda: {**status_document(built), "exit_status": code}, text=text))
     ctx.exit(code)
