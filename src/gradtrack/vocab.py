@@ -17,6 +17,14 @@ PROGRAM_STATUSES = (
     "withdrawn",
 )
 DEGREES = ("phd", "ms", "mphil", "other")
+DEGREE_LABELS = {"phd": "PhD", "ms": "MS", "mphil": "MPhil", "other": "other"}
+
+
+def display_name(institution: str, name: str, degree: str) -> str:
+    """``Institution — Program (PhD)``: how people read a program."""
+    return f"{institution} — {name} ({DEGREE_LABELS.get(degree, degree)})"
+
+
 GRE_POLICIES = ("required", "optional", "not-accepted")
 FEE_WAIVER = ("none", "planned", "granted", "denied")
 INTAKE_KINDS = ("fixed", "rolling", "term")
