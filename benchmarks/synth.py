@@ -127,7 +127,7 @@ def add_people_and_progress(url: str) -> dict[str, int]:
 
     from gradtrack.app import App
     from gradtrack.models import DoneMark, Program
-    from gradtrack.services import materials, people, planning
+    from gradtrack.services import materials, people, planinput, planning
     from gradtrack.services.people import RecommenderFields
 
     app = App(db=url)
@@ -162,7 +162,7 @@ def add_people_and_progress(url: str) -> dict[str, int]:
                     materials.mark_material(session, sop, "draft", now)
                 counts["materials"] += 1
             counts["materials"] += 1
-            built = planning.build(session, app.now(), app.settings)
+            built = planinput.build(session, app.now(), app.settings)
             candidates = [
                 m
                 for m in built.milestones

@@ -70,11 +70,11 @@ def store_app(url: str, today: str | None = None) -> App:
 
 def planned(url: str, today: str) -> Any:
     """The plan as the planner produces it on ``today`` (the expected feed content)."""
-    from gradtrack.services import planning
+    from gradtrack.services import planinput
 
     app = store_app(url, today)
     with app.read() as session:
-        plan = planning.build(session, app.now(), app.settings)
+        plan = planinput.build(session, app.now(), app.settings)
     app.close()
     return plan
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from gradtrack import schema
 from gradtrack.app import App
 from gradtrack.errors import Ambiguous, Conflict, NotFound
 from gradtrack.models import Program, Subscription
@@ -42,11 +43,11 @@ def add(app: App, institution: str, name: str, degree: str = "phd") -> Program:
         return add_program(session, ProgramFields(institution, name, degree), NOW)
 
 
-def by_slug(session: Any, wanted: str, ref: str | None = None) -> Program:
+def by_slug(session: Any, wanted: str, ref: str | None = None) -> Any:
     return refs.by_name(
         session,
-        Program,
-        Program.slug,
+        schema.programs,
+        schema.programs.c.slug,
         wanted,
         ref=ref if ref is not None else wanted,
         noun="program",

@@ -11,7 +11,7 @@ are stored next to their zone, so a deadline can be shown exactly as the program
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import (
     Boolean,
@@ -35,6 +35,14 @@ from sqlalchemy.types import TypeDecorator
 
 from gradtrack.timeutil import clock_now
 from gradtrack.vocab import ENGLISH_TEST_LENGTH, NAME_LENGTH, TERM_LENGTH, URL_LENGTH
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    #: What the read services take: a Core connection (the read commands, no ORM imported) or
+    #: a session (a write reading in its own transaction: the session flushes first).
+    Reader: TypeAlias = Connection | Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

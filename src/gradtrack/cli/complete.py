@@ -69,9 +69,9 @@ def _recommenders(app: Any, session: Session) -> list[tuple[str, str]]:
 
 
 def _milestones(app: Any, session: Session) -> list[tuple[str, str]]:
-    from gradtrack.services import planning
+    from gradtrack.services import planinput
 
-    built = planning.build(session, app.now(), app.settings)
+    built = planinput.build(session, app.now(), app.settings)
     return [(m.id, f"{m.date} {m.title}") for m in built.milestones]
 
 

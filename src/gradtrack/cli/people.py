@@ -442,11 +442,11 @@ def outreach_close(app: App, ref: str, on: date | None) -> None:
 @pass_app
 def outreach_list(app: App, fmt: str) -> None:
     """Everyone you reached out to: waiting, replied or closed, and the next follow-up."""
-    from gradtrack.services import planning
+    from gradtrack.services import planinput
     from gradtrack.services.report import outreach_document
 
     with app.read() as session:
-        plan = planning.build(session, app.now(), app.settings)
+        plan = planinput.build(session, app.now(), app.settings)
         doc = outreach_document(session, plan)
     rows = [_outreach_row(d) for d in doc["outreach"]]
     emit(

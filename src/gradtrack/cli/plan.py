@@ -103,7 +103,7 @@ def plan(
       gradtrack plan --catch-up --apply
     """
     from gradtrack import planner
-    from gradtrack.services import planning
+    from gradtrack.services import planinput
 
     windows = {"--from": start is not None, "--to": end is not None, "--within": within is not None}
     _refuse_combinations(
@@ -111,7 +111,7 @@ def plan(
     )
     with app.read() as session:
         only = _program_id(session, program_ref)
-        inp = planning.plan_input(session, app.now(), app.settings)
+        inp = planinput.plan_input(session, app.now(), app.settings)
     built = None if earliest else planner.build_plan(inp)
     if built is None:
         view = _earliest(inp, only)
@@ -332,10 +332,10 @@ def _change_milestone(app: App, milestone_id: str, undo: bool) -> None:
     when it was done (``done submit:iN`` marks the program submitted).
     """
     from gradtrack.errors import NotFound
-    from gradtrack.services import planning
+    from gradtrack.services import planinput, planning
 
     with app.read() as session:
-        plan = planning.build(session, app.now(), app.settings)
+        plan = planinput.build(session, app.now(), app.settings)
     try:
         milestone = planning.find_milestone(plan, milestone_id)
     except NotFound:

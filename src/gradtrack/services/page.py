@@ -83,12 +83,12 @@ DEADLINE_WORDS = {
 
 def page_document(session: Session, now: datetime, settings: Settings) -> dict[str, Any]:
     """Everything the page shows, as plain data, from one plan built as of ``now``."""
-    from gradtrack.services import materials, people, planning, programs
+    from gradtrack.services import materials, people, planinput, programs
     from gradtrack.services.report import status_report
     from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
     from gradtrack.views.status import status_document
 
-    plan = planning.build(session, now, settings)
+    plan = planinput.build(session, now, settings)
     open_milestones = [m for m in plan.milestones if m.status != "done"]
     status = status_report(session, now, settings, within=NEXT_WEEKS_DAYS, plan=plan)
     return {

@@ -21,31 +21,19 @@ from gradtrack.models import (
     Program,
     Recommender,
 )
-from gradtrack.services import refs
+from gradtrack.services import lookup
+from gradtrack.services.lookup import lookup_name
 from gradtrack.textcheck import check_text
 from gradtrack.vocab import LETTER_STATUSES, OUTREACH_VIA
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def lookup_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def find_person(session: Session, ref: str, noun: str = "person") -> Person:
     """A person by id (``3`` / ``r3``), exact name, or a unique part of the name."""
-    found = refs.by_id(session, Person, ref, "r")
-    if found is not None:
-        return found
-    return refs.by_name(
-        session,
-        Person,
-        Person.lookup_name,
-        lookup_name(ref),
-        ref=ref,
-        noun=noun,
-        shown=lambda r: r.name,
-    )
+    found = session.get(Person, lookup.person_row(session, ref, noun).id)
+    assert found is not None
+    return found
 
 
 def find_recommender(session: Session, ref: str) -> Person:

@@ -1,15 +1,15 @@
-"""The bridge between the store and the pure planner (docs/planner.md).
+"""The planner's writes (docs/planner.md): done/undo, levelling and catch-up moves, rules and
+the default target intake.
 
-:func:`plan_input` reads the store with a handful of column queries (no lazy loads, so it stays
-linear at 10,000 programs) into the planner's plain dataclasses; everything else here is
-thin: done/undo, levelling moves, rules and the default target intake.
+Reading the store for the planner is :mod:`gradtrack.services.planinput` (Core, no ORM); its
+names are re-exported here for the write paths.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,20 +22,12 @@ from gradtrack.errors import Conflict, NotFound
 from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DoneMark,
-    ExtraDeadline,
-    Intake,
     LetterRequest,
     LevelMove,
-    Material,
-    OutreachEvent,
     Program,
     ProgramRule,
-    Recommender,
     RuleRow,
-    StatusChange,
-    display_name,
 )
-from gradtrack.requirements import requirements_unknown
 from gradtrack.rules import (
     DEFAULT_RULES,
     Rule,
@@ -45,34 +37,14 @@ from gradtrack.rules import (
     with_latest,
     with_offsets,
 )
-from gradtrack.services.settings import Settings, load_settings
-from gradtrack.timeutil import local_date
+from gradtrack.services.planinput import (
+    load_rules,
+    plan_input,
+    program_rules,
+)
 from gradtrack.vocab import PRE_SUBMISSION
 
 # -- rules -----------------------------------------------------------------------------------
-
-
-def _applied(default: Rule, offsets: str | None, latest: str | None, enabled: bool) -> Rule:
-    """``default`` with stored offsets / latest offsets / enabled flag (empty = the default's)."""
-    rule = default
-    if offsets is not None and offsets != format_offsets(default.offsets):
-        rule = with_offsets(rule, parse_offsets(offsets) if offsets else ())
-    if latest and (default.latest is None or latest != format_offsets(default.latest)):
-        rule = with_latest(rule, parse_offsets(latest))
-    return rule if enabled else replace(rule, enabled=False)
-
-
-def load_rules(session: Session) -> tuple[Rule, ...]:
-    """The shipped rules with the stored offsets, latest offsets and enabled flags applied."""
-    stored = {row.key: row for row in session.scalars(select(RuleRow))}
-    rules = []
-    for default in DEFAULT_RULES:
-        row = stored.get(default.key)
-        if row is None:
-            rules.append(default)
-        else:
-            rules.append(_applied(default, row.offsets, row.latest, row.enabled))
-    return tuple(rules)
 
 
 def rules_in_force(
@@ -88,24 +60,6 @@ def rules_in_force(
     found = find_program(session, program_ref)
     own = {r.key: r for r in program_rules(session, loaded, {found.id}).get(found.id, ())}
     return found, [own.get(r.key, r) for r in loaded], set(own)
-
-
-def program_rules(
-    session: Session, globals_: Sequence[Rule], program_ids: set[int] | None = None
-) -> dict[int, tuple[Rule, ...]]:
-    """program id → its own rules (``rules set ... --program P``), built on the global ones."""
-    by_key = {r.key: r for r in globals_}
-    found: dict[int, list[Rule]] = defaultdict(list)
-    for row in session.scalars(
-        select(ProgramRule).order_by(ProgramRule.program_id, ProgramRule.key)
-    ):
-        if program_ids is not None and row.program_id not in program_ids:
-            continue
-        base = by_key.get(row.key) or default_rule(row.key)
-        found[row.program_id].append(
-            _applied(replace(base, enabled=True), row.offsets, row.latest, row.enabled)
-        )
-    return {pid: tuple(rs) for pid, rs in found.items()}
 
 
 def set_rule(
@@ -183,221 +137,6 @@ def reset_rules(session: Session, key: str | None, program: Program | None = Non
         row.enabled = True
     session.flush()
     return keys
-
-
-# -- reading the store -----------------------------------------------------------------------
-
-
-def plan_settings(settings: Settings) -> planner.PlanSettings:
-    return planner.PlanSettings(
-        zone=settings.zone,
-        weekend_policy=settings.weekend_policy,
-        holidays=frozenset(settings.holidays),
-        crowding_threshold=settings.crowding_threshold,
-    )
-
-
-SCORE_KINDS = ("gre_scores", "english_scores")
-
-
-def plan_input(
-    session: Session,
-    now: datetime,
-    settings: Settings | None = None,
-    *,
-    program_ids: set[int] | None = None,
-) -> planner.PlanInput:
-    """Everything the planner needs, read with one query per table."""
-    settings = settings or load_settings(session)
-    extras: dict[int, list[planner.ExtraDeadline]] = defaultdict(list)
-    for intake_id, kind, at in session.execute(
-        select(ExtraDeadline.intake_id, ExtraDeadline.kind, ExtraDeadline.at_utc).order_by(
-            ExtraDeadline.intake_id, ExtraDeadline.kind
-        )
-    ):
-        extras[intake_id].append(planner.ExtraDeadline(kind=kind, instant=at))
-    # Rows are unpacked, not read by attribute name: a Row's attribute lookup costs several
-    # times a tuple unpack, and these loops run once per stored row (docs/benchmarks.md).
-    intakes: dict[int, list[planner.IntakeIn]] = defaultdict(list)
-    for iid, program_id, term, kind, deadline, zone, opens, closes, target_date in session.execute(
-        select(
-            Intake.id,
-            Intake.program_id,
-            Intake.term,
-            Intake.kind,
-            Intake.deadline_utc,
-            Intake.zone,
-            Intake.opens,
-            Intake.closes_utc,
-            Intake.target_date,
-        ).order_by(Intake.id)
-    ):
-        intakes[program_id].append(
-            planner.IntakeIn(
-                id=iid,
-                program_id=program_id,
-                term=term,
-                kind=kind,
-                deadline=deadline,
-                zone=zone,
-                opens=opens,
-                closes=closes,
-                target_date=target_date,
-                extra=tuple(extras.get(iid, ())),
-            )
-        )
-    materials = [
-        planner.MaterialIn(id=mid, kind=kind, name=name, program_id=program_id, status=status)
-        for mid, kind, name, program_id, status in session.execute(
-            select(
-                Material.id, Material.kind, Material.name, Material.program_id, Material.status
-            ).order_by(Material.id)
-        )
-    ]
-    rules = load_rules(session)
-    own_rules = program_rules(session, rules, program_ids)
-    accepted_on = _accepted_on(session, settings.zone)
-    scored_programs = {m.program_id for m in materials if m.kind in SCORE_KINDS}
-    shared_scores = None in scored_programs
-    programs = []
-    for (
-        pid,
-        institution,
-        name,
-        degree,
-        status,
-        letters_required,
-        gre,
-        english_test,
-        fee,
-        verified,
-        source_url,
-        fee_waiver,
-        target_intake_id,
-        target_chosen,
-        offer_funded,
-        offer_reply_by,
-    ) in session.execute(
-        select(
-            Program.id,
-            Program.institution,
-            Program.name,
-            Program.degree,
-            Program.status,
-            Program.letters_required,
-            Program.gre,
-            Program.english_test,
-            Program.fee,
-            Program.verified,
-            Program.source_url,
-            Program.fee_waiver,
-            Program.target_intake_id,
-            Program.target_chosen,
-            Program.offer_funded,
-            Program.offer_reply_by,
-        ).order_by(Program.id)
-    ):
-        if program_ids is not None and pid not in program_ids:
-            continue
-        offer = (
-            planner.OfferIn(
-                funded=bool(offer_funded),
-                reply_by=offer_reply_by,
-                accepted_on=accepted_on.get(pid) if status == "accepted" else None,
-            )
-            if offer_funded is not None or offer_reply_by is not None or status == "accepted"
-            else None
-        )
-        programs.append(
-            planner.ProgramIn(
-                rules=own_rules.get(pid, ()),
-                id=pid,
-                name=display_name(institution, name, degree),
-                status=status,
-                letters_required=letters_required,
-                requirements_unknown=requirements_unknown(
-                    letters_required, gre, english_test, fee, verified, source_url
-                ),
-                wants_scores=gre == "required" or shared_scores or pid in scored_programs,
-                fee_waiver=fee_waiver,
-                target_intake_id=target_intake_id,
-                target_chosen=target_chosen,
-                offer=offer,
-                intakes=tuple(intakes.get(pid, ())),
-            )
-        )
-    recommenders = tuple(
-        planner.RecommenderIn(id=rid, name=name, zone=zone)
-        for rid, name, zone in session.execute(
-            select(Recommender.id, Recommender.name, Recommender.zone).order_by(Recommender.id)
-        )
-    )
-    letters = tuple(
-        planner.LetterIn(id=lid, recommender_id=rid, program_id=program_id, status=status)
-        for lid, rid, program_id, status in session.execute(
-            select(
-                LetterRequest.id,
-                LetterRequest.recommender_id,
-                LetterRequest.program_id,
-                LetterRequest.status,
-            ).order_by(LetterRequest.id)
-        )
-    )
-    outreach = _outreach_input(session)
-    done = frozenset(session.scalars(select(DoneMark.milestone_id)))
-    moves = {
-        mid: day for mid, day in session.execute(select(LevelMove.milestone_id, LevelMove.day))
-    }
-    return planner.PlanInput(
-        settings=plan_settings(settings),
-        rules=rules,
-        programs=tuple(programs),
-        recommenders=recommenders,
-        letters=letters,
-        materials=tuple(materials),
-        done=done,
-        moves=moves,
-        outreach=outreach,
-        now=now,
-    )
-
-
-def _accepted_on(session: Session, zone: str) -> dict[int, date]:
-    """program id → the applicant's date of its last change to ``accepted``."""
-    found: dict[int, date] = {}
-    for pid, at in session.execute(
-        select(StatusChange.program_id, StatusChange.changed_at)
-        .where(StatusChange.status == "accepted")
-        .order_by(StatusChange.changed_at, StatusChange.id)
-    ):
-        found[pid] = local_date(at, zone)
-    return found
-
-
-def _outreach_input(session: Session) -> tuple[planner.OutreachIn, ...]:
-    steps: dict[int, list[planner.OutreachStep]] = defaultdict(list)
-    for pid, kind, on, via in session.execute(
-        select(
-            OutreachEvent.person_id, OutreachEvent.kind, OutreachEvent.on, OutreachEvent.via
-        ).order_by(OutreachEvent.person_id, OutreachEvent.on, OutreachEvent.id)
-    ):
-        steps[pid].append(planner.OutreachStep(kind=kind, on=on, via=via))
-    if not steps:
-        return ()
-    names = {
-        pid: name
-        for pid, name in session.execute(
-            select(Recommender.id, Recommender.name).where(Recommender.id.in_(list(steps)))
-        )
-    }
-    return tuple(
-        planner.OutreachIn(person_id=pid, name=names[pid], steps=tuple(found))
-        for pid, found in sorted(steps.items())
-    )
-
-
-def build(session: Session, now: datetime, settings: Settings | None = None) -> planner.Plan:
-    return planner.build_plan(plan_input(session, now, settings))
 
 
 # -- target intake ---------------------------------------------------------------------------

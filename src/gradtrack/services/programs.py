@@ -15,7 +15,7 @@ from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
 from gradtrack.handles import check_handle, derive_handle, slugify
 from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
-from gradtrack.services import refs
+from gradtrack.services import lookup, refs
 from gradtrack.textcheck import check_text
 from gradtrack.vocab import (
     ACTIVE_STATUSES,
@@ -29,48 +29,15 @@ from gradtrack.vocab import (
 )
 
 
-def slug_part(ref: str) -> str:
-    """The slug of a reference, empty when it has no letter or digit (never the "program"
-    fallback, which would match unrelated slugs as a substring)."""
-    slug = slugify(ref)
-    return "" if slug == "program" and "program" not in ref.lower() else slug
-
-
 def program_slug(institution: str, name: str, degree: str) -> str:
     return slugify(institution, name, degree)
 
 
 def find_program(session: Session, ref: str) -> Program:
     """A program by handle (exact), id (``7`` or ``p7``), slug, or a unique part of its slug."""
-    wanted = ref.strip().lower()
-    found = session.scalar(select(Program).where(Program.handle == wanted))
-    if found is not None:
-        return found
-    found = refs.by_id(session, Program, ref, "p")
-    if found is not None:
-        return found
-    try:
-        return refs.by_name(
-            session,
-            Program,
-            Program.slug,
-            slug_part(ref),
-            ref=ref,
-            noun="program",
-            shown=lambda p: p.handle,
-        )
-    except NotFound:
-        if not wanted:
-            raise
-        # A part of a handle (``jhu`` for ``jhu-ms-cs``), when only one handle has it.
-        hits = list(
-            session.scalars(
-                select(Program).where(Program.handle.contains(wanted, autoescape=True)).limit(2)
-            )
-        )
-        if len(hits) == 1:
-            return hits[0]
-        raise
+    found = session.get(Program, lookup.program_row(session, ref).id)
+    assert found is not None
+    return found
 
 
 def taken_handles(session: Session) -> set[str]:

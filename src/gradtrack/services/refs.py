@@ -1,16 +1,25 @@
 """How the command line names stored things: ``p7`` / ``7`` by id, or by a unique part of a
-name.  One implementation for programs, intakes, recommenders, materials and subscriptions."""
+name.  One implementation for programs, intakes, recommenders, materials and subscriptions.
+
+The name lookups run through Core on a :data:`~gradtrack.schema.Reader` (a connection or a
+session) and return the table's row, so the read commands need no ORM; the write paths load
+the mapped object by the row's id (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Row, Table, func, select
 
 from gradtrack.errors import Ambiguous, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gradtrack.schema import Reader
 
 T = TypeVar("T")
 
@@ -26,16 +35,23 @@ def by_id(session: Session, model: type[T], ref: str, prefix: str) -> T | None:
     return session.get(model, ident) if ident is not None else None
 
 
+def row_by_id(reader: Reader, table: Table, ref: str, prefix: str) -> Row[Any] | None:
+    ident = ref_id(ref, prefix)
+    if ident is None:
+        return None
+    return reader.execute(select(table).where(table.c.id == ident)).first()
+
+
 def by_name(
-    session: Session,
-    model: type[T],
-    column: InstrumentedAttribute[Any],
+    reader: Reader,
+    table: Table,
+    column: ColumnElement[str],
     wanted: str,
     *,
     ref: str,
     noun: str,
-    shown: Callable[[T], str],
-) -> T:
+    shown: Callable[[Row[Any]], str],
+) -> Row[Any]:
     """The row whose ``column`` equals ``wanted``, else the one row that contains it.
 
     None: :class:`NotFound` naming ``ref`` and the nearest names ("did you mean");
@@ -45,26 +61,28 @@ def by_name(
     """
     if not wanted.strip():
         raise NotFound(noun, ref)
-    exact = session.scalar(select(model).where(column == wanted))
+    exact = reader.execute(select(table).where(column == wanted)).first()
     if exact is not None:
         return exact
-    matches = list(
-        session.scalars(
-            select(model)
-            .where(column.contains(wanted, autoescape=True))
-            .order_by(column)
-            .limit(SHOWN + 1)
-        )
-    )
+    matches = reader.execute(
+        select(table)
+        .where(column.contains(wanted, autoescape=True))
+        .order_by(column)
+        .limit(SHOWN + 1)
+    ).all()
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        rows = list(session.scalars(select(model)))
-        raise not_found(noun, ref, wanted, [getattr(r, column.key) for r in rows], rows, shown)
+        rows = reader.execute(select(table)).all()
+        raise not_found(noun, ref, wanted, [r._mapping[column] for r in rows], rows, shown)
     total = len(matches)
     if total > SHOWN:
         total = (
-            session.scalar(select(func.count()).select_from(model).where(column.contains(wanted)))
+            reader.execute(
+                select(func.count())
+                .select_from(table)
+                .where(column.contains(wanted, autoescape=True))
+            ).scalar()
             or total
         )
     raise ambiguous(noun, ref, [shown(m) for m in matches], total)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gradtrack import planner
 from gradtrack.models import Person, Program, display_name
 from gradtrack.requirements import unknown_requirements
-from gradtrack.services import people, planning, programs
+from gradtrack.services import people, planinput, programs
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
 from gradtrack.views.status import followup_document
@@ -211,7 +211,7 @@ def status_report(
     the lines add (fee, slug, ...): a fixed number of statements, and no ORM objects, at any
     number of programs.
     """
-    inp = planning.plan_input(session, now, settings)
+    inp = planinput.plan_input(session, now, settings)
     if plan is None:
         plan = planner.build_plan(inp)
     zone = settings.zone
@@ -492,7 +492,7 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
     recommender's feed uses too; "please submit by" is never a day already past.
     """
     rec = people.find_recommender(session, recommender_ref)
-    inp = planning.plan_input(session, now, settings)
+    inp = planinput.plan_input(session, now, settings)
     rows = {x.id: x for x in people.list_letters(session, rec)}
     today = local_date(now, rec.zone)
     faculty = people.faculty_of(session, sorted({x.program_id for x in rows.values()}))

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
 
 from gradtrack import timeutil
 from gradtrack.errors import InvalidValue
-from gradtrack.models import Setting
+from gradtrack.schema import settings as settings_t
 from gradtrack.vocab import SETTING_KEYS, WEEKEND_POLICIES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gradtrack.schema import Reader
 
 _HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,8 +99,10 @@ def parse_setting(key: str, value: str) -> str:
     raise InvalidValue(f"unknown setting {key!r} (expected one of {', '.join(SETTING_KEYS)})")
 
 
-def load_settings(session: Session) -> Settings:
-    stored = {row.key: row.value for row in session.scalars(select(Setting))}
+def load_settings(reader: Reader) -> Settings:
+    stored: dict[str, str] = dict(
+        reader.execute(select(settings_t.c.key, settings_t.c.value)).all()
+    )
     holidays = tuple(timeutil.parse_date(d) for d in stored.get("holidays", "").split(",") if d)
     return Settings(
         zone=stored.get("timezone") or timeutil.system_zone_name(),
@@ -114,9 +121,9 @@ def load_settings(session: Session) -> Settings:
 
 def set_setting(session: Session, key: str, value: str) -> str:
     canonical = parse_setting(key, value)
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=canonical))
-    else:
-        row.value = canonical
+    changed = session.execute(
+        update(settings_t).where(settings_t.c.key == key).values(value=canonical)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        session.execute(insert(settings_t).values(key=key, value=canonical))
     return canonical

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from gradtrack import feeds, planner
 from gradtrack.errors import NotFound
 from gradtrack.models import Program, Recommender
-from gradtrack.services import planning
+from gradtrack.services import planinput
 from gradtrack.services.feeds.scopes import FeedScope
 from gradtrack.services.settings import load_settings
 from gradtrack.timeutil import AOE, format_local, local_date
@@ -52,7 +52,7 @@ class FeedContent:
 def feed_plan(session: Session) -> tuple[planner.PlanInput, planner.Plan]:
     """The plan every feed is cut from: stored targets only, as of :data:`FEED_EPOCH`."""
     settings = load_settings(session)
-    inp = planning.plan_input(session, FEED_EPOCH, settings)
+    inp = planinput.plan_input(session, FEED_EPOCH, settings)
     inp = replace(
         inp,
         programs=tuple(p for p in inp.programs if planner.plans_the_same_every_day(p)),
