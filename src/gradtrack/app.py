@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from gradtrack.schema import Reader
     from gradtrack.services.settings import Settings
 
 
@@ -38,9 +39,9 @@ class App:
         # None: not checked yet; False: checked for reading; True: checked for writing too.
         self._schema_checked: bool | None = None
         self._after_commit: list[Callable[[App], None]] = []
-        # The session of the transaction a command has open: settings are read in it, so a
-        # command sees one snapshot (docs/storage.md).
-        self._session: Session | None = None
+        # The session or connection of the transaction a command has open: settings are read
+        # in it, so a command sees one snapshot (docs/storage.md).
+        self._reader: Reader | None = None
         self._settings: Settings | None = None
 
     def set_today(self, today: date) -> None:
@@ -101,12 +102,12 @@ class App:
     def connect(self) -> Iterator[Connection]:
         """A Core connection (no ORM) in one deferred read transaction, rolled back at the end.
 
-        The unchanged ``calendar export`` asks it before the ORM is imported
-        (services/feedcheck.py, docs/benchmarks.md); :meth:`read_on` carries on in the same
-        transaction when there is more to read.
+        The read commands read through it and never import the ORM (docs/architecture.md);
+        the unchanged ``calendar export`` asks it first (services/feedcheck.py), and
+        :meth:`read_on` carries on in the same transaction when there is more to read.
         """
         self.ensure_schema(write=False)
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn, self._open(conn):
             conn.begin()  # rolled back when the connection is closed
             yield conn
 
@@ -143,12 +144,12 @@ class App:
             hook(self)
 
     @contextmanager
-    def _open(self, session: Session) -> Iterator[None]:
-        outer, self._session = self._session, session
+    def _open(self, reader: Reader) -> Iterator[None]:
+        outer, self._reader = self._reader, reader
         try:
             yield
         finally:
-            self._session = outer
+            self._reader = outer
 
     @contextmanager
     def state_write(self) -> Iterator[Session]:
@@ -176,11 +177,11 @@ class App:
         if self._settings is None:
             from gradtrack.services.settings import load_settings
 
-            if self._session is not None:
-                self._settings = load_settings(self._session)
+            if self._reader is not None:
+                self._settings = load_settings(self._reader)
             else:
-                with self.read() as session:
-                    self._settings = load_settings(session)
+                with self.connect() as conn:
+                    self._settings = load_settings(conn)
         return self._settings
 
     def settings_cache_clear(self) -> None:

@@ -57,15 +57,15 @@ def _complete(
 
 
 def _programs(app: Any, session: Session) -> list[tuple[str, str]]:
-    from gradtrack.services.programs import list_programs
+    from gradtrack.services.reads import program_names
 
-    return [(p.slug, p.display_name) for p in list_programs(session, include_closed=True)]
+    return program_names(session)
 
 
 def _recommenders(app: Any, session: Session) -> list[tuple[str, str]]:
-    from gradtrack.services.people import list_recommenders
+    from gradtrack.services.reads import recommender_rows
 
-    return [(r.name, f"r{r.id}") for r in list_recommenders(session)]
+    return [(r.name, f"r{r.id}") for r in recommender_rows(session)]
 
 
 def _milestones(app: Any, session: Session) -> list[tuple[str, str]]:

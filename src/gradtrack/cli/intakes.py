@@ -121,18 +121,15 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 @pass_app
 def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
     """List intakes, of one program or of all."""
-    from gradtrack.services import programs
+    from gradtrack.services import lookup, reads
     from gradtrack.views import intake_doc
 
-    with app.read() as session:
-        chosen = (
-            [programs.find_program(session, program_ref)]
-            if program_ref
-            else programs.list_programs(session, include_closed=True)
-        )
-        docs = [{**intake_doc(i), "program": p.slug} for p in chosen for i in p.intakes]
-        refs = [Ref(p.slug, short_ref(p)) for p in chosen for i in p.intakes]
-        targets = {p.target_intake_id for p in chosen}
+    with app.connect() as conn:
+        only = lookup.program_id(conn, program_ref)
+        chosen = reads.program_records(conn, include_closed=True, only=only)
+    docs = [{**intake_doc(i), "program": p.program.slug} for p in chosen for i in p.intakes]
+    refs = [Ref(p.program.slug, short_ref(p.program)) for p in chosen for i in p.intakes]
+    targets = {p.program.target_intake_id for p in chosen}
     rows = [
         (ref, *intake_row(d, d["id"] if d["id"] in targets else None))
         for d, ref in zip(docs, refs, strict=True)

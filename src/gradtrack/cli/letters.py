@@ -72,16 +72,18 @@ def letter_request(app: App, ref: str, programs: tuple[str, ...]) -> None:
 @pass_app
 def letter_list(app: App, recommender_ref: str | None, program_ref: str | None, fmt: str) -> None:
     """List letter requests."""
-    from gradtrack.services import people
-    from gradtrack.services import programs as program_service
+    from gradtrack.services import lookup, reads
     from gradtrack.views import letter_doc
 
-    with app.read() as session:
-        rec = people.find_recommender(session, recommender_ref) if recommender_ref else None
-        prog = program_service.find_program(session, program_ref) if program_ref else None
-        found = people.list_letters(session, rec, prog)
-        docs = [letter_doc(x) for x in found]
-        refs = [Ref(x.program.slug, short_ref(x.program)) for x in found]
+    with app.connect() as conn:
+        rec = lookup.person_row(conn, recommender_ref, "recommender") if recommender_ref else None
+        found = reads.letter_rows(
+            conn,
+            recommender_id=None if rec is None else rec.id,
+            program_id=lookup.program_id(conn, program_ref),
+        )
+    docs = [letter_doc(x) for x in found]
+    refs = [Ref(x.program_slug, short_ref(x.program_handle)) for x in found]
     rows = [
         (f"l{d['id']}", d["recommender"], ref, d["status"], d["recommender_reminded_at"])
         for d, ref in zip(docs, refs, strict=True)
@@ -204,8 +206,8 @@ def letter_packet(app: App, ref: str, fmt: str) -> None:
     """
     from gradtrack.services import report
 
-    with app.read() as session:
-        found = report.packet(session, app.now(), app.settings, ref)
+    with app.connect() as conn:
+        found = report.packet(conn, app.now(), app.settings, ref)
     say(packet_text(found, fmt))
 
 
@@ -247,11 +249,11 @@ def letter_remind(app: App, ref: str, send: bool) -> None:
       GRADTRACK_SMTP_PASSWORD=... gradtrack letter remind "Ada Lovelace" --send
     """
     from gradtrack.errors import Conflict, GradtrackError
-    from gradtrack.services import mail, people, report
+    from gradtrack.services import lookup, mail, report
 
-    with app.read() as session:
-        found = report.packet(session, app.now(), app.settings, ref)
-        rec = people.find_recommender(session, ref)
+    with app.connect() as conn:
+        found = report.packet(conn, app.now(), app.settings, ref)
+        rec = lookup.person_row(conn, ref, "recommender")
         rec_id, email = rec.id, rec.email
     if not email:
         raise GradtrackError(
@@ -263,5 +265,7 @@ def letter_remind(app: App, ref: str, send: bool) -> None:
     subject, body = reminder_text(found)
     msg = mail.compose(app.settings, found.recommender, email, subject, body, app.clock())
     if deliver(app, msg, send):
+        from gradtrack.services import people
+
         with app.write() as session:
             people.mark_reminded(session, rec_id, app.clock())

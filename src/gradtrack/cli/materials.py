@@ -50,14 +50,16 @@ def material_add(app: App, kind: str, name: str | None, program_ref: str | None)
 @pass_app
 def material_list(app: App, program_ref: str | None, fmt: str) -> None:
     """List materials."""
-    from gradtrack.services import materials, programs
+    from gradtrack.services import lookup, reads
     from gradtrack.views import material_doc
 
-    with app.read() as session:
-        prog = programs.find_program(session, program_ref) if program_ref else None
-        found = materials.list_materials(session, prog)
-        docs = [material_doc(m) for m in found]
-        refs = [Ref(m.program.slug, short_ref(m.program)) if m.program else "shared" for m in found]
+    with app.connect() as conn:
+        found = reads.material_rows(conn, lookup.program_id(conn, program_ref))
+    docs = [material_doc(m) for m in found]
+    refs = [
+        Ref(m.program_slug, short_ref(m.program_handle)) if m.program_id else "shared"
+        for m in found
+    ]
     rows = [
         (f"m{d['id']}", d["kind"], d["name"], ref, d["status"])
         for d, ref in zip(docs, refs, strict=True)

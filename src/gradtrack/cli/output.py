@@ -43,12 +43,13 @@ class HasHandle(Protocol):
     def handle(self) -> str: ...
 
 
-def short_ref(program: HasHandle) -> str:
+def short_ref(program: HasHandle | str) -> str:
     """How a program is named where space is short: its handle (at most 24 characters).
 
     A handle is a reference every command accepts (docs/catalog.md).
     """
-    return program.handle[:SHORT_REF_CHARS]
+    handle = program if isinstance(program, str) else program.handle
+    return handle[:SHORT_REF_CHARS]
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,11 @@ def recommender_add(app: App, name: str, **values: Any) -> None:
 @pass_app
 def recommender_list(app: App, fmt: str) -> None:
     """List recommenders."""
-    from gradtrack.services import people
+    from gradtrack.services import reads
     from gradtrack.views import recommender_doc
 
-    with app.read() as session:
-        docs = [recommender_doc(r) for r in people.list_recommenders(session)]
+    with app.connect() as conn:
+        docs = [recommender_doc(r) for r in reads.recommender_rows(conn)]
     rows = [(f"r{d['id']}", d["name"], d["title"], d["timezone"], d["letters"]) for d in docs]
     emit(
         fmt,
@@ -243,13 +243,15 @@ def person_list(app: App, fmt: str) -> None:
 @pass_app
 def person_show(app: App, ref: str, fmt: str) -> None:
     """Show one person: details, linked programs, letters and outreach."""
-    from gradtrack.services import people
+    from gradtrack.services import people, reads
     from gradtrack.views import letter_doc, outreach_step_doc, person_doc
 
     with app.read() as session:
         found = people.find_person(session, ref)
         doc = person_doc(found)
-        doc["letters"] = [letter_doc(x) for x in people.list_letters(session, found)]
+        doc["letters"] = [
+            letter_doc(x) for x in reads.letter_rows(session, recommender_id=found.id)
+        ]
         doc["outreach"] = [outreach_step_doc(e) for e in people.outreach_steps(found)]
     emit(fmt, View(doc, text=_person_text(doc)))
 

@@ -103,15 +103,15 @@ def plan(
       gradtrack plan --catch-up --apply
     """
     from gradtrack import planner
-    from gradtrack.services import planinput
+    from gradtrack.services import lookup, planinput
 
     windows = {"--from": start is not None, "--to": end is not None, "--within": within is not None}
     _refuse_combinations(
         earliest, level, apply_level, windows, show_done, start, end, bool(program_ref), catch_up
     )
-    with app.read() as session:
-        only = _program_id(session, program_ref)
-        inp = planinput.plan_input(session, app.now(), app.settings)
+    with app.connect() as conn:
+        only = lookup.program_id(conn, program_ref)
+        inp = planinput.plan_input(conn, app.now(), app.settings)
     built = None if earliest else planner.build_plan(inp)
     if built is None:
         view = _earliest(inp, only)
@@ -124,14 +124,6 @@ def plan(
             start, end = built.today, built.today + timedelta(days=within)
         view = _milestones(app, inp, built, only, start, end, show_done)
     emit(fmt, replace(view, note=zone_note_text(app.zone, app.settings.zone_from_system)))
-
-
-def _program_id(session: Any, program_ref: str | None) -> int | None:
-    if not program_ref:
-        return None
-    from gradtrack.services.programs import find_program
-
-    return find_program(session, program_ref).id
 
 
 def _milestones(
@@ -192,7 +184,7 @@ def _summary(
     With ``only`` (``--program``), each narrowed to that program.
     """
     from gradtrack import planner
-    from gradtrack.services import planning
+    from gradtrack.views.late import infeasible_line
 
     term = terminal()
     lines = crowded_lines(
@@ -215,9 +207,7 @@ def _summary(
     terms = {i.id: i.term for p in inp.programs for i in p.intakes}
     for item in built.infeasible:
         if only is None or item.program_id == only:
-            lines.append(
-                f"Infeasible: {planning.infeasible_line(item, names[item.program_id], terms)}"
-            )
+            lines.append(f"Infeasible: {infeasible_line(item, names[item.program_id], terms)}")
     return lines
 
 
@@ -283,7 +273,6 @@ def _level(app: App, inp: PlanInput, built: Plan, only: int | None, apply_level:
     and stores only that program's share of it, and the same crowded weeks as ``plan``.
     """
     from gradtrack import planner
-    from gradtrack.services import planning
 
     by_id = {m.id: m for m in built.milestones}
     moves = {
@@ -301,6 +290,8 @@ def _level(app: App, inp: PlanInput, built: Plan, only: int | None, apply_level:
         for mid, day in sorted(moves.items(), key=lambda kv: (kv[1], kv[0]))
     ]
     if apply_level:
+        from gradtrack.services import planning
+
         with app.write() as session:
             planning.store_moves(session, moves)
     rows = [(d["from"], d["to"], d["id"], d["title"]) for d in docs]
@@ -383,7 +374,6 @@ def undo(app: App, milestone_id: str) -> None:
 def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool) -> View:
     """Preview (or store) catch-up dates for every late milestone (docs/planner.md)."""
     from gradtrack import planner
-    from gradtrack.services import planning
 
     result = planner.catch_up(inp, built)
     by_id = {m.id: m for m in built.milestones}
@@ -401,6 +391,8 @@ def _catch_up(app: App, inp: PlanInput, built: Plan, apply: bool) -> View:
         {"monday": w.monday.isoformat(), "count": w.count, "reason": w.reason} for w in result.over
     ]
     if apply:
+        from gradtrack.services import planning
+
         with app.write() as session:
             planning.store_moves(session, result.moves, kind="catch-up")
     rows = [(d["date"], d["latest"], d["id"], d["title"]) for d in docs]

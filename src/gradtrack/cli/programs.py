@@ -187,13 +187,13 @@ def _add_from_catalog(app: App, handles: tuple[str, ...], **values: Any) -> None
 @pass_app
 def program_list(app: App, include_closed: bool, fmt: str) -> None:
     """List programs (active ones unless --all)."""
-    from gradtrack.services import programs
+    from gradtrack.services import reads
     from gradtrack.views import program_doc
 
-    with app.read() as session:
-        found = programs.list_programs(session, include_closed=include_closed)
-        docs = [program_doc(p) for p in found]
-        refs = [Ref(p.handle, short_ref(p)) for p in found]
+    with app.connect() as conn:
+        found = reads.program_records(conn, include_closed=include_closed)
+    docs = [program_doc(p) for p in found]
+    refs = [Ref(p.program.handle, short_ref(p.program)) for p in found]
     rows = [_program_row(d, ref) for d, ref in zip(docs, refs, strict=True)]
     emit(
         fmt,
@@ -225,11 +225,13 @@ def _program_row(d: dict[str, Any], ref: Ref) -> tuple[Any, ...]:
 @pass_app
 def program_show(app: App, program_ref: str, fmt: str) -> None:
     """Show one program with its intakes."""
-    from gradtrack.services import programs
+    from gradtrack.services import lookup, reads
     from gradtrack.views import program_doc
 
-    with app.read() as session:
-        doc = program_doc(programs.find_program(session, program_ref))
+    with app.connect() as conn:
+        only = lookup.program_row(conn, program_ref).id
+        (record,) = reads.program_records(conn, only=only)
+    doc = program_doc(record)
     view = intakes_view(doc["intakes"], doc["target_intake_id"], doc)
     emit(fmt, replace(view, text=key_values(_program_fields(doc))))
 

@@ -28,8 +28,8 @@ def report(app: App, output: str | None) -> None:
 
     from gradtrack.services.page import build_page, write_page
 
-    with app.read() as session:
-        body = build_page(session, app.now(), app.settings)
+    with app.connect() as conn:
+        body = build_page(conn, app.now(), app.settings)
     if output is None or output == "-":
         click.echo(body, nl=False)
         return

@@ -250,9 +250,9 @@ def status_lines(report: StatusReport, colour: bool = False, width: int | None =
 def _report(app: App, within: int, program_ref: str | None = None) -> StatusReport:
     from gradtrack.services import report
 
-    with app.read() as session:
+    with app.connect() as conn:
         return report.status_report(
-            session, app.now(), app.settings, within=within, program_ref=program_ref
+            conn, app.now(), app.settings, within=within, program_ref=program_ref
         )
 
 

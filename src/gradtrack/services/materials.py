@@ -118,14 +118,3 @@ def mark_material(session: Session, material: Material, status: str, now: dateti
 def remove_material(session: Session, material: Material) -> None:
     session.delete(material)
     session.flush()
-
-
-def list_materials(session: Session, program: Program | None = None) -> list[Material]:
-    query = (
-        select(Material)
-        .options(selectinload(Material.program))
-        .order_by(Material.program_id.is_not(None), Material.program_id, Material.kind, Material.id)
-    )
-    if program is not None:
-        query = query.where((Material.program_id == program.id) | Material.program_id.is_(None))
-    return list(session.scalars(query))

@@ -24,8 +24,8 @@ from gradtrack.views import countdown_text
 
 if TYPE_CHECKING:
     import jinja2
-    from sqlalchemy.orm import Session
 
+    from gradtrack.schema import Reader
     from gradtrack.services.settings import Settings
 
 TEMPLATE = "report.html.j2"
@@ -81,26 +81,26 @@ DEADLINE_WORDS = {
 # -- the data: the same documents as plan --json and status --json ---------------------------
 
 
-def page_document(session: Session, now: datetime, settings: Settings) -> dict[str, Any]:
+def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str, Any]:
     """Everything the page shows, as plain data, from one plan built as of ``now``."""
-    from gradtrack.services import materials, people, planinput, programs
+    from gradtrack.services import planinput, reads
     from gradtrack.services.report import status_report
     from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
     from gradtrack.views.status import status_document
 
-    plan = planinput.build(session, now, settings)
+    plan = planinput.build(reader, now, settings)
     open_milestones = [m for m in plan.milestones if m.status != "done"]
-    status = status_report(session, now, settings, within=NEXT_WEEKS_DAYS, plan=plan)
+    status = status_report(reader, now, settings, within=NEXT_WEEKS_DAYS, plan=plan)
     return {
         "plan": plan_doc(plan, settings.zone, open_milestones),
         "status": status_document(status),
         "programs": [
             program_doc(p, with_intakes=False)
-            for p in programs.list_programs(session, include_closed=True)
+            for p in reads.program_records(reader, include_closed=True, with_intakes=False)
         ],
-        "recommenders": [recommender_doc(r) for r in people.list_recommenders(session)],
-        "letters": [letter_doc(x) for x in people.list_letters(session)],
-        "materials": [material_doc(m) for m in materials.list_materials(session)],
+        "recommenders": [recommender_doc(r) for r in reads.recommender_rows(reader)],
+        "letters": [letter_doc(x) for x in reads.letter_rows(reader)],
+        "materials": [material_doc(m) for m in reads.material_rows(reader)],
         "crowding_threshold": settings.crowding_threshold,
     }
 
@@ -187,7 +187,7 @@ def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, An
 
 def _names(doc: Mapping[str, Any]) -> dict[int, str]:
     """Program id → how people read it (``Institution — Program (PhD)``)."""
-    from gradtrack.models import display_name
+    from gradtrack.vocab import display_name
 
     return {
         p["id"]: display_name(p["institution"], p["name"], p["degree"]) for p in doc["programs"]
@@ -368,9 +368,9 @@ def render_page(doc: Mapping[str, Any]) -> bytes:
     return _environment().get_template(TEMPLATE).render(page_view(doc)).encode("utf-8")
 
 
-def build_page(session: Session, now: datetime, settings: Settings) -> bytes:
+def build_page(reader: Reader, now: datetime, settings: Settings) -> bytes:
     """The page as of ``now``: what ``gradtrack report`` writes and ``calendar serve`` serves."""
-    return render_page(page_document(session, now, settings))
+    return render_page(page_document(reader, now, settings))
 
 
 def write_page(path: Path, body: bytes) -> bool:

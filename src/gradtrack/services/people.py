@@ -163,10 +163,6 @@ def list_people(session: Session, *, recommenders_only: bool = False) -> list[Pe
     return list(session.scalars(query))
 
 
-def list_recommenders(session: Session) -> list[Person]:
-    return list_people(session, recommenders_only=True)
-
-
 # -- faculty of interest ---------------------------------------------------------------------
 
 
@@ -196,19 +192,6 @@ def unlink(session: Session, person: Person, program: Program) -> None:
         )
     session.delete(row)
     session.flush()
-
-
-def faculty_of(session: Session, program_ids: list[int]) -> dict[int, list[Person]]:
-    """program id → the people linked to it, by name."""
-    found: dict[int, list[Person]] = {pid: [] for pid in program_ids}
-    for pid, person in session.execute(
-        select(PersonProgram.program_id, Person)
-        .join(PersonProgram.person)
-        .where(PersonProgram.program_id.in_(program_ids))
-        .order_by(Person.lookup_name)
-    ):
-        found[pid].append(person)
-    return found
 
 
 # -- outreach --------------------------------------------------------------------------------
@@ -269,16 +252,6 @@ def close_outreach(session: Session, person: Person, on: date) -> OutreachEvent:
     return _end_wait(session, person, "close", on)
 
 
-def people_with_outreach(session: Session) -> list[Person]:
-    return [
-        p
-        for p in session.scalars(
-            select(Person).options(selectinload(Person.outreach)).order_by(Person.lookup_name)
-        )
-        if p.outreach
-    ]
-
-
 # -- letters ---------------------------------------------------------------------------------
 
 
@@ -333,23 +306,6 @@ def mark_letter(session: Session, letter: LetterRequest, status: str, now: datet
     if column is not None:
         setattr(letter, column, now)
     session.flush()
-
-
-def list_letters(
-    session: Session, rec: Recommender | None = None, program: Program | None = None
-) -> list[LetterRequest]:
-    query = (
-        select(LetterRequest)
-        .join(LetterRequest.recommender)
-        .join(LetterRequest.program)
-        .options(selectinload(LetterRequest.recommender), selectinload(LetterRequest.program))
-        .order_by(Recommender.lookup_name, Program.slug)
-    )
-    if rec is not None:
-        query = query.where(LetterRequest.recommender_id == rec.id)
-    if program is not None:
-        query = query.where(LetterRequest.program_id == program.id)
-    return list(session.scalars(query))
 
 
 def mark_reminded(session: Session, recommender_id: int, stamp: datetime) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
@@ -18,7 +18,6 @@ from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services import lookup, refs
 from gradtrack.textcheck import check_text
 from gradtrack.vocab import (
-    ACTIVE_STATUSES,
     DEGREES,
     EXTRA_DEADLINE_KINDS,
     FEE_WAIVER,
@@ -42,24 +41,6 @@ def find_program(session: Session, ref: str) -> Program:
 
 def taken_handles(session: Session) -> set[str]:
     return set(session.scalars(select(Program.handle)))
-
-
-#: ``program list``'s order: by priority (programs without one last), then slug.
-LIST_ORDER = (Program.priority.is_(None), Program.priority, Program.slug)
-
-
-def list_programs(session: Session, *, include_closed: bool = False) -> list[Program]:
-    query = (
-        select(Program)
-        .options(
-            selectinload(Program.intakes).selectinload(Intake.extra_deadlines),
-            selectinload(Program.faculty),
-        )
-        .order_by(*LIST_ORDER)
-    )
-    if not include_closed:
-        query = query.where(Program.status.in_(ACTIVE_STATUSES))
-    return list(session.scalars(query))
 
 
 @dataclass

@@ -13,19 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select
 
-from gradtrack import planner
-from gradtrack.models import Person, Program, display_name
+from gradtrack import planner, schema
 from gradtrack.requirements import unknown_requirements
-from gradtrack.services import people, planinput, programs
+from gradtrack.services import lookup, planinput, reads
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
 from gradtrack.views.status import followup_document
-from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE
+from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, display_name
+
+if TYPE_CHECKING:
+    from gradtrack.models import Program
+    from gradtrack.schema import Reader
 
 HOURS_WINDOW = timedelta(hours=48)
 
@@ -193,7 +195,7 @@ def stored_targets(inp: planner.PlanInput) -> dict[int, int | None]:
 
 
 def status_report(
-    session: Session,
+    reader: Reader,
     now: datetime,
     settings: Settings,
     *,
@@ -211,14 +213,14 @@ def status_report(
     the lines add (fee, slug, ...): a fixed number of statements, and no ORM objects, at any
     number of programs.
     """
-    inp = planinput.plan_input(session, now, settings)
+    inp = planinput.plan_input(reader, now, settings)
     if plan is None:
         plan = planner.build_plan(inp)
     zone = settings.zone
     today = plan.today
     last_day = today + timedelta(days=within)
-    only = programs.find_program(session, program_ref).id if program_ref else None
-    chosen = _program_rows(session, only)
+    only = lookup.program_id(reader, program_ref)
+    chosen = _program_rows(reader, only)
     names = {p.id: display_name(p.institution, p.name, p.degree) for p in chosen}
 
     open_ms = planner.select_milestones(plan, only)
@@ -311,32 +313,35 @@ class _ProgramColumns(NamedTuple):
     verified: date | None
 
 
-def _program_rows(session: Session, only: int | None) -> list[_ProgramColumns]:
+programs = schema.programs
+
+
+def _program_rows(reader: Reader, only: int | None) -> list[_ProgramColumns]:
     """The columns of the program lines: the one program ``only``, else the active programs."""
     query = select(
-        Program.id,
-        Program.slug,
-        Program.handle,
-        Program.gre,
-        Program.english_test,
-        Program.source_url,
-        Program.institution,
-        Program.name,
-        Program.degree,
-        Program.status,
-        Program.offer_funded,
-        Program.letters_required,
-        Program.fee,
-        Program.fee_paid,
-        Program.fee_waiver,
-        Program.currency,
-        Program.verified,
+        programs.c.id,
+        programs.c.slug,
+        programs.c.handle,
+        programs.c.gre,
+        programs.c.english_test,
+        programs.c.source_url,
+        programs.c.institution,
+        programs.c.name,
+        programs.c.degree,
+        programs.c.status,
+        programs.c.offer_funded,
+        programs.c.letters_required,
+        programs.c.fee,
+        programs.c.fee_paid,
+        programs.c.fee_waiver,
+        programs.c.currency,
+        programs.c.verified,
     )
     if only is not None:
-        query = query.where(Program.id == only)
+        query = query.where(programs.c.id == only)
     else:
-        query = query.where(Program.status.in_(ACTIVE_STATUSES)).order_by(*programs.LIST_ORDER)
-    return [_ProgramColumns._make(row) for row in session.execute(query)]
+        query = query.where(programs.c.status.in_(ACTIVE_STATUSES)).order_by(*reads.LIST_ORDER)
+    return [_ProgramColumns._make(row) for row in reader.execute(query)]
 
 
 def _fee_state(fee_paid: bool, fee_waiver: str, fee: Decimal | None) -> str:
@@ -436,19 +441,19 @@ def _intake_deadline(intake: planner.IntakeIn, now: datetime, zone: str) -> Time
     return None
 
 
-def outreach_document(session: Session, plan: planner.Plan) -> dict[str, Any]:
+def outreach_document(reader: Reader, plan: planner.Plan) -> dict[str, Any]:
     """``outreach list --json``: one entry per person with outreach (docs/json.md)."""
     states = {"message": "waiting", "reply": "replied", "close": "closed"}
     waiting = {w.person_id: w for w in plan.waiting}
     out = []
-    for person in people.people_with_outreach(session):
-        steps = people.outreach_steps(person)
+    for person in reads.outreach_by_person(reader):
+        steps = person.steps
         last = steps[-1]
         message = next((e for e in reversed(steps) if e.kind == "message"), None)
-        w = waiting.get(person.id)
+        w = waiting.get(person.person_id)
         out.append(
             {
-                "person_id": person.id,
+                "person_id": person.person_id,
                 "name": person.name,
                 "state": states[last.kind],
                 "since": last.on.isoformat(),
@@ -485,17 +490,17 @@ class Packet:
     entries: tuple[PacketEntry, ...]
 
 
-def packet(session: Session, now: datetime, settings: Settings, recommender_ref: str) -> Packet:
+def packet(reader: Reader, now: datetime, settings: Settings, recommender_ref: str) -> Packet:
     """What one recommender is sent (docs/status.md): only their own, not-declined letters.
 
     Dates come from :func:`gradtrack.planner.recommender_letters`, the function the
     recommender's feed uses too; "please submit by" is never a day already past.
     """
-    rec = people.find_recommender(session, recommender_ref)
-    inp = planinput.plan_input(session, now, settings)
-    rows = {x.id: x for x in people.list_letters(session, rec)}
+    rec = lookup.person_row(reader, recommender_ref, "recommender")
+    inp = planinput.plan_input(reader, now, settings)
+    rows = {x.id: x for x in reads.letter_rows(reader, recommender_id=rec.id)}
     today = local_date(now, rec.zone)
-    faculty = people.faculty_of(session, sorted({x.program_id for x in rows.values()}))
+    faculty = reads.faculty_of(reader, sorted({x.program_id for x in rows.values()}))
     entries = []
     for item in planner.recommender_letters(inp, rec.id):
         x = rows[item.letter.id]
@@ -504,7 +509,7 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
             PacketEntry(
                 program=item.program.name,
                 term=intake.term if intake else None,
-                url=x.program.url,
+                url=x.program_url,
                 due=utc_to_local(instant, rec.zone) if instant else None,
                 stated=utc_to_local(instant, intake.zone) if instant and intake else None,
                 stated_zone=intake.zone if intake else None,
@@ -522,6 +527,6 @@ def packet(session: Session, now: datetime, settings: Settings, recommender_ref:
     return Packet(rec.name, rec.zone, tuple(entries))
 
 
-def _faculty_text(person: Person) -> str:
-    where = ", ".join(x for x in (person.role, person.affiliation) if x)
+def _faculty_text(person: Row[Any]) -> str:
+    where = ", ".join(x for x in (person.title, person.affiliation) if x)
     return f"{person.name} ({where})" if where else person.name

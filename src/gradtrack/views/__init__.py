@@ -10,18 +10,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from gradtrack.requirements import english_test_text
+from gradtrack.requirements import english_test_text, requirements_unknown
 
 if TYPE_CHECKING:
-    from gradtrack.models import (
-        Intake,
-        LetterRequest,
-        Material,
-        OutreachEvent,
-        Person,
-        Program,
-    )
+    from sqlalchemy import Row
+
+    from gradtrack.models import OutreachEvent, Person, Program
     from gradtrack.planner import Milestone, Plan
+    from gradtrack.services.reads import IntakeRecord, ProgramRecord
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -53,7 +49,8 @@ def instant_doc(local: datetime | None, utc: datetime | None, zone: str) -> dict
     return {"local": local_text(local), "zone": zone, "utc": iso_utc(utc)}
 
 
-def intake_doc(intake: Intake) -> dict[str, Any]:
+def intake_doc(record: IntakeRecord) -> dict[str, Any]:
+    intake = record.intake
     return {
         "id": intake.id,
         "program_id": intake.program_id,
@@ -64,12 +61,13 @@ def intake_doc(intake: Intake) -> dict[str, Any]:
         "closes": instant_doc(intake.closes_local, intake.closes_utc, intake.zone),
         "target_date": iso_date(intake.target_date),
         "extra_deadlines": {
-            d.kind: instant_doc(d.local, d.at_utc, intake.zone) for d in intake.extra_deadlines
+            d.kind: instant_doc(d.local, d.at_utc, intake.zone) for d in record.extra_deadlines
         },
     }
 
 
-def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any]:
+def program_doc(record: ProgramRecord, *, with_intakes: bool = True) -> dict[str, Any]:
+    program = record.program
     doc: dict[str, Any] = {
         "id": program.id,
         "handle": program.handle,
@@ -97,54 +95,64 @@ def program_doc(program: Program, *, with_intakes: bool = True) -> dict[str, Any
             {
                 "id": f.id,
                 "name": f.name,
-                "role": f.role or None,
+                "role": f.title or None,
                 "affiliation": f.affiliation or None,
             }
-            for f in program.faculty
+            for f in record.faculty
         ],
         "target_intake_id": program.target_intake_id,
-        "requirements_unknown": program.requirements_unknown,
+        "requirements_unknown": requirements_unknown(
+            program.letters_required,
+            program.gre,
+            program.english_test,
+            program.fee,
+            program.verified,
+            program.source_url,
+        ),
     }
     if with_intakes:
-        doc["intakes"] = [intake_doc(i) for i in program.intakes]
+        doc["intakes"] = [intake_doc(i) for i in record.intakes]
     return doc
 
 
-def recommender_doc(rec: Person) -> dict[str, Any]:
+def recommender_doc(rec: Row[Any]) -> dict[str, Any]:
+    """One recommender (a row of ``services.reads.recommender_rows``)."""
     return {
         "id": rec.id,
         "name": rec.name,
         "email": rec.email or None,
-        "title": rec.role or None,
-        "relationship": rec.relationship_ or None,
+        "title": rec.title or None,
+        "relationship": rec.relationship or None,
         "timezone": rec.zone,
-        "letters": len(rec.letters),
+        "letters": rec.letter_count,
     }
 
 
-def letter_doc(letter: LetterRequest) -> dict[str, Any]:
+def letter_doc(letter: Row[Any]) -> dict[str, Any]:
+    """One letter request (a row of ``services.reads.letter_rows``)."""
     return {
         "id": letter.id,
         "recommender_id": letter.recommender_id,
-        "recommender": letter.recommender.name,
+        "recommender": letter.recommender_name,
         "program_id": letter.program_id,
-        "program": letter.program.slug,
+        "program": letter.program_slug,
         "status": letter.status,
         "asked_at": iso_utc(letter.asked_at),
         "agreed_at": iso_utc(letter.agreed_at),
         "submitted_at": iso_utc(letter.submitted_at),
         "declined_at": iso_utc(letter.declined_at),
-        "recommender_reminded_at": iso_utc(letter.recommender.reminded_at),
+        "recommender_reminded_at": iso_utc(letter.recommender_reminded_at),
     }
 
 
-def material_doc(material: Material) -> dict[str, Any]:
+def material_doc(material: Row[Any]) -> dict[str, Any]:
+    """One material (a row of ``services.reads.material_rows``)."""
     return {
         "id": material.id,
         "kind": material.kind,
         "name": material.name,
         "program_id": material.program_id,
-        "program": material.program.slug if material.program else None,
+        "program": material.program_slug,
         "shared": material.program_id is None,
         "status": material.status,
         "notes": material.notes,
@@ -223,7 +231,7 @@ def plan_doc(
 OFFER_STATES = {"admitted": "open", "accepted": "accepted"}
 
 
-def offer_doc(program: Program) -> dict[str, Any] | None:
+def offer_doc(program: Program | Row[Any]) -> dict[str, Any] | None:
     """The program's current offer, or None (docs/people.md).
 
     Only an admitted (open) or accepted program has a current offer; a program marked away
