@@ -11,7 +11,29 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "gradtrack"
 UPPER = ("gradtrack.app", "gradtrack.cli", "gradtrack.server")
-LOWER = ["services", "views", "csvio", "planner", "models.py", "db.py", "rules.py", "feeds.py"]
+LOWER = [
+    "services",
+    "views",
+    "csvio",
+    "planner",
+    "schema.py",
+    "models.py",
+    "db.py",
+    "rules.py",
+    "feeds.py",
+]
+# The read path (docs/architecture.md): Core on a connection, no ORM when they load.
+CORE_READERS = [
+    "schema.py",
+    "views",
+    "services/refs.py",
+    "services/lookup.py",
+    "services/planinput.py",
+    "services/reads.py",
+    "services/report.py",
+    "services/page.py",
+    "services/settings.py",
+]
 PURE = ["planner", "rules.py", "feeds.py", "timeutil.py", "vocab.py", "csvio"]
 
 
@@ -52,5 +74,17 @@ def test_pure_modules_load_no_database_or_click(part: str) -> None:
         for path in modules(part)
         for name in imports(path, top_level=True)
         if name.startswith(heavy)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("part", CORE_READERS)
+def test_the_read_path_loads_no_orm(part: str) -> None:
+    found = [
+        (path.relative_to(SRC).as_posix(), name)
+        for path in modules(part)
+        for name in imports(path, top_level=True)
+        if name.startswith(("sqlalchemy.orm", "gradtrack.models"))
+        or name in ("gradtrack.services.programs", "gradtrack.services.people")
     ]
     assert found == []
