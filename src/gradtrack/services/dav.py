@@ -3,18 +3,29 @@
 The URL rules, the one ``PROPFIND`` (depth 1) a push reads the collection's ETags with, the
 ``caldav`` library's client that sends every request of a push, and the decisions of a sync
 (:func:`sync`): what to create, update, delete, or report and leave alone.  Nothing here
-imports the ORM, the models or the feed renderer.
+imports the ORM, the models or the feed renderer, so the unchanged push
+(services/pushcheck.py) runs on it alone.
+
+:func:`probe_etags` is that push's ``PROPFIND`` through the standard library's
+``http.client``: the same request the client sends (method, path, headers, body), asked only
+where the client would send exactly that (no proxy, no ``.netrc``, no CA bundle from the
+environment), and trusted only when the answer is a 207 of a calendar collection; anything
+else is asked again through the client, whose answers (redirects, logins, errors) are the
+push's.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
+from gradtrack import __version__
 from gradtrack.errors import GradtrackError, InvalidValue, Problems
 
 _DAV = "{DAV:}"
@@ -25,6 +36,8 @@ _PROPFIND = (
 )
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _TIMEOUT = 30  # seconds per request
+# Both clients say who is asking (the probe is not python-caldav).
+USER_AGENT = f"gradtrack/{__version__}"
 
 
 # -- what to push ----------------------------------------------------------------------------
@@ -136,6 +149,7 @@ class Collection:
             auth_type="basic" if user else None,
             timeout=_TIMEOUT,
             enable_rfc6764=False,
+            headers={"User-Agent": USER_AGENT},
         )
 
     def request(self, method: str, href: str, body: str = "", **headers: str) -> Any:
@@ -202,6 +216,115 @@ def etags_from(url: str, document: bytes) -> dict[str, str]:
     if not is_calendar:
         raise GradtrackError(f"{url} is not a CalDAV calendar collection")
     return found
+
+
+# What the client's HTTP layer (niquests) takes from the environment: a proxy, a CA bundle,
+# and (for a request without credentials) a .netrc login.
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+_CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+# A path the client sends as it is (niquests requotes anything else).
+_PLAIN_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+
+
+def _probe_allowed(url: str, user: str, password: str | None, environ: Mapping[str, str]) -> bool:
+    """Whether the client would send the probe's request as it is, straight to the host."""
+    parts = urlsplit(url)
+    if not url.isascii() or parts.query or parts.fragment or not _PLAIN_PATH.fullmatch(parts.path):
+        return False
+    if any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
+        return False
+    if sys.platform in ("darwin", "win32") and environ is os.environ:
+        from urllib.request import getproxies  # (there, also the system's proxy settings)
+
+        if getproxies():
+            return False
+    if parts.scheme == "https" and any(environ.get(v) for v in _CA_VARIABLES):
+        return False
+    if user and password is None:
+        return False
+    if not user:
+        netrc = environ.get("NETRC")
+        home = os.path.expanduser("~")
+        places = [netrc] if netrc is not None else [f"{home}/.netrc", f"{home}/_netrc"]
+        if any(os.path.exists(p) for p in places):
+            return False
+    return True
+
+
+def probe_etags(
+    url: str, user: str, password: str | None, environ: Mapping[str, str] | None = None
+) -> dict[str, str] | None:
+    """``href → ETag`` of the collection from the one PROPFIND, through ``http.client``.
+
+    ``None`` when the probe may not ask (:func:`_probe_allowed`: the client's HTTP layer
+    would send something else) or cannot trust the answer: no connection, anything but a
+    207, a body that is not a calendar collection's.  The caller then asks through
+    :class:`Collection`, whose errors are the push's (so a failing server sees two
+    PROPFINDs; a working one, one).
+    """
+    import http.client
+
+    environ = os.environ if environ is None else environ
+    if not _probe_allowed(url, user, password, environ):
+        return None
+    parts = urlsplit(url)
+    conn: http.client.HTTPConnection
+    if parts.scheme == "https":
+        import ssl
+
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=_TIMEOUT, context=ssl.create_default_context()
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=_TIMEOUT)
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "gzip, deflate",
+        "Accept": "text/xml, text/calendar",
+        "Connection": "close",
+        **_PROPFIND_HEADERS,
+    }
+    if user:
+        assert password is not None
+        import base64
+
+        login = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {login}"
+    try:
+        conn.request("PROPFIND", parts.path, _PROPFIND.replace("\n", "\r\n").encode(), headers)
+        response = conn.getresponse()
+        document = response.read()
+        status, encoding = response.status, response.getheader("Content-Encoding", "")
+    except (OSError, http.client.HTTPException, ValueError):
+        return None
+    finally:
+        conn.close()
+    if status != 207:
+        return None
+    try:
+        document = _decoded(document, encoding.strip().lower())
+        return etags_from(url, document)
+    except (GradtrackError, ValueError):
+        return None
+
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    """The body of an answer in the ``Accept-Encoding`` the probe sent (else ValueError)."""
+    import zlib
+
+    if encoding in ("", "identity"):
+        return body
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # (raw deflate: some servers)
+    except zlib.error as exc:
+        raise ValueError(f"a {encoding} body that does not decompress: {exc}") from None
+    raise ValueError(f"unexpected Content-Encoding {encoding!r}")
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")

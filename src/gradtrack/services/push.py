@@ -8,8 +8,8 @@ when gradtrack last wrote it (``pushed_resources``), so nothing gradtrack did no
 ever touched and a resource changed on the server is reported, not overwritten (unless
 ``force``).  One ``PROPFIND`` (depth 1) per push reads the collection's ETags; when the data
 has not changed since the last complete push, that is all it sends.  The CalDAV side
-(requests, the PROPFIND, the sync decisions) is services/dav.py.  Decisions are in
-docs/calendar.md.
+(requests, the PROPFIND, the sync decisions) is services/dav.py; the unchanged push,
+services/pushcheck.py.  Decisions are in docs/calendar.md.
 """
 
 from __future__ import annotations
