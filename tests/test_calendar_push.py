@@ -6,7 +6,14 @@ PUTs or DELETEs a push sent.  Other clients' changes are made with plain HTTP.
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import os
 import re
+import subprocess
+import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +24,7 @@ from click.testing import Result
 
 from dav_helpers import PASSWORD, Radicale, radicale_server
 from gradtrack import feeds
-from support import dump_database
+from support import PINNED_NOW, dump_database
 
 Run = Callable[..., Result]
 BUILT_ON = "2026-09-01"
@@ -449,3 +456,257 @@ def test_pushed_resources_parse_in_icaljs(store: Run, dav: Radicale) -> None:
     events = [e for p in parsed for e in p["events"]]
     assert len(events) == len(exported_uids(store))
     assert all(e["summary"] and e["start"] for e in events)
+
+
+# -- the unchanged push (services/pushcheck.py) ------------------------------------------------
+
+# What a full push loads and the unchanged one must not (docs/benchmarks.md).
+NOT_IMPORTED = (
+    "sqlalchemy.orm",
+    "gradtrack.models",
+    "gradtrack.planner",
+    "gradtrack.feeds",
+    "gradtrack.services.push",
+    "gradtrack.services.feeds",
+    "icalendar",
+    "alembic",
+    "caldav",
+    "niquests",
+    "requests",
+    "keyring",
+    "lxml",
+)
+
+
+def push_in_child(url: str, dav: Radicale, *args: str, now: str = PINNED_NOW) -> dict[str, Any]:
+    """``calendar push`` in a fresh process (test_read_imports.CHILD): its exit code, output,
+    the modules it loaded and the statements it sent."""
+    from test_read_imports import CHILD
+
+    argv = ["calendar", "push", dav.base + CAL, "--user", "ada", "--password-env", "CAL_PASSWORD"]
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "--db", url, *argv, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **ENV, "GRADTRACK_NOW": now},
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def loaded(report: dict[str, Any], top: str) -> list[str]:
+    return [m for m in report["modules"] if m == top or m.startswith(f"{top}.")]
+
+
+def test_an_unchanged_push_sends_one_propfind_and_loads_no_orm_planner_or_client(
+    store: Run, dav: Radicale, migrated_url: str
+) -> None:
+    ok(push(store, dav))
+    count = len(exported_uids(store))
+    before = dump_database(migrated_url)
+    dav.reset()
+    report = push_in_child(migrated_url, dav)
+    assert (report["code"], report["stdout"]) == (
+        0,
+        f"Pushed to {dav.base}{CAL}: 0 created, 0 updated, 0 deleted, {count} unchanged"
+        " (the applicant feed)\n",
+    )
+    assert dav.requests == [("PROPFIND", CAL)]
+    assert [m for top in NOT_IMPORTED for m in loaded(report, top)] == []
+    # The schema check and one read; same clock, same row: nothing to write.
+    assert report["begun"] == 2
+    assert not [s for s in report["statements"] if s.lstrip().upper().startswith("UPDATE")]
+    assert dump_database(migrated_url) == before
+    # Later, the push time is recorded (a Core update, still without the ORM).
+    dav.reset()
+    later = push_in_child(migrated_url, dav, now="2026-11-29T08:30:00+00:00")
+    assert later["code"] == 0
+    assert dav.requests == [("PROPFIND", CAL)]
+    assert [m for top in NOT_IMPORTED for m in loaded(later, top)] == []
+    row = ok(store("calendar", "pushes", "--json")).stdout
+    assert '"2026-11-29T08:30:00Z"' in row
+    changed = {
+        name
+        for (name, rows), (_, old) in zip(dump_database(migrated_url), before, strict=True)
+        if rows != old
+    }
+    assert changed == {"push_targets"}
+
+
+def test_an_unchanged_push_reports_a_resource_deleted_on_the_server(
+    store: Run, dav: Radicale
+) -> None:
+    ok(push(store, dav))
+    count = len(exported_uids(store))
+    href = f"{CAL}{feeds.event_uid('applicant', 'deadline:i2').split('@')[0]}.ics"
+    assert dav.call("DELETE", href)[0] in (200, 204)
+    message = (
+        f"Error: 'Deadline: MIT (Fall 2027)' ({href}) was deleted on the server; not created"
+        " again (--force recreates it)\n"
+    )
+    dav.reset()
+    result = push(store, dav)
+    assert (result.exit_code, result.stderr) == (1, message)
+    assert f"0 deleted, {count - 1} unchanged" in result.stdout
+    assert dav.requests == [("PROPFIND", CAL)]
+    # A push with problems is not complete: the next is a full one, and says the same.
+    again = push(store, dav)
+    assert (again.exit_code, again.stderr) == (1, message)
+    assert "1 created" in ok(push(store, dav, "--force")).stdout
+    dav.reset()
+    assert f"{count} unchanged" in ok(push(store, dav)).stdout
+    assert dav.requests == [("PROPFIND", CAL)]
+
+
+def test_an_unchanged_push_that_cannot_log_in_says_what_a_full_push_says(
+    store: Run, dav: Radicale, migrated_url: str
+) -> None:
+    ok(push(store, dav))
+    before = dump_database(migrated_url)
+    dav.reset()
+    wrong = push(store, dav, env={"CAL_PASSWORD": "not-it"})
+    assert (wrong.exit_code, wrong.stdout) == (1, "")
+    assert wrong.stderr == (
+        f"Error: CalDAV server {dav.base} refused the login as 'ada': Unauthorized\n"
+    )
+    # The probe does not trust a 401: the caldav client asks again, and its answer is the error.
+    assert dav.requests == [("PROPFIND", CAL), ("PROPFIND", CAL)]
+    assert dump_database(migrated_url) == before
+
+
+def test_register_on_a_target_in_sync(store: Run, dav: Radicale) -> None:
+    ok(push(store, dav))
+    dav.reset()
+    result = ok(push(store, dav, "--register"))
+    assert result.stderr == f"Pushing to {dav.base}{CAL} after every change\n"
+    assert dav.requests == [("PROPFIND", CAL)]
+    assert ok(store("calendar", "pushes")).stdout.splitlines()[1].split()[5] == "yes"
+    dav.reset()
+    ok(store("intake", "edit", "i2", "--deadline", "2026-12-22 23:59", env=ENV))
+    assert dav.count("PUT") > 0
+
+
+def test_todo_and_scopes_in_sync(store: Run, dav: Radicale) -> None:
+    """``--todo`` is part of the synced state: a push without it is a full one."""
+    ok(push(store, dav, "--todo"))
+    dav.reset()
+    assert "0 created, 0 updated, 0 deleted" in ok(push(store, dav, "--todo")).stdout
+    assert dav.requests == [("PROPFIND", CAL)]
+    untasked = ok(push(store, dav))  # the same target without --todo: the tasks go
+    assert "0 created, 0 updated" in untasked.stdout and dav.count("DELETE") > 0
+    assert dav.query(CAL, "VTODO") == []
+
+
+class Capture:
+    """A loopback HTTP server keeping each request (method, path, headers, body); answers
+    500, or the bytes given."""
+
+    def __init__(self, status: int = 500, body: bytes = b"", headers: dict[str, str] | None = None):
+        import http.server
+        import threading
+
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        capture = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PROPFIND(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                got = self.rfile.read(length)
+                capture.seen.append((self.command, self.path, dict(self.headers.items()), got))
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ada/my%20cal/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_probe_sends_the_request_the_client_sends() -> None:
+    from gradtrack.errors import GradtrackError
+    from gradtrack.services import dav as caldav_side
+
+    server = Capture()
+    try:
+        assert caldav_side.probe_etags(server.url, "ada", "pässword", {}) is None
+        with pytest.raises(GradtrackError, match="PROPFIND answered 500"):
+            caldav_side.Collection(server.url, "ada", "pässword").etags()
+    finally:
+        server.close()
+    (method, path, probe, body), (c_method, c_path, client, c_body) = server.seen
+    assert (
+        (method, path, body) == (c_method, c_path, c_body) == ("PROPFIND", "/ada/my%20cal/", body)
+    )
+    assert body.startswith(b'<?xml version="1.0" encoding="utf-8"?>\r\n<d:propfind')
+    assert probe.pop("Connection") == "close"  # (one request: nothing to keep alive)
+    client.pop("Connection")
+    assert probe == client
+    assert probe["Authorization"] == "Basic " + base64.b64encode("ada:pässword".encode()).decode()
+    assert probe["User-Agent"].startswith("gradtrack/")
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip", "deflate", "raw-deflate"])
+def test_the_probe_reads_a_multistatus(encoding: str) -> None:
+    from gradtrack.services import dav as caldav_side
+
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><multistatus xmlns="DAV:"'
+        b' xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        b"<response><href>/ada/my%20cal/</href><propstat><prop><resourcetype><C:calendar/>"
+        b"<collection/></resourcetype></prop><status>HTTP/1.1 200 OK</status></propstat>"
+        b"</response><response><href>/ada/my%20cal/a.ics</href><propstat><prop>"
+        b'<getetag>"e1"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>'
+        b"</multistatus>"
+    )
+    packed = {
+        "": document,
+        "gzip": gzip.compress(document),
+        "deflate": zlib.compress(document),
+        "raw-deflate": zlib.compress(document, wbits=-15),
+    }[encoding]
+    header = {"Content-Encoding": encoding.replace("raw-", "")} if encoding else {}
+    server = Capture(207, packed, {"Content-Type": "application/xml", **header})
+    try:
+        assert caldav_side.probe_etags(server.url, "", None, {"NETRC": "/nonexistent"}) == {
+            "/ada/my cal/a.ics": '"e1"'
+        }
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "user", "environ", "allowed"),
+    [
+        ("http://127.0.0.1:5232/ada/cal/", "ada", {}, True),
+        ("https://cloud.example.org/dav/ada/cal/", "ada", {}, True),
+        ("http://127.0.0.1:5232/ada/cal/", "ada", {"HTTPS_PROXY": "http://proxy:3128"}, False),
+        ("http://127.0.0.1:5232/ada/cal/", "ada", {"http_proxy": "http://proxy:3128"}, False),
+        ("http://127.0.0.1:5232/ada/cal/", "ada", {"ALL_PROXY": "socks5://proxy"}, False),
+        ("https://cloud.example.org/cal/", "ada", {"REQUESTS_CA_BUNDLE": "/ca.pem"}, False),
+        ("http://127.0.0.1:5232/ada/cal/", "ada", {"REQUESTS_CA_BUNDLE": "/ca.pem"}, True),
+        ("http://127.0.0.1:5232/ada/kalender-ü/", "ada", {}, False),
+        ("http://127.0.0.1:5232/ada/a|b/", "ada", {}, False),
+        ("http://127.0.0.1:5232/ada/cal/?x=1", "ada", {}, False),
+        ("http://127.0.0.1:5232/ada/cal/", "", {"NETRC": "/nonexistent"}, True),
+        ("http://127.0.0.1:5232/ada/cal/", "", {"NETRC": __file__}, False),
+    ],
+)
+def test_the_probe_asks_only_where_the_client_would_send_the_same(
+    url: str, user: str, environ: dict[str, str], allowed: bool
+) -> None:
+    from gradtrack.services import dav as caldav_side
+
+    password = "pw" if user else None
+    assert caldav_side._probe_allowed(url, user, password, environ) is allowed

@@ -214,25 +214,44 @@ def calendar_push(
           --user ada --password-env CAL_PASSWORD --register
       gradtrack calendar push http://127.0.0.1:5232/ada/letters/ --recommender ada
     """
-    from gradtrack.services import push as pushing
-    from gradtrack.services.feeds import scopes
+    from gradtrack.services import dav
 
     if todo and recommender_ref:
         raise click.UsageError(
             "--todo adds your milestones as tasks: not with --recommender",
             click.get_current_context(),
         )
-    target = pushing.normalize_url(url)
+    target = dav.normalize_url(url)
+    if program_ref is None and recommender_ref is None and not force:
+        # The common case, a target already in sync: answered before the ORM, the planner
+        # and the feed renderer are imported (services/pushcheck.py).
+        from gradtrack.services import pushcheck
+
+        outcome = pushcheck.push_unchanged(
+            app, target, user, password_env, todo=todo, register=register, environ=app.environ
+        )
+        if outcome is not None:
+            _pushed(outcome, "applicant", todo, register)
+            return
+    from gradtrack.services import push as pushing
+    from gradtrack.services.feeds import scopes
+
     with app.read() as session:
         scope = scopes.resolve_scope(session, program_ref, recommender_ref)
         what = scopes.describe_scope(session, scope)
     request = pushing.PushRequest(target, user, password_env, scope, todo, force, register)
-    outcome = pushing.push(app, request, app.environ)
+    _pushed(pushing.push(app, request, app.environ), what, todo, register)
+
+
+def _pushed(outcome: Any, what: str, todo: bool, register: bool) -> None:
+    """What a push says: its summary, then (stderr) the registration and the problems."""
+    from gradtrack.services import dav
+
     click.echo(f"{outcome.summary()} (the {what} feed{' and its tasks' if todo else ''})")
     if register:
-        click.echo(f"Pushing to {target} after every change", err=True)
+        click.echo(f"Pushing to {outcome.url} after every change", err=True)
     if outcome.problems:
-        raise pushing.PushProblems(outcome.problems)
+        raise dav.PushProblems(outcome.problems)
 
 
 @calendar.command("pushes")

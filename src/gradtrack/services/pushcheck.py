@@ -1,0 +1,176 @@
+"""The unchanged push: a target already in sync is checked with one PROPFIND and nothing else.
+
+A push target keeps ``synced_state`` (the data version, renderer, feed and ``--todo`` of its
+last complete push, services/push.py).  When that is still what a push would find, the
+resources gradtrack stored for the target are exactly what the collection should hold, so
+the push only compares the server's ETags with the stored ones (``dav.sync`` sends nothing
+then: an ETag changed on the server keeps the remote edit, a resource deleted there is
+reported).  This module answers that case, like services/feedcheck.py does for an unchanged
+export, before the ORM, the models, the planner, icalendar or the feed renderer are imported
+(docs/benchmarks.md): two small reads on the Core connection of the caller's read transaction
+(``App.connect``), the password, one PROPFIND (``dav.probe_etags``, else the caldav client),
+and, when the target's row changes, one small update in a bookkeeping write.
+
+Only the applicant's feed (no ``--program`` or ``--recommender``: resolving those needs the
+models) and never with ``--force`` (which may write): anything else is a full push.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, select, text
+
+from gradtrack import timeutil
+from gradtrack.services import dav, feedcheck, secrets
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+# The two tables the check reads, as Core tables (the columns of models.PushTarget and
+# models.PushedResource it uses; DateTime stores the naive UTC that models.UTCDateTime does).
+_META = MetaData()
+TARGETS = Table(
+    "push_targets",
+    _META,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(1000)),
+    Column("username", String(200)),
+    Column("password_env", String(200)),
+    Column("recommender_id", Integer),
+    Column("program_id", Integer),
+    Column("todo", Boolean()),
+    Column("registered", Boolean()),
+    Column("synced_at", DateTime()),
+    Column("synced_state", String(300)),
+    Column("updated_at", DateTime()),
+)
+RESOURCES = Table(
+    "pushed_resources",
+    _META,
+    Column("target_id", Integer, primary_key=True),
+    Column("uid", String(120), primary_key=True),
+    Column("href", String(1000)),
+    Column("etag", String(200)),
+    Column("body_hash", String(64)),
+    Column("summary", String(200)),
+)
+
+_VERSION = "SELECT COALESCE((SELECT version FROM data_version WHERE id = 1), 0)"
+_ZONE = "SELECT value FROM settings WHERE key = 'timezone'"
+
+
+class PushStore(Protocol):
+    """What the unchanged push needs of the application (an :class:`~gradtrack.app.App`)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    def connect(self) -> AbstractContextManager[Connection]: ...
+
+    def ensure_schema(self, *, write: bool) -> None: ...
+
+    def clock(self) -> datetime: ...
+
+
+def current_state(conn: Connection, todo: bool) -> str:
+    """The ``synced_state`` a complete push of the applicant's feed would record now."""
+    version = int(conn.execute(text(_VERSION)).scalar() or 0)
+    zone = conn.execute(text(_ZONE)).scalar() or timeutil.system_zone_name()
+    return dav.synced_state(
+        version, feedcheck.renderer(str(zone)), feedcheck.APPLICANT_NAMESPACE, todo
+    )
+
+
+class _NoWrites:
+    """The server as :func:`dav.sync` sees it here: with nothing to push it sends nothing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def request(self, method: str, href: str, body: str = "", **headers: str) -> Any:
+        raise AssertionError(f"an unchanged push sent {method} {href}")
+
+
+def push_unchanged(
+    store: PushStore,
+    url: str,
+    user: str,
+    password_env: str,
+    *,
+    todo: bool,
+    register: bool,
+    environ: Mapping[str, str],
+) -> dav.Outcome | None:
+    """The push of the applicant's feed to ``url`` when the target is in sync, else ``None``
+    (nothing was asked or written: the caller makes a full push).
+
+    Raises as a full push does (the password, the server, a URL that is not a calendar),
+    before anything is written locally.
+    """
+    with store.connect() as conn:
+        row = conn.execute(select(TARGETS).where(TARGETS.c.url == url)).one_or_none()
+        if row is None:
+            return None
+        state = current_state(conn, todo)
+        if row.synced_state != state:
+            return None
+        stored = {
+            r.uid: dav.Stored(r.uid, r.href, r.etag, r.body_hash, r.summary)
+            for r in conn.execute(
+                select(
+                    RESOURCES.c.uid,
+                    RESOURCES.c.href,
+                    RESOURCES.c.etag,
+                    RESOURCES.c.body_hash,
+                    RESOURCES.c.summary,
+                ).where(RESOURCES.c.target_id == row.id)
+            )
+        }
+    secret = secrets.password(environ, password_env, user, dav.host(url), "CalDAV server")
+    remote = dav.probe_etags(url, user, secret)
+    if remote is None:
+        remote = dav.Collection(url, user, secret).etags()
+    desired = {uid: dav.Resource(uid, s.href, s.body_hash, s.summary) for uid, s in stored.items()}
+    changes = dav.Changes()
+    outcome = dav.sync(_NoWrites(url), desired, stored, remote, force=False, changes=changes)
+    assert not changes.written and not changes.forgotten
+    values = {
+        "username": user,
+        "password_env": password_env,
+        "program_id": None,
+        "recommender_id": None,
+        "todo": todo,
+        "registered": bool(row.registered) or register,
+        "synced_at": _naive_utc(store.clock()),
+        "synced_state": "" if outcome.problems else state,
+    }
+    if any(getattr(row, name) != value for name, value in values.items()):
+        with _state_connection(store) as conn:
+            conn.execute(
+                TARGETS.update()
+                .where(TARGETS.c.id == row.id)
+                .values(**values, updated_at=_naive_utc(timeutil.clock_now()))
+            )
+    return outcome
+
+
+def _naive_utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def _state_connection(store: PushStore) -> Iterator[Connection]:
+    """``App.state_write`` on a Core connection: the write lock up front (``BEGIN IMMEDIATE``
+    on SQLite), committed at the end; no data version bump, no after-commit hooks.
+
+    (Belongs in the App, as ``App.state_connect``; until then it is opened here.)
+    """
+    from gradtrack.db import writer
+
+    store.ensure_schema(write=True)
+    with writer(store.engine).connect() as conn, conn.begin():
+        yield conn
