@@ -166,6 +166,17 @@ class App:
         with self._writers() as session, session.begin():
             yield session
 
+    @contextmanager
+    def state_connect(self) -> Iterator[Connection]:
+        """:meth:`state_write` on a Core connection, for bookkeeping that needs no ORM (the
+        unchanged push, services/pushcheck.py): the write lock up front, committed at the
+        end; no data version bump, no after-commit hooks."""
+        self.ensure_schema(write=True)
+        from gradtrack.db import writer
+
+        with writer(self.engine).connect() as conn, conn.begin():
+            yield conn
+
     def on_commit(self, hook: Callable[[App], None]) -> None:
         """Run ``hook`` after each successful write (feed publishing)."""
         self._after_commit.append(hook)

@@ -17,47 +17,21 @@ models) and never with ``--force`` (which may write): anything else is a full pu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, select, text
+from sqlalchemy import select, text
 
-from gradtrack import timeutil
+from gradtrack import schema, timeutil
 from gradtrack.services import dav, feedcheck, secrets
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection
 
-# The two tables the check reads, as Core tables (the columns of models.PushTarget and
-# models.PushedResource it uses; DateTime stores the naive UTC that models.UTCDateTime does).
-_META = MetaData()
-TARGETS = Table(
-    "push_targets",
-    _META,
-    Column("id", Integer, primary_key=True),
-    Column("url", String(1000)),
-    Column("username", String(200)),
-    Column("password_env", String(200)),
-    Column("recommender_id", Integer),
-    Column("program_id", Integer),
-    Column("todo", Boolean()),
-    Column("registered", Boolean()),
-    Column("synced_at", DateTime()),
-    Column("synced_state", String(300)),
-    Column("updated_at", DateTime()),
-)
-RESOURCES = Table(
-    "pushed_resources",
-    _META,
-    Column("target_id", Integer, primary_key=True),
-    Column("uid", String(120), primary_key=True),
-    Column("href", String(1000)),
-    Column("etag", String(200)),
-    Column("body_hash", String(64)),
-    Column("summary", String(200)),
-)
+TARGETS = schema.push_targets
+RESOURCES = schema.pushed_resources
 
 _VERSION = "SELECT COALESCE((SELECT version FROM data_version WHERE id = 1), 0)"
 _ZONE = "SELECT value FROM settings WHERE key = 'timezone'"
@@ -66,12 +40,9 @@ _ZONE = "SELECT value FROM settings WHERE key = 'timezone'"
 class PushStore(Protocol):
     """What the unchanged push needs of the application (an :class:`~gradtrack.app.App`)."""
 
-    @property
-    def engine(self) -> Engine: ...
-
     def connect(self) -> AbstractContextManager[Connection]: ...
 
-    def ensure_schema(self, *, write: bool) -> None: ...
+    def state_connect(self) -> AbstractContextManager[Connection]: ...
 
     def clock(self) -> datetime: ...
 
@@ -145,32 +116,10 @@ def push_unchanged(
         "recommender_id": None,
         "todo": todo,
         "registered": bool(row.registered) or register,
-        "synced_at": _naive_utc(store.clock()),
+        "synced_at": store.clock(),
         "synced_state": "" if outcome.problems else state,
     }
     if any(getattr(row, name) != value for name, value in values.items()):
-        with _state_connection(store) as conn:
-            conn.execute(
-                TARGETS.update()
-                .where(TARGETS.c.id == row.id)
-                .values(**values, updated_at=_naive_utc(timeutil.clock_now()))
-            )
+        with store.state_connect() as conn:
+            conn.execute(TARGETS.update().where(TARGETS.c.id == row.id).values(**values))
     return outcome
-
-
-def _naive_utc(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(tzinfo=None)
-
-
-@contextmanager
-def _state_connection(store: PushStore) -> Iterator[Connection]:
-    """``App.state_write`` on a Core connection: the write lock up front (``BEGIN IMMEDIATE``
-    on SQLite), committed at the end; no data version bump, no after-commit hooks.
-
-    (Belongs in the App, as ``App.state_connect``; until then it is opened here.)
-    """
-    from gradtrack.db import writer
-
-    store.ensure_schema(write=True)
-    with writer(store.engine).connect() as conn, conn.begin():
-        yield conn
