@@ -277,3 +277,32 @@ def test_a_page_that_cannot_be_written_never_undoes_the_change(
     marked = ok(scenario("letter", "mark", "ada", "stanford", "asked", today=TODAY))
     assert marked.stderr == problem
     assert b"asked" in report(scenario)
+
+
+def test_the_compiled_template_is_cached_between_runs(migrated_url: str, tmp_path: Path) -> None:
+    """docs/report.md: the first page compiles the template into the cache; later pages load
+    it from there (the cache file is not written again) and draw the same bytes; a cache that
+    cannot be written is no error."""
+    import subprocess
+    import sys
+
+    def page(data_dir: Path) -> bytes:
+        env = {**os.environ, "GRADTRACK_DATA_DIR": str(data_dir), "GRADTRACK_TODAY": TODAY}
+        done = subprocess.run(
+            [sys.executable, "-m", "gradtrack", "--db", migrated_url, "report"],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    first = page(tmp_path / "data")
+    (cached,) = (tmp_path / "data" / "cache").glob("gradtrack-*.cache")
+    stamp = cached.stat().st_mtime_ns
+    assert page(tmp_path / "data") == first
+    assert cached.stat().st_mtime_ns == stamp
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "cache").write_text("a file where the cache folder would be")
+    assert page(blocked) == first

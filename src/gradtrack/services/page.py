@@ -349,12 +349,43 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def template_cache_dir() -> Path:
+    """Where the compiled template is kept between runs (docs/report.md): the platform's user
+    cache dir, or ``cache/`` inside ``GRADTRACK_DATA_DIR`` when that is set."""
+    import os
+
+    override = os.environ.get("GRADTRACK_DATA_DIR")
+    if override:
+        return Path(override) / "cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("gradtrack", appauthor=False))
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     import jinja2
 
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        """Jinja2's bytecode cache (keyed by the template's source and Python's version), but
+        a cache that cannot be written is no error: the page is rendered all the same."""
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, ValueError, EOFError):  # unreadable, or not a cache file
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                Path(self.directory).mkdir(parents=True, exist_ok=True)
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("gradtrack", "templates"),
+        bytecode_cache=TemplateCache(str(template_cache_dir()), "gradtrack-%s.cache"),
         autoescape=True,  # every value is text to show, never markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
