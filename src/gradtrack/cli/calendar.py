@@ -88,11 +88,21 @@ def calendar_export(
       gradtrack calendar export --recommender "Ada Lovelace" -o ada.ics
     """
     path = None if output is None or output == "-" else Path(output)
+    if path is not None and program_ref is None and recommender_ref is None:
+        # The common case, an unchanged store: on SQLite answered with sqlite3 alone, before
+        # SQLAlchemy is imported; when that cannot tell, below (docs/calendar.md).
+        from gradtrack.services import feedcheck
+
+        database = feedcheck.sqlite_file(app.url)
+        if database is not None and feedcheck.sqlite_unchanged(
+            database, feedcheck.APPLICANT_NAMESPACE, path, alarms=alarms
+        ):
+            click.echo(f"unchanged {output}", err=True)
+            return
     # One read transaction, then (only when the feed must be rendered) one state write.
     with app.connect() as conn:
         if path is not None and program_ref is None and recommender_ref is None:
-            # The common case, an unchanged store: answered before the feed machinery is
-            # imported.
+            # Answered before the feed machinery is imported.
             from gradtrack.services import feedcheck
 
             if feedcheck.unchanged(conn, feedcheck.APPLICANT_NAMESPACE, path, alarms=alarms):
