@@ -2,11 +2,14 @@
 
 Created by the root CLI group and passed to commands; nothing here runs until a command asks
 for a session, so ``--help`` never opens (or migrates) a database.  The CLI owns the
-transaction: :meth:`App.read` and :meth:`App.write` each give one session in one transaction;
-:meth:`App.connect` a Core connection in one read transaction (and :meth:`App.read_on` a session
-in that same transaction); :meth:`App.state_write` the bookkeeping write of published feed
-state.  Every transaction gradtrack opens is opened here: the services take a session, a
-connection, or a small protocol these methods satisfy (docs/calendar.md).
+transaction: :meth:`App.connect` gives a Core connection in one read transaction (the read
+commands), :meth:`App.read` and :meth:`App.write` one session in one transaction
+(:meth:`App.read_on` a session in a connection's transaction); :meth:`App.state_write` and
+:meth:`App.state_connect` the bookkeeping write of published state.  Every transaction
+gradtrack opens through SQLAlchemy is opened here: the services take a session, a connection,
+or a small protocol these methods satisfy.  The one exception is the unchanged export's
+read-only look with the standard library's ``sqlite3`` (services/feedcheck.py,
+docs/calendar.md), which answers before SQLAlchemy is imported.
 """
 
 from __future__ import annotations
