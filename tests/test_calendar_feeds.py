@@ -577,6 +577,12 @@ def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
     for name in ("Carnegie Mellon University — Computer Science (PhD)", "ETH Zürich — Informatik"):
         assert name in ask["description"]
     assert all(len(e["summary"]) <= 80 for e in events.values())
+    # A step anchored on the batch quotes it as its summary does, not with every name.
+    quoting = [e for e in events.values() if "“Ask Ada Lovelace for letters" in e["description"]]
+    assert quoting
+    assert all(
+        "“Ask Ada Lovelace for letters (5 programs)” on " in e["description"] for e in quoting
+    )
 
 
 def test_a_deadline_in_the_repeated_hour_says_which(store: Run) -> None:

@@ -86,8 +86,13 @@ def _deadline_event(
 
 # A summary is cut (with "…") beyond this many characters; the full title is in the description.
 SUMMARY_LIMIT = 80
-# A batched milestone (one ask for several programs) names its programs up to this many.
+# A batched milestone (one ask for several programs) names its programs up to this many in its
+# summary, and in the quote of a milestone anchored on it.
 NAMED_PROGRAMS = 2
+# Its description lists them in full up to this many; a larger batch (a shared deployment's
+# recommender writing for hundreds of programs) says how many and which command lists them,
+# so that no event's size grows with the number of programs (docs/calendar.md).
+LISTED_PROGRAMS = 20
 # The planner's why line ("sop.draft: 49d before deadline, rolled back from Sat 2026-10-17"),
 # read back into its parts so that a calendar shows it in words.
 _WHY = re.compile(
@@ -205,11 +210,33 @@ def rolled_words(direction: str, raw: date) -> str:
     return f"rolled {direction} from {raw:%A} {raw.isoformat()}"
 
 
+def listed_title(m: planner.Milestone, full: dict[int, str]) -> tuple[str, str | None]:
+    """The title for a description, and the line that says how to list a batch's programs.
+
+    Up to :data:`LISTED_PROGRAMS` programs, the title names each in full (and no line is
+    needed); a larger batch's title counts them, and the line gives the command that lists
+    them, so a description's size does not grow with the number of programs.
+    """
+    if len(m.program_ids) <= LISTED_PROGRAMS:
+        return m.title, None
+    counted = counted_title(m, full)
+    if counted == m.title:  # (no list of names to shorten)
+        return m.title, None
+    command = (
+        f"gradtrack letter list --recommender r{m.subject_id}"
+        if m.subject == "recommender"
+        else "gradtrack plan"
+    )
+    return counted, f"All {len(m.program_ids)} programs: {command}"
+
+
 def _milestone_event(
     m: planner.Milestone, full: dict[int, str], short: dict[int, str], titles: dict[str, str]
 ) -> feeds.FeedEvent:
     summary = milestone_summary(m, full, short)
-    lines = [m.title] if summary != m.title else []
+    title, listing = listed_title(m, full)
+    lines = [title] if summary != title else []
+    lines += [listing] if listing else []
     lines += [milestone_words(m, titles), f"When it is done: gradtrack done {m.id}"]
     return feeds.FeedEvent(
         key=m.id,
@@ -308,7 +335,8 @@ def plan_events(
     """The applicant feed's events of ``plan`` (``only``: one program's), or its to-dos."""
     programs = {p.id: p for p in inp.programs}
     full = {p.id: p.name for p in inp.programs}
-    titles = {m.id: m.title for m in plan.milestones}
+    # A milestone anchored on a batch quotes its title as counted (bounded, like the summary).
+    titles = {m.id: counted_title(m, full) for m in plan.milestones}
     intakes = {i.id: i for p in inp.programs for i in p.intakes}
     wanted = [m for m in plan.milestones if only is None or only in m.program_ids]
     if tasks:
