@@ -485,6 +485,49 @@ def test_an_unchanged_store_exports_without_building_the_feed(
     assert built == ["applicant", "applicant"]
 
 
+def test_a_first_export_runs_no_garbage_collection_while_it_builds(
+    store: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan, the events, the states and the bytes all live until the export ends: a full
+    collection would walk them all, more often the bigger the store (gcpause)."""
+    import gc
+
+    from gradtrack.services.feeds import content
+
+    collections: list[int] = []
+    during: list[list[int]] = []
+
+    def watching(module: Any, name: str) -> None:
+        real = getattr(module, name)
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            start = len(collections)
+            try:
+                return real(*args, **kwargs)
+            finally:
+                during.append(collections[start:])
+
+        monkeypatch.setattr(module, name, watched)
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    watching(content, "feed_content")
+    watching(feeds, "render_calendar")
+    before = gc.get_threshold()
+    gc.set_threshold(10, 1, 1)  # collect all the time, unless the export pauses it
+    gc.callbacks.append(note)
+    try:
+        export(store)
+    finally:
+        gc.callbacks.remove(note)
+        gc.set_threshold(*before)
+    assert collections  # the thresholds did make the collector run outside the build
+    assert during == [[], []]  # the content, then the render (first run: one of each)
+    assert gc.isenabled()
+
+
 def test_each_feed_is_stored_on_its_own(store: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     program = export(store, "--program", "eth")
     recommender = export(store, "--recommender", "ada")
@@ -577,6 +620,12 @@ def test_a_batch_of_many_programs_is_counted_in_the_summary(store: Run) -> None:
     for name in ("Carnegie Mellon University — Computer Science (PhD)", "ETH Zürich — Informatik"):
         assert name in ask["description"]
     assert all(len(e["summary"]) <= 80 for e in events.values())
+    # A step anchored on the batch quotes it as its summary does, not with every name.
+    quoting = [e for e in events.values() if "“Ask Ada Lovelace for letters" in e["description"]]
+    assert quoting
+    assert all(
+        "“Ask Ada Lovelace for letters (5 programs)” on " in e["description"] for e in quoting
+    )
 
 
 def test_a_deadline_in_the_repeated_hour_says_which(store: Run) -> None:

@@ -34,7 +34,7 @@ Scalar = Callable[[str, Mapping[str, str]], object]
 
 # Bump FEED_FORMAT when a change of the code changes a feed's bytes for the same data without
 # a new gradtrack version.
-FEED_FORMAT = 2  # 2: short summaries, descriptions in words, VTODO tasks
+FEED_FORMAT = 3  # 2: short summaries, descriptions in words, VTODO tasks; 3: batches counted
 PLAIN, ALARMS = "", "alarms"
 APPLICANT_NAMESPACE = "applicant"
 

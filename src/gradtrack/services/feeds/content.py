@@ -86,8 +86,13 @@ def _deadline_event(
 
 # A summary is cut (with "…") beyond this many characters; the full title is in the description.
 SUMMARY_LIMIT = 80
-# A batched milestone (one ask for several programs) names its programs up to this many.
+# A batched milestone (one ask for several programs) names its programs up to this many in its
+# summary, and in the quote of a milestone anchored on it.
 NAMED_PROGRAMS = 2
+# Its description lists them in full up to this many; a larger batch (a shared deployment's
+# recommender writing for hundreds of programs) says how many and which command lists them,
+# so that no event's size grows with the number of programs (docs/calendar.md).
+LISTED_PROGRAMS = 20
 # The planner's why line ("sop.draft: 49d before deadline, rolled back from Sat 2026-10-17"),
 # read back into its parts so that a calendar shows it in words.
 _WHY = re.compile(
@@ -115,9 +120,49 @@ def _fit(text: str) -> str:
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1].rstrip() + "…"
 
 
+def _listed_span(m: planner.Milestone, full: dict[int, str]) -> tuple[int, int] | None:
+    """Where ``m.title`` lists the full names of its programs (``start, end``), or ``None``.
+
+    The planner writes a batch's programs as one ``", "``-joined run of full names, so the
+    run's length is known and it can only start within the title's other text: each name is
+    looked for in that short window, then the run is checked.  Linear in the title's length
+    (looking every name up in the whole title would be quadratic in the batch's size).
+    """
+    names = [full[pid] for pid in m.program_ids if pid in full]
+    if not names:
+        return None
+    title = m.title
+    run = sum(map(len, names)) + 2 * (len(names) - 1)
+    window = len(title) - run
+    if window < 0:
+        return None
+    found = [at for name in names if (at := title.find(name, 0, window + len(name))) >= 0]
+    if not found:
+        return None
+    start = min(found)
+    listed = title[start : start + run].split(", ")
+    if sorted(listed) != sorted(", ".join(names).split(", ")):
+        return None
+    return start, start + run
+
+
+def counted_title(m: planner.Milestone, full: dict[int, str]) -> str:
+    """The title, its programs counted (``Ask Ada for letters (5 programs)``) when it lists
+    more than :data:`NAMED_PROGRAMS` of them; else the title as it is."""
+    if len(m.program_ids) <= NAMED_PROGRAMS:
+        return m.title
+    span = _listed_span(m, full)
+    if span is None:
+        return m.title
+    start, end = span
+    return f"{m.title[:start]}{len(m.program_ids)} programs{m.title[end:]}"
+
+
 def milestone_summary(m: planner.Milestone, full: dict[int, str], short: dict[int, str]) -> str:
     """The title with short program names; a batch of many programs says how many."""
-    title = m.title
+    title = counted_title(m, full)
+    if title != m.title:
+        return _fit(title)
     for pid in sorted(m.program_ids, key=lambda p: -len(full.get(p, ""))):
         name = full.get(pid)
         if name and pid in short:
@@ -165,11 +210,33 @@ def rolled_words(direction: str, raw: date) -> str:
     return f"rolled {direction} from {raw:%A} {raw.isoformat()}"
 
 
+def listed_title(m: planner.Milestone, full: dict[int, str]) -> tuple[str, str | None]:
+    """The title for a description, and the line that says how to list a batch's programs.
+
+    Up to :data:`LISTED_PROGRAMS` programs, the title names each in full (and no line is
+    needed); a larger batch's title counts them, and the line gives the command that lists
+    them, so a description's size does not grow with the number of programs.
+    """
+    if len(m.program_ids) <= LISTED_PROGRAMS:
+        return m.title, None
+    counted = counted_title(m, full)
+    if counted == m.title:  # (no list of names to shorten)
+        return m.title, None
+    command = (
+        f"gradtrack letter list --recommender r{m.subject_id}"
+        if m.subject == "recommender"
+        else "gradtrack plan"
+    )
+    return counted, f"All {len(m.program_ids)} programs: {command}"
+
+
 def _milestone_event(
     m: planner.Milestone, full: dict[int, str], short: dict[int, str], titles: dict[str, str]
 ) -> feeds.FeedEvent:
     summary = milestone_summary(m, full, short)
-    lines = [m.title] if summary != m.title else []
+    title, listing = listed_title(m, full)
+    lines = [title] if summary != title else []
+    lines += [listing] if listing else []
     lines += [milestone_words(m, titles), f"When it is done: gradtrack done {m.id}"]
     return feeds.FeedEvent(
         key=m.id,
@@ -249,11 +316,35 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
         name = f"gradtrack: {program_row.display_name}"
         description = f"Deadlines and milestones for {program_row.display_name} (gradtrack)"
     inp, plan = feed_plan(session)
+    urls = {pid: url for pid, url in session.execute(select(Program.id, Program.url))}
+    events = plan_events(inp, plan, short, urls, only=only, tasks=scope.tasks)
+    if scope.tasks:
+        name += " (tasks)"
+    return FeedContent(name, description, events)
+
+
+def plan_events(
+    inp: planner.PlanInput,
+    plan: planner.Plan,
+    short: dict[int, str],
+    urls: dict[int, str],
+    *,
+    only: int | None = None,
+    tasks: bool = False,
+) -> tuple[feeds.FeedEvent, ...]:
+    """The applicant feed's events of ``plan`` (``only``: one program's), or its to-dos."""
     programs = {p.id: p for p in inp.programs}
     full = {p.id: p.name for p in inp.programs}
-    titles = {m.id: m.title for m in plan.milestones}
+    # A milestone anchored on a batch quotes its title as counted (bounded, like the summary).
+    titles = {m.id: counted_title(m, full) for m in plan.milestones}
     intakes = {i.id: i for p in inp.programs for i in p.intakes}
-    urls = {pid: url for pid, url in session.execute(select(Program.id, Program.url))}
+    wanted = [m for m in plan.milestones if only is None or only in m.program_ids]
+    if tasks:
+        # To-dos keep done milestones (STATUS:COMPLETED): a task list shows them ticked off.
+        return tuple(
+            replace(_milestone_event(m, full, short, titles), task=todo_status(m.status))
+            for m in wanted
+        )
     events = [
         _deadline_event(
             d,
@@ -265,17 +356,8 @@ def feed_content(session: Session, scope: FeedScope) -> FeedContent:
         for d in plan.deadlines
         if only is None or d.program_id == only
     ]
-    wanted = [m for m in plan.milestones if only is None or only in m.program_ids]
-    if scope.tasks:
-        # To-dos keep done milestones (STATUS:COMPLETED): a task list shows them ticked off.
-        events = [
-            replace(_milestone_event(m, full, short, titles), task=todo_status(m.status))
-            for m in wanted
-        ]
-        name += " (tasks)"
-    else:
-        events += [_milestone_event(m, full, short, titles) for m in wanted if m.status != "done"]
-    return FeedContent(name, description, tuple(events))
+    events += [_milestone_event(m, full, short, titles) for m in wanted if m.status != "done"]
+    return tuple(events)
 
 
 def todo_status(milestone_status: str) -> str:

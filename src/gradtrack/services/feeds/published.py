@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gradtrack import feeds
+from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DataVersion,
     FeedState,
@@ -396,8 +397,9 @@ def prepare(session: Session, scope: FeedScope, *, alarms: bool = False) -> Draf
         return Draft(scope, alarms, found)
     version = data_version(session)
     made_by = renderer(session)
-    feed = content.feed_content(session, scope)
-    stored = _load_stored(session, namespace)
+    with collector_paused():  # the plan, the events and the stored state all live on (gcpause)
+        feed = content.feed_content(session, scope)
+        stored = _load_stored(session, namespace)
     kept = {v: _load_meta(session, namespace, v) for v in (_PLAIN, variant)}
     return Draft(scope, alarms, None, version, made_by, feed, stored, kept)
 
@@ -407,6 +409,11 @@ def complete(store: FeedStore, draft: Draft) -> Published:
     else render outside any lock and store in one short state write."""
     if draft.ready is not None:
         return draft.ready
+    with collector_paused():  # the states and the bytes live until the write ends (gcpause)
+        return _complete(store, draft)
+
+
+def _complete(store: FeedStore, draft: Draft) -> Published:
     assert draft.content is not None and draft.stored is not None and draft.kept is not None
     scope, alarms, version, made_by = draft.scope, draft.alarms, draft.version, draft.made_by
     feed, stored, kept = draft.content, draft.stored, draft.kept
