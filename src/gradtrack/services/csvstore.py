@@ -47,6 +47,7 @@ class ImportSummary:
     intakes_added: int = 0
     intakes_updated: int = 0
     program_ids: set[int] = field(default_factory=set)  # every program the import touched
+    late: list[str] = field(default_factory=list)  # with ``settle``: planning.settle_late's lines
 
 
 def offer_values(rec: ProgramRecord) -> dict[str, object]:
@@ -191,14 +192,17 @@ def import_programs(
     now: datetime,
     update_existing: bool = False,
     progress: Callable[[str], None] | None = None,
+    settle: bool = False,
 ) -> ImportSummary:
     """Write ``records`` (already parsed and validated) in the caller's transaction.
 
     ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
-    chooses the default target of every program left without one (docs/planner.md).
+    chooses the default target of every program left without one (docs/planner.md).  With
+    ``settle``, the late starts of the programs touched are settled too
+    (``planning.settle_late``, its lines in ``summary.late``), in the same planning pass.
     """
     with collector_paused():  # the rows and the plan input live until the end (gcpause)
-        return _import_programs(session, records, stamp, now, update_existing, progress)
+        return _import_programs(session, records, stamp, now, update_existing, progress, settle)
 
 
 def _import_programs(
@@ -208,8 +212,9 @@ def _import_programs(
     now: datetime,
     update_existing: bool,
     progress: Callable[[str], None] | None,
+    settle: bool,
 ) -> ImportSummary:
-    from gradtrack.services.planning import store_default_targets
+    from gradtrack.services import planning
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
     existing = check_against_store(session, records, update_existing=update_existing, slugs=slugs)
@@ -224,8 +229,12 @@ def _import_programs(
         stored = _load_programs(session, [pid for pid, _ in updates])
         for pid, rec in updates:
             _update_one(session, stored[pid], rec, stamp, summary)
-    # The default target of each program depends only on that program: one planning pass.
-    summary.program_ids.update(store_default_targets(session, summary.program_ids, now))
+    # The default target of each program depends only on that program: one planning pass
+    # (with ``settle``, the same one that settles the late starts).
+    if settle:
+        _, summary.late = planning.settle_targets_and_late(session, now, summary.program_ids)
+    else:
+        planning.store_default_targets(session, summary.program_ids, now)
     return summary
 
 
