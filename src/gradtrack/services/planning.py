@@ -34,6 +34,7 @@ from gradtrack.models import (
     RuleRow,
     StatusChange,
     display_name,
+    utcnow,
 )
 from gradtrack.requirements import requirements_unknown
 from gradtrack.rules import (
@@ -429,13 +430,17 @@ def store_default_targets(session: Session, program_ids: set[int], now: datetime
 
 
 def _store_targets(session: Session, chosen: Mapping[int, int]) -> None:
-    """Default targets (program id → intake id) in one UPDATE; the session's objects expire."""
+    """Default targets (program id → intake id) in one UPDATE; the session's objects expire.
+
+    The rows are stamped with one reading of the clock (the column's ``onupdate``, read once
+    for the statement rather than once per row).
+    """
     if chosen:
         programs = _program_table()
-        session.execute(
+        session.connection().execute(  # Core's executemany, not the ORM's bulk update
             update(programs)
             .where(programs.c.id == bindparam("pid"))
-            .values(target_intake_id=bindparam("iid")),
+            .values(target_intake_id=bindparam("iid"), updated_at=utcnow()),
             [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
         )
         session.expire_all()
