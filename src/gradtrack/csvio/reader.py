@@ -118,7 +118,7 @@ def _records(text: str, problems: ProblemLines) -> Iterator[tuple[int, list[str]
         except csv.Error as err:
             problems.stop.append(f"file: row {start}: {_explain_csv_error(str(err))}")
             return
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():  # some cell is not blank
             yield start, cells
 
 
