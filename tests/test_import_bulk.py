@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from support import PINNED_NOW, Run, run
+from support import BACKEND, PINNED_NOW, Run, run
 
 TODAY = "2026-11-28"
 # The lines an import prints for programs that start late (docs/planner.md).
@@ -315,6 +315,12 @@ def test_bulk_import_equals_per_row_semantics(
         ).order_by(ExtraDeadline.intake_id, ExtraDeadline.kind),
     ):
         assert rows(migrated_url, query) == rows(reference, query), query
+    if BACKEND == "sqlite":
+        # The stored values themselves (text, numbers), as the ORM wrote them one by one: the
+        # bulk statements bind some columns untyped, converted once per value (csvstore).
+        for table in ("programs", "status_changes", "intakes", "extra_deadlines"):
+            query = f"SELECT * FROM {table} ORDER BY 1, 2, 3"
+            assert rows(migrated_url, query) == rows(reference, query), table
 
     stored = rows(migrated_url, "SELECT slug, target_intake_id FROM programs ORDER BY id")
     assert len(stored) == 300
@@ -449,3 +455,82 @@ def test_update_keeps_identities_and_targets_in_one_pass(gt: Run, migrated_url: 
         "SELECT count(*) FROM status_changes WHERE status = 'preparing'",
     )[0][0]
     assert preparing == sum(r.status in ("researching", "preparing") for r in recs)
+
+
+def test_one_planning_pass_equals_targets_then_late(gt: Run, migrated_url: str) -> None:
+    """``program import``'s one planning pass (``settle_targets_and_late``) stores and prints
+    what ``store_default_targets`` then ``settle_late`` do: on a store with chosen, default
+    and missing targets, a shared CV, catch-up dates kept, missing and stale, for some of the
+    programs only."""
+    from sqlalchemy import delete, select, update
+
+    from gradtrack.app import App
+    from gradtrack.csvio import format_programs_csv
+    from gradtrack.models import LevelMove, Program
+    from gradtrack.services import planinput, planning
+
+    recs = records(60)
+    result = gt("program", "import", "-", today=TODAY, input=format_programs_csv(recs).decode())
+    assert result.exit_code == 0, result.stderr
+    assert gt("material", "add", "cv", today=TODAY).exit_code == 0
+
+    class Undo(Exception):
+        pass
+
+    def outcome(one_pass: bool) -> tuple[Any, ...]:
+        app = App(db=migrated_url)
+        found: tuple[Any, ...] = ()
+        try:
+            with app.write() as session:
+                now = app.now()
+                ids = set(session.scalars(select(Program.id)))
+                # Programs left without a target (not chosen), others chosen; catch-up dates
+                # of a third of the programs gone, and one stale date (not late any more).
+                session.execute(
+                    update(Program)
+                    .where(Program.id % 3 == 0, Program.target_chosen.is_(False))
+                    .values(target_intake_id=None)
+                )
+                moves = list(
+                    session.scalars(select(LevelMove.milestone_id).order_by(LevelMove.milestone_id))
+                )
+                assert moves, "the import stored catch-up dates"
+                session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(moves[::3])))
+                upcoming = next(
+                    m.id
+                    for m in planinput.build(session, now).milestones
+                    if m.status == "upcoming" and m.key == "submit"
+                )
+                session.add(LevelMove(milestone_id=upcoming, day=date(2027, 1, 2), kind="catch-up"))
+                session.flush()
+                touched = {pid for pid in ids if pid % 2 == 0 or pid % 3 == 0}
+                if one_pass:
+                    chosen, lines = planning.settle_targets_and_late(session, now, touched)
+                else:
+                    chosen = planning.store_default_targets(session, touched, now)
+                    lines = planning.settle_late(session, now, touched)
+                found = (
+                    chosen,
+                    lines,
+                    session.execute(
+                        select(
+                            Program.id, Program.target_intake_id, Program.target_chosen
+                        ).order_by(Program.id)
+                    ).all(),
+                    session.execute(
+                        select(LevelMove.milestone_id, LevelMove.day, LevelMove.kind).order_by(
+                            LevelMove.milestone_id
+                        )
+                    ).all(),
+                )
+                raise Undo
+        except Undo:
+            pass
+        finally:
+            app.close()
+        return found
+
+    two = outcome(one_pass=False)
+    one = outcome(one_pass=True)
+    assert two[0] and two[1], "defaults were stored and lines printed"
+    assert one == two

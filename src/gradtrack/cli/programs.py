@@ -445,7 +445,7 @@ def _dry_run(app: App, path: str, records: list[Any], update_existing: bool) -> 
 def _import(app: App, path: str, records: list[Any], update_existing: bool) -> list[str]:
     import sys
 
-    from gradtrack.services import csvstore, planning
+    from gradtrack.services import csvstore
 
     progress = _progress if sys.stderr.isatty() else None
     if progress:
@@ -458,12 +458,12 @@ def _import(app: App, path: str, records: list[Any], update_existing: bool) -> l
             now=app.now(),
             update_existing=update_existing,
             progress=progress,
+            settle=True,  # default targets and late starts: one planning pass
         )
-        late = planning.settle_late(session, app.now(), summary.program_ids)
     return [
         f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
         f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated",
-        *late,
+        *summary.late,
     ]
 
 

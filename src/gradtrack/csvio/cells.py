@@ -43,6 +43,11 @@ _FEE = re.compile(r"(-?)([0-9]{1,9})(?:\.([0-9]+))?")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _SPACE = re.compile(r"\s")  # str.isspace()'s characters
+# URLs every check of _url accepts: http(s), an ASCII host of letters, digits, dots and
+# hyphens (no user, port or brackets), then nothing or a path, query or fragment of printable
+# ASCII without spaces.  They skip urlsplit, which costs more than the rest of a row's cells;
+# anything else gets the full check.
+_PLAIN_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(?:[/?#][!-~]*)?")
 
 _DATE_TIME_SHAPE = (
     "a date-time YYYY-MM-DD HH:MM or an annual MM-DD HH:MM (the time may be left out: 23:59)"
@@ -170,6 +175,8 @@ def _url(required: bool) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if not text and not required:
             return ""
+        if _PLAIN_URL.fullmatch(text):
+            return text
         try:
             parts = urlsplit(text)
         except ValueError:
@@ -274,12 +281,14 @@ def parse_zone(text: str) -> str:
 
 class Moment(NamedTuple):
     """A deadline-like cell: dated (``year`` set) or annual (``year`` None).  A tuple: there
-    are several per row."""
+    are several per row.  ``local`` is a dated moment's local date-time (``on(dated())``),
+    made once when the cell is parsed (the reader's memo then shares it between rows)."""
 
     year: int | None
     month: int
     day: int
     at: time | None
+    local: datetime | None = None
 
     @property
     def annual(self) -> bool:
@@ -318,7 +327,9 @@ def _parse_moment(text: str, shape: str, with_time: bool) -> Moment | None:
             at = time(int(match[4]), int(match[5]))
         except ValueError:
             raise BadCell("expected a time from 00:00 to 23:59") from None
-    return Moment(year, month, day, at)
+    if year is None:
+        return Moment(year, month, day, at)
+    return Moment(year, month, day, at, datetime.combine(date(year, month, day), at or END_OF_DAY))
 
 
 def date_time_parser(text: str) -> Moment | None:

@@ -91,8 +91,16 @@ def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
         like = f"this row's {anchor_column}"
     annual = anchor is not None and anchor.annual
     consistent = True
+    complete = True  # every cell given parsed
+    valid: dict[str, Moment] = {}
     for column, moment in moments.items():
-        if moment is None or isinstance(moment, Invalid) or moment.annual == annual:
+        if moment is None:
+            continue
+        if isinstance(moment, Invalid):
+            complete = False
+            continue
+        valid[column] = moment
+        if moment.annual == annual:
             continue
         consistent = False
         shape = "an annual MM-DD" if annual else "a dated YYYY-MM-DD"
@@ -101,8 +109,7 @@ def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
         row.problem(column, f"expected {shape} like {like}")
     if not consistent or isinstance(zone, Invalid) or isinstance(target, Invalid):
         return None
-    valid = {c: m for c, m in moments.items() if isinstance(m, Moment)}
-    if len(valid) != sum(m is not None for m in moments.values()):
+    if not complete:
         return None
     if anchor is None or not anchor.annual:
         intakes = [_dated_intake(row, kind, zone, term, valid, target)]
@@ -121,11 +128,28 @@ def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
 def _dated_intake(
     row: Row, kind: str, zone: str, term: Term, moments: dict[str, Moment], target: bool
 ) -> IntakeRecord:
-    def dated(column: str) -> date | None:
-        moment = moments.get(column)
-        return moment.dated() if moment else None
+    """The intake of a dated row: every moment on its own date (as :func:`_intake` places
+    them), from the local date-times the parser made."""
+    get = moments.get
 
-    return _intake(row, kind, zone, f"{term.season} {term.year}", moments, dated, target)
+    def at(column: str) -> datetime | None:
+        moment = get(column)
+        return None if moment is None else moment.local
+
+    opens = get("opens")
+    return IntakeRecord(
+        row=row.number,
+        term=f"{term.season} {term.year}",
+        kind=kind,
+        deadline=at("deadline"),
+        zone=zone,
+        letters_due=at("letters_due"),
+        scores_due=at("scores_due"),
+        funding_due=at("funding_due"),
+        opens=None if opens is None else opens.dated(),
+        closes=at("closes"),
+        target=target,
+    )
 
 
 def _term_label(term: Term, anchor: datetime) -> str:
@@ -220,11 +244,14 @@ def _intake(
     )
 
 
+_TIMED = ("deadline", *EXTRA_DEADLINES, "closes")  # the columns holding a local time
+
+
 def _check_times(row: Row, intakes: list[IntakeRecord]) -> bool:
     """Every local time must exist in the intake's zone (no DST gap)."""
     ok = True
     for intake in intakes:
-        for column in ("deadline", *EXTRA_DEADLINES, "closes"):
+        for column in _TIMED:
             local = getattr(intake, column)
             if local is None:
                 continue

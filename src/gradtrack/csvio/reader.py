@@ -13,11 +13,11 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from operator import itemgetter
 
 from gradtrack.csvio.cells import FEE_NEEDS_CURRENCY, fee_needs_currency, program_parsers
 from gradtrack.csvio.columns import (
@@ -28,12 +28,10 @@ from gradtrack.csvio.columns import (
     REQUIRED_COLUMNS,
 )
 from gradtrack.csvio.intakes import read_intakes
-from gradtrack.csvio.records import IntakeRecord, ProgramRecord, Stipend, program_key
-from gradtrack.csvio.rows import Checked, Invalid, ProblemLines, Row, show
+from gradtrack.csvio.records import IntakeRecord, ProgramRecord, program_key
+from gradtrack.csvio.rows import INVALID, Layout, ProblemLines, Row, show
 from gradtrack.errors import ImportProblems
 from gradtrack.gcpause import collector_paused
-
-_T = TypeVar("_T")
 
 
 def parse_programs_csv(
@@ -120,7 +118,7 @@ def _records(text: str, problems: ProblemLines) -> Iterator[tuple[int, list[str]
         except csv.Error as err:
             problems.stop.append(f"file: row {start}: {_explain_csv_error(str(err))}")
             return
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():  # some cell is not blank
             yield start, cells
 
 
@@ -150,12 +148,11 @@ def _read(text: str, today: date, verified_by: date, problems: ProblemLines) -> 
     positions = _check_header(first[1], problems)
     if problems:
         return []
-    names = sorted(positions, key=positions.__getitem__)
-    width = len(names)  # trailing unnamed header cells are no columns
-    reader = _ProgramReader(today, verified_by)
-    checked: Checked = {}  # cells whose text was already checked and parsed (Row.parse)
+    width = len(positions)  # trailing unnamed header cells are no columns
+    layout = Layout(positions, width)
+    reader = _ProgramReader(today, verified_by, layout)
     for number, cells in records:
-        row = Row(number, dict(zip(names, cells, strict=False)), positions, problems, checked)
+        row = Row(number, cells, layout, problems)
         for index in range(width, len(cells)):
             if cells[index].strip():
                 problems.row(
@@ -227,17 +224,22 @@ class _Group:
     record: ProgramRecord | None
     values: dict[str, object]
     texts: dict[str, str]
+    program_texts: tuple[str, ...]  # the first row's program columns (PROGRAM_COLUMNS)
     terms: dict[str, int] = field(default_factory=dict)
     target_row: int | None = None
 
 
 class _ProgramReader:
-    def __init__(self, today: date, verified_by: date) -> None:
+    def __init__(self, today: date, verified_by: date, layout: Layout) -> None:
         self.today = today
         self.groups: dict[tuple[str, str, str], _Group] = {}
         self.handles: dict[str, _Group] = {}
         self.seen_rows = 0
         self.parsers = program_parsers(verified_by)
+        self.others = tuple((column, self.parsers[column]) for column in OTHER_PROGRAM_COLUMNS)
+        self.program_texts: Callable[[list[str]], tuple[str, ...]] = itemgetter(
+            *(layout.index[column] for column in PROGRAM_COLUMNS)
+        )
 
     def add(self, row: Row) -> None:
         self.seen_rows += 1
@@ -246,10 +248,19 @@ class _ProgramReader:
             self._parse(row, column, values)
         key = None
         group = None
-        if all(column in values for column in KEY_COLUMNS):
+        if len(values) == len(KEY_COLUMNS):
             key = program_key(*(str(values[column]) for column in KEY_COLUMNS))
             group = self.groups.get(key)
-        for column in OTHER_PROGRAM_COLUMNS:
+        program_texts = row.texts(self.program_texts)
+        if group is not None and group.record is not None and program_texts == group.program_texts:
+            # A later row of a program whose first row was valid, with the same text in every
+            # program column: the same values, so nothing to check or compare again.
+            intakes = read_intakes(row, self.today)
+            if intakes is not None:
+                self._add_intakes(row, group, intakes)
+            return
+        parse = row.parse
+        for column, parser in self.others:
             if (
                 group is not None
                 and column in group.values
@@ -258,7 +269,9 @@ class _ProgramReader:
                 # The same text as on the program's first row, which was checked there.
                 values[column] = group.values[column]
             else:
-                self._parse(row, column, values)
+                value = parse(column, parser)
+                if value is not INVALID:
+                    values[column] = value
         fee = values.get("fee")
         if isinstance(fee, Decimal) and fee_needs_currency(fee, values.get("currency", "?")):
             row.problem("currency", FEE_NEEDS_CURRENCY)
@@ -268,8 +281,8 @@ class _ProgramReader:
             return
         if group is None:
             record = _program_record(values) if len(values) == len(PROGRAM_COLUMNS) else None
-            texts = {column: row.text(column) for column in PROGRAM_COLUMNS}
-            group = self.groups[key] = _Group(row.number, record, values, texts)
+            texts = dict(zip(PROGRAM_COLUMNS, program_texts, strict=True))
+            group = self.groups[key] = _Group(row.number, record, values, texts, program_texts)
             handle = values.get("handle")
             if isinstance(handle, str) and handle:
                 other = self.handles.setdefault(handle, group)
@@ -286,7 +299,7 @@ class _ProgramReader:
 
     def _parse(self, row: Row, column: str, values: dict[str, object]) -> None:
         value = row.parse(column, self.parsers[column])
-        if not isinstance(value, Invalid):
+        if value is not INVALID:
             values[column] = value
 
     def _check_agreement(self, row: Row, group: _Group, values: dict[str, object]) -> None:
@@ -331,37 +344,6 @@ class _ProgramReader:
 
 
 def _program_record(values: dict[str, object]) -> ProgramRecord:
-    def text(column: str) -> str:
-        value = values[column]
-        assert isinstance(value, str)
-        return value
-
-    def optional(column: str, kind: type[_T]) -> _T | None:
-        value = values[column]
-        assert value is None or isinstance(value, kind)
-        return value
-
-    return ProgramRecord(
-        institution=text("institution"),
-        program=text("program"),
-        degree=text("degree"),
-        field=text("field"),
-        url=text("url"),
-        source_url=text("source_url"),
-        verified=optional("verified", date),
-        fee=optional("fee", Decimal),
-        currency=text("currency"),
-        letters=optional("letters", int),
-        gre=optional("gre", str),
-        english_test=optional("english_test", str),
-        fee_waiver=text("fee_waiver"),
-        priority=optional("priority", int),
-        status=text("status"),
-        notes=text("notes"),
-        offer_funded=optional("offer_funded", bool),
-        offer_reply_by=optional("offer_reply_by", date),
-        handle=text("handle"),
-        offer_stipend=optional("offer_stipend", Stipend),
-        offer_tuition_covered=optional("offer_tuition_covered", bool),
-        offer_conditions=text("offer_conditions"),
-    )
+    """The record of a program every column of which parsed: the columns are the record's
+    fields, and each column's parser gives its field's type (cells.program_parsers)."""
+    return ProgramRecord(**values)  # type: ignore[arg-type]

@@ -32,9 +32,23 @@ class Invalid:
 INVALID = Invalid()
 _T = TypeVar("_T")
 
-# (column, parser, text) -> the value the parser gave that text in that column: one file's
-# memo of cells already checked (see Row.parse).
-Checked = dict[tuple[str, Callable[[str], object], str], object]
+
+class Layout:
+    """One file's columns, from its header: where each column's cell is in a row, and the
+    memo of cells already checked (see :meth:`Row.parse`).
+
+    A column the header does not name, and a cell past the end of a short row, read as empty.
+    """
+
+    def __init__(self, positions: dict[str, int], width: int) -> None:
+        self.positions = positions
+        self.width = width
+        # Column → index into a row's cells padded to ``width``, plus one empty cell at
+        # ``width`` that every absent column reads.
+        self.index = {column: positions.get(column, width) for column in ALL_COLUMNS}
+        self.notes = positions.get("notes")
+        # column → (parser, {text: the value the parser gave that text in that column}).
+        self.checked: dict[str, tuple[Callable[[str], object], dict[str, object]]] = {}
 
 
 class ProblemLines:
@@ -75,56 +89,72 @@ class ProblemLines:
 
 
 class Row:
-    """One data row: its cells by column name, and a way to report problems with them."""
+    """One data row: its cells (read by column name through the file's :class:`Layout`), and
+    a way to report problems with them."""
+
+    __slots__ = ("_cells", "_layout", "_problems", "_texts", "number")
 
     def __init__(
-        self,
-        number: int,
-        cells: dict[str, str],
-        positions: dict[str, int],
-        problems: ProblemLines,
-        checked: Checked | None = None,
+        self, number: int, cells: list[str], layout: Layout, problems: ProblemLines
     ) -> None:
         self.number = number
+        width = layout.width
+        # Cells past the header's width are no column's (the reader reports them); missing
+        # cells at the end are empty; one more empty cell is what absent columns read.
+        if len(cells) == width:
+            cells = [*cells, ""]
+        else:
+            cells = [*cells[:width], *([""] * (width - len(cells))), ""]
         self._cells = cells
-        self._positions = positions
+        self._layout = layout
         self._problems = problems
-        self._checked = checked
         # Every cell's value, once: surrounding spaces and a formula guard removed (notes:
         # only the guard, notes are kept exactly).  Only a value starting with ' can carry a
         # guard: the others are their stripped text (notes: as they are) without the call.
-        texts = {}
-        for column, raw in cells.items():
-            value = raw if column == "notes" else raw.strip()
-            texts[column] = clean_cell(column, raw) if value.startswith("'") else value
+        texts = [cell.strip() for cell in cells]
+        notes = layout.notes
+        if notes is not None:
+            texts[notes] = cells[notes]
+        if "'" in "".join(texts):  # one C-level scan; the loop only when a ' is somewhere
+            names = {i: column for column, i in layout.positions.items()}
+            for i, value in enumerate(texts):
+                if value.startswith("'"):
+                    texts[i] = clean_cell(names[i], cells[i])
         self._texts = texts
 
     def raw(self, column: str) -> str:
-        return self._cells.get(column, "")
+        return self._cells[self._layout.index[column]]
 
     def text(self, column: str) -> str:
         """The cell's value (see ``__init__``); an absent column reads as empty."""
-        return self._texts.get(column, "")
+        return self._texts[self._layout.index[column]]
+
+    def texts(self, indexes: Callable[[list[str]], tuple[str, ...]]) -> tuple[str, ...]:
+        """Several values at once: ``indexes`` is an ``operator.itemgetter`` of
+        :attr:`Layout.index` positions."""
+        return indexes(self._texts)
 
     def problem(self, column: str, expected: str) -> None:
         message = f"row {self.number}, column {column}: got {show(self.raw(column))}, {expected}"
-        self._problems.row(self.number, self._positions.get(column, len(ALL_COLUMNS)), message)
+        self._problems.row(
+            self.number, self._layout.positions.get(column, len(ALL_COLUMNS)), message
+        )
 
     def parse(self, column: str, parser: Callable[[str], _T]) -> _T | Invalid:
         """The cell parsed by ``parser``, or :data:`INVALID` after reporting its problem.
 
-        With a :data:`Checked` memo shared by the rows of one file, a text that already
-        parsed in the same column with the same parser gives the same value without being
-        checked again (the checks and the parsers depend on nothing else, and their values
-        are immutable); a text that had a problem is checked again, so every row reports it.
+        The file's :class:`Layout` keeps a memo per column: a text that already parsed in
+        the same column with the same parser gives the same value without being checked
+        again (the checks and the parsers depend on nothing else, and their values are
+        immutable); a text that had a problem is checked again, so every row reports it.
         """
-        text = self.text(column)
-        checked = self._checked
-        if checked is not None:
-            key = (column, parser, text)
-            known = checked.get(key, INVALID)
-            if known is not INVALID:
-                return known  # type: ignore[return-value]
+        text = self._texts[self._layout.index[column]]
+        entry = self._layout.checked.get(column)
+        if entry is None or entry[0] is not parser:
+            entry = self._layout.checked[column] = (parser, {})
+        known = entry[1].get(text, INVALID)
+        if known is not INVALID:
+            return known  # type: ignore[return-value]
         problem = text_problem(text, cell_limit(column), multiline=column == "notes")
         if problem is not None:
             self.problem(column, problem)
@@ -134,6 +164,5 @@ class Row:
         except BadCell as bad:
             self.problem(column, bad.expected)
             return INVALID
-        if checked is not None:
-            checked[key] = value
+        entry[1][text] = value
         return value

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import DateTime, Table, bindparam, insert, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.expression import TableClause
 
@@ -47,6 +48,7 @@ class ImportSummary:
     intakes_added: int = 0
     intakes_updated: int = 0
     program_ids: set[int] = field(default_factory=set)  # every program the import touched
+    late: list[str] = field(default_factory=list)  # with ``settle``: planning.settle_late's lines
 
 
 def offer_values(rec: ProgramRecord) -> dict[str, object]:
@@ -88,22 +90,6 @@ def _naive_utc(local: datetime | None, zone: str) -> datetime | None:
     return None if local is None else timeutil.local_to_utc(local, zone).replace(tzinfo=None)
 
 
-def _intake_values(rec: IntakeRecord) -> dict[str, Any]:
-    """Intake columns for :func:`_table`, with the instants computed (the parser has checked
-    the local times)."""
-    return {
-        "term": rec.term,
-        "kind": rec.kind,
-        "zone": rec.zone,
-        "deadline_local": rec.deadline,
-        "deadline_utc": _naive_utc(rec.deadline, rec.zone),
-        "opens": rec.opens,
-        "closes_local": rec.closes,
-        "closes_utc": _naive_utc(rec.closes, rec.zone),
-        "target_date": None,
-    }
-
-
 # Bound parameters per ``IN (...)`` when reading rows back: far below SQLite's limit (32,766;
 # 999 before 3.32) and PostgreSQL's (65,535).
 CHUNK = 500
@@ -132,6 +118,61 @@ def _table(model: type[Base]) -> TableClause:
             for c in table.columns
         ),
     )
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _Binding:
+    """A model's bulk table on the session's dialect, and the conversions its rows get.
+
+    A dialect converts some values one by one on their way to the driver (SQLite: dates and
+    date-times to text, decimals to float, booleans to 0/1) — the same conversion for every
+    row of a bulk import, whose stamps are one value and whose deadlines share a few.  Where
+    the dialect renders no type casts into the SQL (SQLite), those columns are bound untyped
+    and :meth:`convert` gives the dialect's own conversion, made once per distinct value, so
+    that exactly what the typed statement would send is sent.  Elsewhere (PostgreSQL renders
+    casts) the table is :func:`_table`'s and the conversions are the identity.
+    """
+
+    def __init__(self, session: Session, model: type[Base]) -> None:
+        dialect = session.get_bind().dialect
+        typed = _table(model)
+        self._process: dict[str, Callable[[Any], Any]] = {}
+        if dialect.bind_typing is BindTyping.NONE:
+            for c in typed.columns:
+                process = c.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    self._process[c.name] = process
+        self.table = (
+            sql_table(
+                typed.name,
+                *(
+                    sql_column(c.name) if c.name in self._process else sql_column(c.name, c.type)
+                    for c in typed.columns
+                ),
+            )
+            if self._process
+            else typed
+        )
+
+    def convert(self, column: str) -> Callable[[Any], Any]:
+        """``column``'s conversion (the identity when the statement's type does it)."""
+        process = self._process.get(column)
+        if process is None:
+            return _same
+        done: dict[Any, Any] = {}
+
+        def once(value: Any) -> Any:
+            # Keyed by value and type: 1 and True, or a date and a date-time, stay apart.
+            key = (value, type(value))
+            found = done.get(key, done)
+            if found is done:
+                found = done[key] = process(value)
+            return found
+
+        return once
 
 
 def check_against_store(
@@ -191,14 +232,17 @@ def import_programs(
     now: datetime,
     update_existing: bool = False,
     progress: Callable[[str], None] | None = None,
+    settle: bool = False,
 ) -> ImportSummary:
     """Write ``records`` (already parsed and validated) in the caller's transaction.
 
     ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
-    chooses the default target of every program left without one (docs/planner.md).
+    chooses the default target of every program left without one (docs/planner.md).  With
+    ``settle``, the late starts of the programs touched are settled too
+    (``planning.settle_late``, its lines in ``summary.late``), in the same planning pass.
     """
     with collector_paused():  # the rows and the plan input live until the end (gcpause)
-        return _import_programs(session, records, stamp, now, update_existing, progress)
+        return _import_programs(session, records, stamp, now, update_existing, progress, settle)
 
 
 def _import_programs(
@@ -208,8 +252,9 @@ def _import_programs(
     now: datetime,
     update_existing: bool,
     progress: Callable[[str], None] | None,
+    settle: bool,
 ) -> ImportSummary:
-    from gradtrack.services.planning import store_default_targets
+    from gradtrack.services import planning
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
     existing = check_against_store(session, records, update_existing=update_existing, slugs=slugs)
@@ -224,8 +269,12 @@ def _import_programs(
         stored = _load_programs(session, [pid for pid, _ in updates])
         for pid, rec in updates:
             _update_one(session, stored[pid], rec, stamp, summary)
-    # The default target of each program depends only on that program: one planning pass.
-    summary.program_ids.update(store_default_targets(session, summary.program_ids, now))
+    # The default target of each program depends only on that program: one planning pass
+    # (with ``settle``, the same one that settles the late starts).
+    if settle:
+        _, summary.late = planning.settle_targets_and_late(session, now, summary.program_ids)
+    else:
+        planning.store_default_targets(session, summary.program_ids, now)
     return summary
 
 
@@ -257,15 +306,33 @@ def _insert_fresh(
 
     Each table is one ``executemany`` without RETURNING (on SQLite, RETURNING in parameter
     order means one INSERT per row); the new ids are then read back by unique keys — programs
-    by slug, intakes by (program, term) — a few hundred per SELECT.  Everything stays in the
-    caller's transaction.
+    by slug, intakes by (program, term) — a few hundred per SELECT.  Values the dialect would
+    convert one by one are converted once per distinct value (:class:`_Binding`).  Everything
+    stays in the caller's transaction.
     """
     stored_stamp = now.astimezone(UTC).replace(tzinfo=None)  # as _table binds it
-    stamps = {"created_at": stored_stamp, "updated_at": stored_stamp}
     if progress:
         progress(f"writing {len(fresh)} programs")
     taken = set(session.scalars(select(Program.handle)))
     taken.update(rec.handle for _, rec in fresh if rec.handle)
+    programs = _Binding(session, Program)
+    constants = {
+        "fee_paid": programs.convert("fee_paid")(False),
+        "writing_sample": programs.convert("writing_sample")(False),
+        "created_at": programs.convert("created_at")(stored_stamp),
+        "updated_at": programs.convert("updated_at")(stored_stamp),
+    }
+    typed = [
+        (column, programs.convert(column))
+        for column in (
+            "verified",
+            "fee",
+            "offer_funded",
+            "offer_reply_by",
+            "offer_stipend",
+            "offer_tuition_covered",
+        )
+    ]
     rows = []
     for slug, rec in fresh:
         values = _program_values(rec)
@@ -273,18 +340,13 @@ def _insert_fresh(
         if not handle:
             handle = derive_handle(rec.institution, rec.program, rec.degree, rec.field, taken)
             taken.add(handle)
-        values.update(
-            slug=slug,
-            handle=handle,
-            status=rec.status,
-            **offer_values(rec),
-            fee_paid=False,
-            writing_sample=False,
-            **stamps,
-        )
+        values.update(slug=slug, handle=handle, status=rec.status, **offer_values(rec))
+        for column, convert in typed:
+            values[column] = convert(values[column])
+        values.update(constants)
         rows.append(values)
     conn = session.connection()
-    conn.execute(insert(_table(Program)), rows)
+    conn.execute(insert(programs.table), rows)
     slugs = [slug for slug, _ in fresh]
     ids: dict[str, int] = {}
     for chunk in _chunks(slugs):
@@ -294,26 +356,59 @@ def _insert_fresh(
                 select(Program.id, Program.slug).where(Program.slug.in_(chunk))
             )
         )
+    status_changes = _Binding(session, StatusChange)
+    changed = {
+        column: status_changes.convert(column)(stored_stamp)
+        for column in ("changed_at", "created_at", "updated_at")
+    }
     changes = []
     for slug, rec in fresh:
         # As `program add` then `program mark`: researching first, then the file's status.
         for status in (
             ("researching",) if rec.status == "researching" else ("researching", rec.status)
         ):
-            changes.append(
-                {"program_id": ids[slug], "status": status, "changed_at": stored_stamp, **stamps}
-            )
-    conn.execute(insert(_table(StatusChange)), changes)
+            changes.append({"program_id": ids[slug], "status": status, **changed})
+    conn.execute(insert(status_changes.table), changes)
 
     if progress:
         progress(f"writing {sum(len(rec.intakes) for _, rec in fresh)} intakes")
+    intakes = _Binding(session, Intake)
+    intake_stamps = {
+        column: intakes.convert(column)(stored_stamp) for column in ("created_at", "updated_at")
+    }
+    local_of, utc_of = intakes.convert("deadline_local"), intakes.convert("deadline_utc")
+    day_of = intakes.convert("opens")
+    none_day = intakes.convert("target_date")(None)
+    instants: dict[tuple[datetime, str], Any] = {}
+
+    def instant(local: datetime, zone: str) -> Any:
+        """A local time's instant as bound: converted once per local time and zone."""
+        found = instants.get((local, zone))
+        if found is None:
+            found = instants[local, zone] = utc_of(_naive_utc(local, zone))
+        return found
+
     intake_rows = []
     for slug, rec in fresh:
+        pid = ids[slug]
         for irec in rec.intakes:
-            values = _intake_values(irec)
-            values.update(program_id=ids[slug], **stamps)
-            intake_rows.append(values)
-    conn.execute(insert(_table(Intake)), intake_rows)
+            deadline, closes, zone = irec.deadline, irec.closes, irec.zone
+            intake_rows.append(
+                {
+                    "term": irec.term,
+                    "kind": irec.kind,
+                    "zone": zone,
+                    "deadline_local": local_of(deadline),
+                    "deadline_utc": None if deadline is None else instant(deadline, zone),
+                    "opens": day_of(irec.opens),
+                    "closes_local": local_of(closes),
+                    "closes_utc": None if closes is None else instant(closes, zone),
+                    "target_date": none_day,
+                    "program_id": pid,
+                    **intake_stamps,
+                }
+            )
+    conn.execute(insert(intakes.table), intake_rows)
     intake_ids: dict[tuple[int, str], int] = {}
     for chunk in _chunks([ids[slug] for slug in slugs]):
         intake_ids.update(
@@ -324,6 +419,12 @@ def _insert_fresh(
                 )
             )
         )
+    extra_deadlines = _Binding(session, ExtraDeadline)
+    extra_stamps = {
+        column: extra_deadlines.convert(column)(stored_stamp)
+        for column in ("created_at", "updated_at")
+    }
+    extra_local = extra_deadlines.convert("local")
     extras = []
     targets: dict[int, int] = {}
     for slug, rec in fresh:
@@ -337,15 +438,15 @@ def _insert_fresh(
                         {
                             "intake_id": iid,
                             "kind": kind,
-                            "local": local,
-                            "at_utc": _naive_utc(local, irec.zone),
-                            **stamps,
+                            "local": extra_local(local),
+                            "at_utc": instant(local, irec.zone),
+                            **extra_stamps,
                         }
                     )
             if irec.target:
                 targets[pid] = iid
     if extras:
-        conn.execute(insert(_table(ExtraDeadline)), extras)
+        conn.execute(insert(extra_deadlines.table), extras)
     _store_marked_targets(session, targets)
     summary.program_ids.update(ids.values())
     summary.added.extend(slugs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from gradtrack.models import (
     Program,
     ProgramRule,
     RuleRow,
+    utcnow,
 )
 from gradtrack.rules import (
     DEFAULT_RULES,
@@ -163,16 +165,25 @@ def store_default_targets(session: Session, program_ids: set[int], now: datetime
     if not missing:
         return {}
     chosen = planner.default_targets(plan_input(session, now, program_ids=missing))
+    _store_targets(session, chosen)
+    return chosen
+
+
+def _store_targets(session: Session, chosen: Mapping[int, int]) -> None:
+    """Default targets (program id → intake id) in one UPDATE; the session's objects expire.
+
+    The rows are stamped with one reading of the clock (the column's ``onupdate``, read once
+    for the statement rather than once per row).
+    """
     if chosen:
         programs = _program_table()
-        session.execute(
+        session.connection().execute(  # Core's executemany, not the ORM's bulk update
             update(programs)
             .where(programs.c.id == bindparam("pid"))
-            .values(target_intake_id=bindparam("iid")),
+            .values(target_intake_id=bindparam("iid"), updated_at=utcnow()),
             [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
         )
         session.expire_all()
-    return chosen
 
 
 # -- done / undo ---------------------------------------------------------------------------------
@@ -315,7 +326,10 @@ def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -
 
 
 def _settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
-    inp = plan_input(session, now)
+    return _settle(session, plan_input(session, now), program_ids)
+
+
+def _settle(session: Session, inp: planner.PlanInput, program_ids: set[int] | None) -> list[str]:
     if program_ids is None:
         program_ids = {p.id for p in inp.programs}
     if not program_ids:
@@ -345,3 +359,33 @@ def _settle_late(session: Session, now: datetime, program_ids: set[int] | None) 
         # The lines show the new dates: plan again from the input already read, with them.
         plan = planner.build_plan(replace(inp, moves={**inp.moves, **moves}))
     return late_lines(plan, inp, program_ids)
+
+
+def settle_targets_and_late(
+    session: Session, now: datetime, program_ids: set[int]
+) -> tuple[dict[int, int], list[str]]:
+    """:func:`store_default_targets`, then :func:`settle_late`, from one read of the store.
+
+    ``program import`` changes what the plan of many programs is made of at once: the store
+    is read once (:func:`plan_input`), the default targets are chosen from that input (the
+    programs that need one, as :func:`store_default_targets` reads them) and stored, and the
+    same input, with those targets, is planned for the late starts.  Returns what was stored
+    and the lines, as the two functions do.
+    """
+    with collector_paused():
+        session.flush()
+        inp = plan_input(session, now)
+        missing = {p.id for p in inp.programs if p.id in program_ids and not p.target_chosen}
+        chosen: dict[int, int] = {}
+        if missing:
+            chosen = planner.default_targets(
+                replace(inp, programs=tuple(p for p in inp.programs if p.id in missing))
+            )
+            _store_targets(session, chosen)
+        if chosen:
+            programs = tuple(
+                p if p.id not in chosen else replace(p, target_intake_id=chosen[p.id])
+                for p in inp.programs
+            )
+            inp = replace(inp, programs=programs)
+        return chosen, _settle(session, inp, program_ids)
