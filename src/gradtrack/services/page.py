@@ -83,14 +83,16 @@ DEADLINE_WORDS = {
 
 def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str, Any]:
     """Everything the page shows, as plain data, from one plan built as of ``now``."""
+    from gradtrack import planner
     from gradtrack.services import planinput, reads
     from gradtrack.services.report import status_report
     from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
     from gradtrack.views.status import status_document
 
-    plan = planinput.build(reader, now, settings)
+    inp = planinput.plan_input(reader, now, settings)
+    plan = planner.build_plan(inp)
     open_milestones = [m for m in plan.milestones if m.status != "done"]
-    status = status_report(reader, now, settings, within=NEXT_WEEKS_DAYS, plan=plan)
+    status = status_report(reader, now, settings, within=NEXT_WEEKS_DAYS, planned=(inp, plan))
     return {
         "plan": plan_doc(plan, settings.zone, open_milestones),
         "status": status_document(status),
@@ -163,10 +165,12 @@ def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, An
     """One row per active program, then any other planned one; the earliest deadline first."""
     lines = {p["id"]: p for p in doc["status"]["programs"]}
     order = list(lines)
+    seen = set(order)  # a set: a list's `in` made this quadratic in the plan
     for item in [*doc["plan"]["milestones"], *doc["plan"]["deadlines"]]:
         for pid in item.get("program_ids", [item.get("program_id")]):
-            if pid is not None and pid not in order and pid in names:
+            if pid is not None and pid not in seen and pid in names:
                 order.append(pid)
+                seen.add(pid)
 
     def deadline_day(pid: int) -> date | None:
         deadline = lines[pid]["deadline"] if pid in lines else None

@@ -201,21 +201,24 @@ def status_report(
     *,
     within: int = 14,
     program_ref: str | None = None,
-    plan: planner.Plan | None = None,
+    planned: tuple[planner.PlanInput, planner.Plan] | None = None,
 ) -> StatusReport:
     """Overdue milestones, what is due today through today + ``within``, one line per program.
 
     With ``program_ref`` everything is narrowed to that program (shown whatever its status);
-    otherwise the program lines are the active programs (``program list``'s order).  ``plan``
-    is the plan as of ``now`` when the caller already built it (the HTML report).
+    otherwise the program lines are the active programs (``program list``'s order).
+    ``planned`` is the plan input and the plan as of ``now`` when the caller already has them
+    (the HTML report), so the store is not read twice.
 
     The store is read once, by the planner's column queries plus one for the program columns
     the lines add (fee, slug, ...): a fixed number of statements, and no ORM objects, at any
     number of programs.
     """
-    inp = planinput.plan_input(reader, now, settings)
-    if plan is None:
+    if planned is None:
+        inp = planinput.plan_input(reader, now, settings)
         plan = planner.build_plan(inp)
+    else:
+        inp, plan = planned
     zone = settings.zone
     today = plan.today
     last_day = today + timedelta(days=within)
