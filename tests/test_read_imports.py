@@ -87,9 +87,9 @@ def store(gt: Run, migrated_url: str) -> str:
     return migrated_url
 
 
-def run_child(url: str, argv: tuple[str, ...]) -> dict[str, Any]:
+def run_child(url: str, argv: tuple[str, ...], child: str = CHILD) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, "--db", url, *argv, "--today", "2026-09-01"],
+        [sys.executable, "-c", child, "--db", url, *argv, "--today", "2026-09-01"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -135,16 +135,7 @@ print(json.dumps(report))
 
 
 def run_lean_child(url: str, argv: tuple[str, ...]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", LEAN_CHILD, "--db", url, *argv, "--today", "2026-09-01"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-    )
-    assert done.returncode == 0, (argv, done.stderr)
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
+    return run_child(url, argv, child=LEAN_CHILD)
 
 
 def imported_by(url: str, argv: tuple[str, ...]) -> list[str]:

@@ -66,13 +66,28 @@ def current_hash(conn: Connection, namespace: str, alarms: bool) -> str | None:
     )
 
 
-def _current_hash(scalar: Scalar, namespace: str, alarms: bool) -> str | None:
+def current_renderer(conn: Connection) -> str:
+    """:func:`renderer` for the applicant's zone as stored now (the push's state names it too)."""
+    from sqlalchemy import text
+
+    return _stored_renderer(lambda sql, params: conn.execute(text(sql), params).scalar())
+
+
+def _stored_renderer(scalar: Scalar) -> str:
     zone = scalar(_ZONE, {})
     if not zone:
         from gradtrack.timeutil import system_zone_name  # (zoneinfo, only when needed)
 
         zone = system_zone_name()
-    params = {"namespace": namespace, "variant": variant(alarms), "renderer": renderer(str(zone))}
+    return renderer(str(zone))
+
+
+def _current_hash(scalar: Scalar, namespace: str, alarms: bool) -> str | None:
+    params = {
+        "namespace": namespace,
+        "variant": variant(alarms),
+        "renderer": _stored_renderer(scalar),
+    }
     found = scalar(_CURRENT_HASH, params)
     return None if found is None else str(found)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select, text
 
-from gradtrack import schema, timeutil
+from gradtrack import schema
 from gradtrack.services import dav, feedcheck, secrets
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ TARGETS = schema.push_targets
 RESOURCES = schema.pushed_resources
 
 _VERSION = "SELECT COALESCE((SELECT version FROM data_version WHERE id = 1), 0)"
-_ZONE = "SELECT value FROM settings WHERE key = 'timezone'"
 
 
 class PushStore(Protocol):
@@ -50,9 +49,8 @@ class PushStore(Protocol):
 def current_state(conn: Connection, todo: bool) -> str:
     """The ``synced_state`` a complete push of the applicant's feed would record now."""
     version = int(conn.execute(text(_VERSION)).scalar() or 0)
-    zone = conn.execute(text(_ZONE)).scalar() or timeutil.system_zone_name()
     return dav.synced_state(
-        version, feedcheck.renderer(str(zone)), feedcheck.APPLICANT_NAMESPACE, todo
+        version, feedcheck.current_renderer(conn), feedcheck.APPLICANT_NAMESPACE, todo
     )
 
 
