@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -321,7 +320,7 @@ def test_rolling_anchors_on_priority_then_closing_then_target() -> None:
         assert submit.anchor.startswith(f"{word} 2026-12-01")
 
 
-ONLY_SOP_FINAL = tuple(replace(r, enabled=r.key == "sop.final") for r in DEFAULT_RULES)
+ONLY_SOP_FINAL = tuple(r._replace(enabled=r.key == "sop.final") for r in DEFAULT_RULES)
 
 
 def test_level_never_later_nor_before_today() -> None:
@@ -417,7 +416,7 @@ def test_conditions_and_disabled_rules() -> None:
         "scores.send",
         "fee.waiver",
     }
-    rules = tuple(replace(r, enabled=r.key != "submit") for r in DEFAULT_RULES)
+    rules = tuple(r._replace(enabled=r.key != "submit") for r in DEFAULT_RULES)
     inp = PlanInput(PlanSettings(NY), rules, (program(1, i),), now=start_of_day(TODAY, NY))
     assert {m.key for m in build_plan(inp).milestones} == {"transcripts.request"}
 

@@ -6,7 +6,6 @@ Pure planner cases: data + rules + today in, milestones out.  One line of arithm
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -110,7 +109,7 @@ def test_rolling_back_never_lands_on_or_before_the_message_day() -> None:
     # A 1-day follow-up: Fri 11-20 + 1d = Sat 11-21; back would be Fri 11-20, the message day
     # itself, so it rolls forward to Mon 11-23.  Same for 2d (Sun 11-22 → Mon 11-23).
     rules = tuple(
-        replace(r, offsets=(Offset(1, "d"), Offset(2, "d"))) if r.key == "outreach.followup" else r
+        r._replace(offsets=(Offset(1, "d"), Offset(2, "d"))) if r.key == "outreach.followup" else r
         for r in DEFAULT_RULES
     )
     p = plan(person(1, ("message", date(2026, 11, 20))), today=date(2026, 11, 20), rules=rules)
@@ -196,7 +195,7 @@ def test_the_limit_of_two_and_what_is_done() -> None:
 
 def test_the_number_of_followups_is_the_rules_data() -> None:
     rules = tuple(
-        replace(r, offsets=(Offset(7, "d"), Offset(14, "d"), Offset(21, "d")))
+        r._replace(offsets=(Offset(7, "d"), Offset(14, "d"), Offset(21, "d")))
         if r.key == "outreach.followup"
         else r
         for r in DEFAULT_RULES
@@ -208,7 +207,7 @@ def test_the_number_of_followups_is_the_rules_data() -> None:
         "outreach.followup:r1:3",
     ]
     off = tuple(
-        replace(r, enabled=False) if r.key == "outreach.followup" else r for r in DEFAULT_RULES
+        r._replace(enabled=False) if r.key == "outreach.followup" else r for r in DEFAULT_RULES
     )
     p = plan(person(1, ("message", date(2026, 11, 20))), today=date(2026, 11, 20), rules=off)
     assert followups(p) == []

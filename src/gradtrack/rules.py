@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from gradtrack.errors import InvalidValue
 
@@ -32,8 +32,7 @@ CONDITION_REQUIREMENTS_UNKNOWN = "requirements_unknown"
 _PART = re.compile(r"^(\d{1,4})(d|wd)$")
 
 
-@dataclass(frozen=True, order=True)
-class Offset:
+class Offset(NamedTuple):
     """``amount`` calendar days (``d``) or working days (``wd``) before an anchor."""
 
     amount: int
@@ -72,8 +71,7 @@ def format_offsets(offsets: Iterable[Offset]) -> str:
     return ",".join(str(o) for o in offsets)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One milestone rule.
 
     ``anchors``: several anchors → the earliest resulting date wins.  Offsets pair with anchors
@@ -268,7 +266,7 @@ def with_offsets(rule: Rule, offsets: tuple[Offset, ...], typed: str | None = No
     text = format_offsets(offsets) if typed is None else typed
     if not rule.anchors and not offsets:
         return rule
-    return replace(rule, offsets=_checked(rule, offsets, text, "offset"))
+    return rule._replace(offsets=_checked(rule, offsets, text, "offset"))
 
 
 def with_latest(rule: Rule, latest: tuple[Offset, ...], typed: str | None = None) -> Rule:
@@ -294,4 +292,4 @@ def with_latest(rule: Rule, latest: tuple[Offset, ...], typed: str | None = None
                 f"latest offset {text!r} of rule {rule.key!r} is longer than its ideal "
                 f"offset {format_offsets(rule.offsets)!r} (the latest date comes last)"
             )
-    return replace(rule, latest=checked)
+    return rule._replace(latest=checked)

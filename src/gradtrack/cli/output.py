@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, NamedTuple, Protocol, TextIO, TypeVar
 
 import click
 
@@ -52,8 +51,7 @@ def short_ref(program: HasHandle | str) -> str:
     return handle[:SHORT_REF_CHARS]
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A table cell with a long form (piped output, CSV) and a short one (a terminal)."""
 
     full: str
@@ -63,8 +61,7 @@ class Ref:
         return self.full
 
 
-@dataclass(frozen=True)
-class Terminal:
+class Terminal(NamedTuple):
     """How stdout is shown: ``width`` None means piped (never cut); ``colour`` on or off."""
 
     width: int | None
@@ -226,8 +223,7 @@ def to_csv(headers: Sequence[str | Ref], rows: Sequence[Sequence[Any]]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """What a command shows, in every format.
 
     ``document`` is the ``--json`` document; ``text`` and ``summary`` are for people only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +122,7 @@ def plan(
         if within is not None:
             start, end = built.today, built.today + timedelta(days=within)
         view = _milestones(app, inp, built, only, start, end, show_done)
-    emit(fmt, replace(view, note=zone_note_text(app.zone, app.settings.zone_from_system)))
+    emit(fmt, view._replace(note=zone_note_text(app.zone, app.settings.zone_from_system)))
 
 
 def _milestones(

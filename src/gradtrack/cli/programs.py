@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -233,7 +232,7 @@ def program_show(app: App, program_ref: str, fmt: str) -> None:
         (record,) = reads.program_records(conn, only=only)
     doc = program_doc(record)
     view = intakes_view(doc["intakes"], doc["target_intake_id"], doc)
-    emit(fmt, replace(view, text=key_values(_program_fields(doc))))
+    emit(fmt, view._replace(text=key_values(_program_fields(doc))))
 
 
 def _program_fields(doc: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ the decision reply, outreach follow-ups and declining the other offers."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date, timedelta
 
 from gradtrack.planner.days import (
@@ -66,7 +65,7 @@ def decision_reply(b: Builder, program: ProgramIn, intake: IntakeIn | None) -> N
         why=why,
     )
     if added is not None and intake is None:
-        b.out[-1] = replace(b.out[-1], program_ids=(program.id,))
+        b.out[-1] = b.out[-1]._replace(program_ids=(program.id,))
 
 
 def _after_why(key: str, offset: Offset, anchor: Anchor, raw: date, rolled: date) -> str:
@@ -113,7 +112,7 @@ def _add_after(
         done=mid in ctx.inp.done,
         why=why,
     )
-    b.out[-1] = replace(b.out[-1], program_ids=program_ids, intake_ids=())
+    b.out[-1] = b.out[-1]._replace(program_ids=program_ids, intake_ids=())
     return b.out[-1]
 
 

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from gradtrack.planner.days import (
     ONE_DAY,
@@ -31,8 +32,7 @@ class OverfullWeek:
     reason: str
 
 
-@dataclass(frozen=True)
-class CatchUp:
+class CatchUp(NamedTuple):
     moves: dict[str, date]  # late milestone id → its catch-up date
     over: tuple[OverfullWeek, ...]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -35,8 +34,7 @@ from gradtrack.rules import (
 from gradtrack.timeutil import local_date
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(NamedTuple):
     date: date
     label: str  # "letters due 2026-12-01 (Fall 2027, Stanford — CS (PhD))"
     word: str  # "letters due", for the why line
@@ -44,8 +42,7 @@ class Anchor:
     ids: tuple[str, ...] = ()  # milestone anchors: the milestone's id
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A program with its planned intake, its anchors resolved to local dates."""
 
     program: ProgramIn
@@ -54,8 +51,7 @@ class Target:
     anchors: Mapping[str, Anchor]
 
 
-@dataclass(frozen=True)
-class Dated:
+class Dated(NamedTuple):
     date: date
     offset: Offset
     anchor: Anchor
@@ -121,7 +117,7 @@ class Ctx:
         if entry is None or entry[0] is not rule:
             found = (
                 tuple(
-                    (f":{o}", replace(rule, offsets=(o,), each_offset=False)) for o in rule.offsets
+                    (f":{o}", rule._replace(offsets=(o,), each_offset=False)) for o in rule.offsets
                 )
                 if rule.each_offset
                 else (("", rule),)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from gradtrack.errors import StoredDataError
 from gradtrack.rules import (
@@ -51,14 +52,12 @@ class PlanSettings:
             )
 
 
-@dataclass(frozen=True)
-class ExtraDeadline:
+class ExtraDeadline(NamedTuple):
     kind: str  # "letters" | "scores" | "funding"
     instant: datetime
 
 
-@dataclass(frozen=True)
-class IntakeIn:
+class IntakeIn(NamedTuple):
     id: int
     program_id: int
     term: str
@@ -71,15 +70,13 @@ class IntakeIn:
     extra: tuple[ExtraDeadline, ...] = ()
 
 
-@dataclass(frozen=True)
-class OfferIn:
+class OfferIn(NamedTuple):
     funded: bool
     reply_by: date | None
     accepted_on: date | None = None  # the applicant's date of the last change to "accepted"
 
 
-@dataclass(frozen=True)
-class ProgramIn:
+class ProgramIn(NamedTuple):
     id: int
     name: str
     status: str
@@ -96,23 +93,20 @@ class ProgramIn:
     target_chosen: bool = False  # the user chose the target (`program target`)
 
 
-@dataclass(frozen=True)
-class RecommenderIn:
+class RecommenderIn(NamedTuple):
     id: int
     name: str
     zone: str
 
 
-@dataclass(frozen=True)
-class LetterIn:
+class LetterIn(NamedTuple):
     id: int
     recommender_id: int
     program_id: int
     status: str
 
 
-@dataclass(frozen=True)
-class MaterialIn:
+class MaterialIn(NamedTuple):
     id: int
     kind: str
     name: str
@@ -120,15 +114,13 @@ class MaterialIn:
     status: str
 
 
-@dataclass(frozen=True)
-class OutreachStep:
+class OutreachStep(NamedTuple):
     kind: str  # "message" | "reply" | "close"
     on: date
     via: str = ""
 
 
-@dataclass(frozen=True)
-class OutreachIn:
+class OutreachIn(NamedTuple):
     """One person's outreach, steps in the order they happened (date, then as logged)."""
 
     person_id: int
@@ -167,8 +159,7 @@ LATE = "late"  # the ideal date has passed, the latest has not: due now (or on i
 MISSED = "missed"  # the latest date has passed
 
 
-@dataclass(frozen=True)
-class Milestone:
+class Milestone(NamedTuple):
     id: str
     key: str
     title: str
@@ -192,8 +183,7 @@ class Milestone:
         return self.rule_date
 
 
-@dataclass(frozen=True)
-class DeadlineOut:
+class DeadlineOut(NamedTuple):
     intake_id: int
     program_id: int
     kind: str  # "deadline" | "letters" | "scores" | "funding" | "closes"
@@ -209,8 +199,7 @@ class CrowdedWeek:
     milestone_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class IntakeChoice:
+class IntakeChoice(NamedTuple):
     """A program's earliest feasible intake and, when different, its earliest comfortable one.
 
     ``late_steps``: how many not-done milestones of the feasible intake are late.
@@ -224,8 +213,7 @@ class IntakeChoice:
     comfortable_intake_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Infeasible:
+class Infeasible(NamedTuple):
     """A planned intake that can no longer be made: its deadline passed, or a step is missed."""
 
     program_id: int
@@ -235,8 +223,7 @@ class Infeasible:
     missed: tuple[str, ...] = ()  # the missed milestones of its own schedule
 
 
-@dataclass(frozen=True)
-class Waiting:
+class Waiting(NamedTuple):
     """A person whose last message has no reply yet (``status``: waiting for a reply)."""
 
     person_id: int
@@ -246,8 +233,7 @@ class Waiting:
     next_followup: Milestone | None  # the first follow-up not done, if any is left
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     today: date
     milestones: tuple[Milestone, ...]
     deadlines: tuple[DeadlineOut, ...]

@@ -1,7 +1,7 @@
 """Reading the store for the pure planner, through Core (docs/planner.md).
 
 :func:`plan_input` reads the store with a handful of column queries (no lazy loads, so it stays
-linear at 10,000 programs) into the planner's plain dataclasses.  Everything here takes a
+linear at 10,000 programs) into the planner's plain records.  Everything here takes a
 :data:`~gradtrack.schema.Reader`: the read commands pass a Core connection and never import the
 ORM; a write passes its session, which flushes before it reads (docs/architecture.md).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -45,7 +44,7 @@ def _applied(default: Rule, offsets: str | None, latest: str | None, enabled: bo
         rule = with_offsets(rule, parse_offsets(offsets) if offsets else ())
     if latest and (default.latest is None or latest != format_offsets(default.latest)):
         rule = with_latest(rule, parse_offsets(latest))
-    return rule if enabled else replace(rule, enabled=False)
+    return rule if enabled else rule._replace(enabled=False)
 
 
 def load_rules(reader: Reader) -> tuple[Rule, ...]:
@@ -79,7 +78,7 @@ def program_rules(
             continue
         base = by_key.get(row.key) or default_rule(row.key)
         found[row.program_id].append(
-            _applied(replace(base, enabled=True), row.offsets, row.latest, row.enabled)
+            _applied(base._replace(enabled=True), row.offsets, row.latest, row.enabled)
         )
     return {pid: tuple(rs) for pid, rs in found.items()}
 

@@ -384,7 +384,7 @@ def settle_targets_and_late(
             _store_targets(session, chosen)
         if chosen:
             programs = tuple(
-                p if p.id not in chosen else replace(p, target_intake_id=chosen[p.id])
+                p if p.id not in chosen else p._replace(target_intake_id=chosen[p.id])
                 for p in inp.programs
             )
             inp = replace(inp, programs=programs)

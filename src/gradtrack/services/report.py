@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,8 +34,7 @@ HOURS_WINDOW = timedelta(hours=48)
 # -- plain data ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Countdown:
+class Countdown(NamedTuple):
     """Time left (docs/time.md): days by local date in the applicant's zone; hours inside 48 h."""
 
     days: int
@@ -44,8 +42,7 @@ class Countdown:
     passed: bool
 
 
-@dataclass(frozen=True)
-class Timed:
+class Timed(NamedTuple):
     """A deadline instant as the program states it, in the applicant's zone, and time left."""
 
     kind: str  # deadline | closes | letters | scores | funding | reply_by
@@ -56,8 +53,7 @@ class Timed:
     countdown: Countdown
 
 
-@dataclass(frozen=True)
-class DeadlineItem:
+class DeadlineItem(NamedTuple):
     program_id: int
     program: str
     intake_id: int
@@ -65,15 +61,13 @@ class DeadlineItem:
     timed: Timed
 
 
-@dataclass(frozen=True)
-class DueDay:
+class DueDay(NamedTuple):
     day: date
     milestones: tuple[planner.Milestone, ...]
     deadlines: tuple[DeadlineItem, ...]
 
 
-@dataclass(frozen=True)
-class ProgramLine:
+class ProgramLine(NamedTuple):
     id: int
     handle: str
     slug: str
@@ -103,8 +97,7 @@ class ProgramLine:
     missed: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Fees:
+class Fees(NamedTuple):
     """Application fees of the targeted programs, by currency (docs/people.md)."""
 
     programs: int  # targeted programs
@@ -114,8 +107,7 @@ class Fees:
     unknown: int  # targeted programs whose fee is not known
 
 
-@dataclass(frozen=True)
-class StatusReport:
+class StatusReport(NamedTuple):
     today: date
     now: datetime
     zone: str
@@ -472,8 +464,7 @@ def outreach_document(reader: Reader, plan: planner.Plan) -> dict[str, Any]:
 # -- the recommender packet ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PacketEntry:
+class PacketEntry(NamedTuple):
     program: str
     term: str | None
     url: str
@@ -486,8 +477,7 @@ class PacketEntry:
     faculty: tuple[str, ...] = ()  # people linked to the program (faculty of interest)
 
 
-@dataclass(frozen=True)
-class Packet:
+class Packet(NamedTuple):
     recommender: str
     zone: str
     entries: tuple[PacketEntry, ...]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import insert, select, update
 
@@ -23,11 +22,10 @@ _HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     zone: str
     weekend_policy: str = "back"
-    holidays: tuple[date, ...] = field(default_factory=tuple)
+    holidays: tuple[date, ...] = ()
     crowding_threshold: int = 6
     base_url: str = "http://127.0.0.1:8080"
     smtp_host: str = ""
