@@ -71,14 +71,9 @@ def current_hash(conn: Connection, namespace: str, alarms: bool) -> str | None:
     )
 
 
-def current_renderer(conn: Connection) -> str:
-    """:func:`renderer` for the applicant's zone as stored now (the push's state names it too)."""
-    from sqlalchemy import text
-
-    return _stored_renderer(lambda sql, params: conn.execute(text(sql), params).scalar())
-
-
-def _stored_renderer(scalar: Scalar) -> str:
+def stored_renderer(scalar: Scalar) -> str:
+    """:func:`renderer` for the applicant's zone as stored now, asked through ``scalar`` (on
+    either reader: the push's state names it too, services/pushcheck.py)."""
     zone = scalar(_ZONE, {})
     if not zone:
         from gradtrack.timeutil import system_zone_name  # (zoneinfo, only when needed)
@@ -91,7 +86,7 @@ def _current_hash(scalar: Scalar, namespace: str, alarms: bool) -> str | None:
     params = {
         "namespace": namespace,
         "variant": variant(alarms),
-        "renderer": _stored_renderer(scalar),
+        "renderer": stored_renderer(scalar),
     }
     found = scalar(_CURRENT_HASH, params)
     return None if found is None else str(found)

@@ -132,7 +132,7 @@ def _state(rows: Rows, todo: bool) -> str:
     """The ``synced_state`` a complete push of the applicant's feed would record now."""
     scalar = _scalar(rows)
     version = int(str(scalar(_VERSION, {}) or 0))
-    renderer = feedcheck._stored_renderer(scalar)  # (feedcheck.current_renderer's reading)
+    renderer = feedcheck.stored_renderer(scalar)  # (the export's reading of the zone)
     return dav.synced_state(version, renderer, feedcheck.APPLICANT_NAMESPACE, todo)
 
 
