@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import zlib
@@ -24,7 +25,7 @@ from click.testing import Result
 
 from dav_helpers import PASSWORD, Radicale, radicale_server
 from gradtrack import feeds
-from support import PINNED_NOW, dump_database
+from support import BACKEND, PINNED_NOW, dump_database
 
 Run = Callable[..., Result]
 BUILT_ON = "2026-09-01"
@@ -478,14 +479,17 @@ NOT_IMPORTED = (
 )
 
 
-def push_in_child(url: str, dav: Radicale, *args: str, now: str = PINNED_NOW) -> dict[str, Any]:
+def push_in_child(
+    url: str, dav: Radicale, *args: str, now: str = PINNED_NOW, lean: bool = False
+) -> dict[str, Any]:
     """``calendar push`` in a fresh process (test_read_imports.CHILD): its exit code, output,
-    the modules it loaded and the statements it sent."""
-    from test_read_imports import CHILD
+    the modules it loaded and the statements it sent; ``lean``: test_read_imports.LEAN_CHILD,
+    which imports no SQLAlchemy itself and traces every statement sent through ``sqlite3``."""
+    from test_read_imports import CHILD, LEAN_CHILD
 
     argv = ["calendar", "push", dav.base + CAL, "--user", "ada", "--password-env", "CAL_PASSWORD"]
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, "--db", url, *argv, *args],
+        [sys.executable, "-c", LEAN_CHILD if lean else CHILD, "--db", url, *argv, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -496,6 +500,38 @@ def push_in_child(url: str, dav: Radicale, *args: str, now: str = PINNED_NOW) ->
     return report
 
 
+def shapes(statements: list[str]) -> list[str]:
+    """Each statement as its verb and the tables it names (``SELECT push_targets``); one
+    naming none (``BEGIN IMMEDIATE``, a ``PRAGMA``) as it is."""
+    return [
+        " ".join([s.split()[0], *TABLES.findall(s)]) if TABLES.search(s) else s for s in statements
+    ]
+
+
+TABLES = re.compile(r"(?:FROM|UPDATE)\s+(\w+)")
+# The unchanged push's reads with sqlite3 (one read transaction), and its write.
+FAST_READS = [
+    "BEGIN",
+    "SELECT alembic_version",
+    "SELECT push_targets",
+    "SELECT data_version",
+    "SELECT settings",
+    "SELECT pushed_resources",
+    "ROLLBACK",
+]
+FAST_WRITE = [
+    "PRAGMA busy_timeout = 60000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "BEGIN IMMEDIATE",
+    "SELECT alembic_version",
+    "SELECT push_targets",
+    "UPDATE push_targets",
+    "COMMIT",
+]
+
+
 def loaded(report: dict[str, Any], top: str) -> list[str]:
     return [m for m in report["modules"] if m == top or m.startswith(f"{top}.")]
 
@@ -503,11 +539,14 @@ def loaded(report: dict[str, Any], top: str) -> list[str]:
 def test_an_unchanged_push_sends_one_propfind_and_loads_no_orm_planner_or_client(
     store: Run, dav: Radicale, migrated_url: str
 ) -> None:
+    """On SQLite with sqlite3 alone (no SQLAlchemy module at all); on PostgreSQL on a Core
+    connection, after the schema check."""
     ok(push(store, dav))
     count = len(exported_uids(store))
     before = dump_database(migrated_url)
+    sqlite = BACKEND == "sqlite"
     dav.reset()
-    report = push_in_child(migrated_url, dav)
+    report = push_in_child(migrated_url, dav, lean=sqlite)
     assert (report["code"], report["stdout"]) == (
         0,
         f"Pushed to {dav.base}{CAL}: 0 created, 0 updated, 0 deleted, {count} unchanged"
@@ -515,16 +554,24 @@ def test_an_unchanged_push_sends_one_propfind_and_loads_no_orm_planner_or_client
     )
     assert dav.requests == [("PROPFIND", CAL)]
     assert [m for top in NOT_IMPORTED for m in loaded(report, top)] == []
-    # The schema check and one read; same clock, same row: nothing to write.
-    assert report["begun"] == 2
-    assert not [s for s in report["statements"] if s.lstrip().upper().startswith("UPDATE")]
+    # Same clock, same row: nothing to write.
+    if sqlite:
+        assert loaded(report, "sqlalchemy") == []
+        assert shapes(report["statements"]) == FAST_READS
+    else:  # the schema check and one read
+        assert report["begun"] == 2
+        assert not [s for s in report["statements"] if s.lstrip().upper().startswith("UPDATE")]
     assert dump_database(migrated_url) == before
-    # Later, the push time is recorded (a Core update, still without the ORM).
+    # Later, the push time is recorded (a Core update, or one through sqlite3 on SQLite: still
+    # without the ORM).
     dav.reset()
-    later = push_in_child(migrated_url, dav, now="2026-11-29T08:30:00+00:00")
+    later = push_in_child(migrated_url, dav, now="2026-11-29T08:30:00+00:00", lean=sqlite)
     assert later["code"] == 0
     assert dav.requests == [("PROPFIND", CAL)]
     assert [m for top in NOT_IMPORTED for m in loaded(later, top)] == []
+    if sqlite:
+        assert loaded(later, "sqlalchemy") == []
+        assert shapes(later["statements"]) == FAST_READS + FAST_WRITE
     row = ok(store("calendar", "pushes", "--json")).stdout
     assert '"2026-11-29T08:30:00Z"' in row
     changed = {
@@ -533,6 +580,139 @@ def test_an_unchanged_push_sends_one_propfind_and_loads_no_orm_planner_or_client
         if rows != old
     }
     assert changed == {"push_targets"}
+
+
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="the fast path reads SQLite files")
+
+
+COLUMNS = (
+    "id",
+    "url",
+    "username",
+    "password_env",
+    "recommender_id",
+    "program_id",
+    "todo",
+    "registered",
+    "synced_at",
+    "synced_state",
+)
+
+
+def raw_target(database: Path) -> list[tuple[object, ...]]:
+    """The push target's row as SQLite holds it: each value and its storage class."""
+    conn = sqlite3.connect(database)
+    try:
+        names = [r[1] for r in conn.execute("PRAGMA table_info(push_targets)")]
+        columns = ", ".join([*names, *(f"typeof({n})" for n in names)])
+        return conn.execute(f"SELECT {columns} FROM push_targets").fetchall()
+    finally:
+        conn.close()
+
+
+@sqlite_only
+def test_the_sqlite3_write_stores_what_the_core_write_stores(
+    store: Run, dav: Radicale, migrated_url: str, tmp_path: Path
+) -> None:
+    """The same unchanged push (a later clock with microseconds, --register) on two copies of
+    one store: through sqlite3 on the plain URL, through SQLAlchemy on ``sqlite+pysqlite://``
+    (which the fast path leaves alone).  The rows are the same, byte for byte."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, select
+
+    from gradtrack import schema
+
+    ok(push(store, dav))
+    fast = Path(migrated_url.removeprefix("sqlite:///"))
+    core = tmp_path / "core.sqlite3"
+    source, copy = sqlite3.connect(fast), sqlite3.connect(core)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    now = "2026-11-29T09:30:00.123456+01:00"
+    reports = {}
+    for name, url in (("fast", migrated_url), ("core", f"sqlite+pysqlite:///{core}")):
+        dav.reset()
+        reports[name] = push_in_child(url, dav, "--register", now=now, lean=True)
+        assert reports[name]["code"] == 0, reports[name]
+        assert dav.requests == [("PROPFIND", CAL)]
+    assert loaded(reports["fast"], "sqlalchemy") == []
+    assert shapes(reports["fast"]["statements"]) == FAST_READS + FAST_WRITE
+    assert "sqlalchemy" in reports["core"]["modules"]
+    assert "UPDATE push_targets" in shapes(reports["core"]["statements"])
+    assert raw_target(fast) == raw_target(core)
+    assert dump_database(migrated_url) == dump_database(f"sqlite:///{core}")
+    engine = create_engine(migrated_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(schema.push_targets)).one()
+    engine.dispose()
+    clock = datetime(2026, 11, 29, 8, 30, 0, 123456, tzinfo=UTC)
+    assert (row.synced_at, row.updated_at) == (clock, clock)
+    assert row.synced_at.tzinfo is UTC
+    assert (row.registered, row.todo, row.synced_state != "") == (True, False, True)
+
+
+@sqlite_only
+def test_a_row_changed_between_the_read_and_the_write_is_left_to_the_full_push(
+    store: Run, dav: Radicale, migrated_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process records a push while this one asks the server: the sqlite3 write finds
+    the row is not the one it read, writes nothing, and the full push reads and decides."""
+    from gradtrack.services import dav as caldav_side
+
+    ok(push(store, dav))
+    count = len(exported_uids(store))
+    database = Path(migrated_url.removeprefix("sqlite:///"))
+    state = dict(zip(COLUMNS, raw_target(database)[0], strict=False))["synced_state"]
+    assert state != ""
+    probe = caldav_side.probe_etags
+
+    def racing_probe(*args: Any, **kwargs: Any) -> Any:
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("UPDATE push_targets SET synced_state = '', password_env = 'OTHER'")
+        other.close()
+        return probe(*args, **kwargs)
+
+    monkeypatch.setattr(caldav_side, "probe_etags", racing_probe)
+    dav.reset()
+    result = ok(push(store, dav, env={"GRADTRACK_NOW": "2026-11-29T08:30:00+00:00"}))
+    assert f"0 created, 0 updated, 0 deleted, {count} unchanged" in result.stdout
+    # The probe's PROPFIND, then the full push's own.
+    assert dav.requests == [("PROPFIND", CAL), ("PROPFIND", CAL)]
+    (target,) = raw_target(database)
+    columns = dict(zip(COLUMNS, target, strict=False))
+    assert (columns["password_env"], columns["synced_at"]) == (
+        "CAL_PASSWORD",
+        "2026-11-29 08:30:00.000000",
+    )
+    assert columns["synced_state"] == state  # the full push's record: complete again
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "2026-11-29T08:30:00+00:00",
+        "2026-11-29T09:30:00.000001+01:00",
+        "0999-01-02T03:04:05.5-05:00",
+    ],
+)
+def test_an_instant_is_stored_as_sqlalchemy_stores_it_on_sqlite(instant: str) -> None:
+    from datetime import datetime
+
+    from sqlalchemy.dialects import sqlite
+
+    from gradtrack import schema
+    from gradtrack.services.pushcheck import sqlite_datetime
+
+    dialect = sqlite.dialect()
+    value = datetime.fromisoformat(instant)
+    naive = schema.UTCDateTime().process_bind_param(value, dialect)
+    processor = sqlite.DATETIME().bind_processor(dialect)
+    assert processor is not None
+    assert sqlite_datetime(value) == processor(naive)
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_datetime(value.replace(tzinfo=None))
 
 
 def test_an_unchanged_push_reports_a_resource_deleted_on_the_server(

@@ -7,9 +7,11 @@ commands), :meth:`App.read` and :meth:`App.write` one session in one transaction
 (:meth:`App.read_on` a session in a connection's transaction); :meth:`App.state_write` and
 :meth:`App.state_connect` the bookkeeping write of published state.  Every transaction
 gradtrack opens through SQLAlchemy is opened here: the services take a session, a connection,
-or a small protocol these methods satisfy.  The one exception is the unchanged export's
-read-only look with the standard library's ``sqlite3`` (services/feedcheck.py,
-docs/calendar.md), which answers before SQLAlchemy is imported.
+or a small protocol these methods satisfy.  The exceptions, on a plain SQLite URL only, answer
+before SQLAlchemy is imported, with the standard library's ``sqlite3``: the unchanged
+export's read-only look (services/feedcheck.py), and the unchanged push's read and its one
+bookkeeping update, taken as :meth:`state_connect` takes it (``BEGIN IMMEDIATE``, the busy
+timeout, foreign keys on; services/pushcheck.py, docs/calendar.md).
 """
 
 from __future__ import annotations
@@ -172,8 +174,9 @@ class App:
     @contextmanager
     def state_connect(self) -> Iterator[Connection]:
         """:meth:`state_write` on a Core connection, for bookkeeping that needs no ORM (the
-        unchanged push, services/pushcheck.py): the write lock up front, committed at the
-        end; no data version bump, no after-commit hooks."""
+        unchanged push, services/pushcheck.py, where it does not write through ``sqlite3``):
+        the write lock up front, committed at the end; no data version bump, no after-commit
+        hooks."""
         self.ensure_schema(write=True)
         from gradtrack.db import writer
 

@@ -11,13 +11,16 @@ transaction, and hashing the file:
   alone on the database file opened read-only, so SQLAlchemy is not even imported.  It
   answers only when it is sure (the schema at this gradtrack's head revision, every query
   answered); in any doubt it says "not known" and the command takes the normal path
-  (docs/calendar.md, "The unchanged export without SQLAlchemy").
+  (docs/calendar.md, "The unchanged export without SQLAlchemy").  Its opening of the file
+  (:func:`sqlite_connect`, also read-write for the unchanged push's one update) and its
+  revision check (:func:`sqlite_at_head`) serve services/pushcheck.py too.
 * :func:`unchanged`: the same check on the Core connection of the caller's read transaction
   (``App.connect``): every backend, after the schema check (and migration) of the normal path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Mapping
@@ -27,10 +30,12 @@ from typing import TYPE_CHECKING
 from gradtrack import __version__
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy import Connection
 
 # One query with its parameters -> the first column of its first row (None: no row).
-Scalar = Callable[[str, Mapping[str, str]], object]
+Scalar = Callable[[str, Mapping[str, object]], object]
 
 # Bump FEED_FORMAT when a change of the code changes a feed's bytes for the same data without
 # a new gradtrack version.
@@ -66,14 +71,9 @@ def current_hash(conn: Connection, namespace: str, alarms: bool) -> str | None:
     )
 
 
-def current_renderer(conn: Connection) -> str:
-    """:func:`renderer` for the applicant's zone as stored now (the push's state names it too)."""
-    from sqlalchemy import text
-
-    return _stored_renderer(lambda sql, params: conn.execute(text(sql), params).scalar())
-
-
-def _stored_renderer(scalar: Scalar) -> str:
+def stored_renderer(scalar: Scalar) -> str:
+    """:func:`renderer` for the applicant's zone as stored now, asked through ``scalar`` (on
+    either reader: the push's state names it too, services/pushcheck.py)."""
     zone = scalar(_ZONE, {})
     if not zone:
         from gradtrack.timeutil import system_zone_name  # (zoneinfo, only when needed)
@@ -86,7 +86,7 @@ def _current_hash(scalar: Scalar, namespace: str, alarms: bool) -> str | None:
     params = {
         "namespace": namespace,
         "variant": variant(alarms),
-        "renderer": _stored_renderer(scalar),
+        "renderer": stored_renderer(scalar),
     }
     found = scalar(_CURRENT_HASH, params)
     return None if found is None else str(found)
@@ -134,6 +134,48 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database).expanduser()  # what db._sqlite_url does
 
 
+def sqlite_connect(database: Path, *, write: bool = False) -> sqlite3.Connection | None:
+    """The SQLite file ``database`` opened with ``sqlite3`` alone, never created; ``None`` when
+    it is no regular file (missing: the normal path creates it; a FIFO is never opened) or
+    cannot be opened.
+
+    Read-only (``mode=ro``), or with ``write`` read-write (``mode=rw``) with the settings
+    ``db.make_engine`` gives each connection: busy timeout, foreign keys on, WAL, synchronous
+    NORMAL.  In autocommit mode: each transaction is the caller's own ``BEGIN`` (``BEGIN
+    IMMEDIATE`` for a write, as ``db.writer``'s).
+    """
+    import sqlite3
+    from urllib.parse import quote
+
+    if not database.is_file():
+        return None
+    uri = f"file:{quote(os.fspath(database))}?mode={'rw' if write else 'ro'}"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    if write:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            with contextlib.suppress(sqlite3.Error):  # (as make_engine's)
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error:
+            conn.close()
+            return None
+    return conn
+
+
+def sqlite_at_head(conn: sqlite3.Connection) -> bool:
+    """Whether the schema is at :data:`gradtrack.db.HEAD_REVISION` (not empty, behind, newer
+    or branched: those are the normal path's); raises ``sqlite3.Error`` as ``sqlite3`` does."""
+    from gradtrack import db
+
+    revisions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    return revisions == [(db.HEAD_REVISION,)]
+
+
 def sqlite_unchanged(database: Path, namespace: str, path: Path, *, alarms: bool = False) -> bool:
     """Whether ``path`` already holds the current rendering of the feed ``namespace``, asked of
     the SQLite file ``database`` with ``sqlite3`` alone (docs/calendar.md).
@@ -144,26 +186,18 @@ def sqlite_unchanged(database: Path, namespace: str, path: Path, *, alarms: bool
     the caller goes the normal way (schema check, migration, SQLAlchemy), which decides.
     """
     import sqlite3
-    from urllib.parse import quote
 
-    from gradtrack import db
-
-    if not database.is_file():  # missing (the normal path creates it), or a FIFO, a folder...
-        return False
-    uri = f"file:{quote(os.fspath(database))}?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
-    except sqlite3.Error:
+    conn = sqlite_connect(database)
+    if conn is None:
         return False
     try:
         conn.execute("BEGIN")  # one snapshot for the three reads
 
-        def scalar(sql: str, params: Mapping[str, str]) -> object:
+        def scalar(sql: str, params: Mapping[str, object]) -> object:
             row = conn.execute(sql, params).fetchone()
             return None if row is None else row[0]
 
-        revisions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-        if revisions != [(db.HEAD_REVISION,)]:
+        if not sqlite_at_head(conn):
             return False  # empty, behind (to migrate), newer, branched: the normal path
         expected = _current_hash(scalar, namespace, alarms)
         conn.rollback()
