@@ -104,11 +104,15 @@ def shape_svg(kind: str, x: float, y: float) -> str:
 
 
 def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str, Any]:
-    """Everything the page shows, as plain data, from one plan built as of ``now``."""
+    """Everything the page shows, as plain data, from one plan built as of ``now``.
+
+    Program names and letter statuses are the plan input's own (every stored program, every
+    letter request): the store is not read again for them.
+    """
     from gradtrack import planner
     from gradtrack.services import planinput, reads
     from gradtrack.services.report import status_report
-    from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
+    from gradtrack.views import material_doc, plan_doc, recommender_doc
     from gradtrack.views.status import status_document
 
     inp = planinput.plan_input(reader, now, settings)
@@ -118,12 +122,12 @@ def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str
     return {
         "plan": plan_doc(plan, settings.zone, open_milestones),
         "status": status_document(status),
-        "programs": [
-            program_doc(p, with_intakes=False)
-            for p in reads.program_records(reader, include_closed=True, with_intakes=False)
-        ],
+        "names": {p.id: p.name for p in inp.programs},  # display_name, as program lists say
         "recommenders": [recommender_doc(r) for r in reads.recommender_rows(reader)],
-        "letters": [letter_doc(x) for x in reads.letter_rows(reader)],
+        "letters": [
+            {"program_id": x.program_id, "recommender_id": x.recommender_id, "status": x.status}
+            for x in inp.letters
+        ],
         "materials": [material_doc(m) for m in reads.material_rows(reader)],
         "crowding_threshold": settings.crowding_threshold,
     }
@@ -231,15 +235,6 @@ def _row_order(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[tuple[i
     return [(pid, days[pid]) for pid in order]
 
 
-def _names(doc: Mapping[str, Any]) -> dict[int, str]:
-    """Program id → how people read it (``Institution — Program (PhD)``)."""
-    from gradtrack.vocab import display_name
-
-    return {
-        p["id"]: display_name(p["institution"], p["name"], p["degree"]) for p in doc["programs"]
-    }
-
-
 def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
     from markupsafe import Markup
 
@@ -247,7 +242,7 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
 
     plan = doc["plan"]
     today = _d(plan["today"])
-    names = _names(doc)
+    names: Mapping[int, str] = doc["names"]
     order = _row_order(doc, names)
     y_of = {pid: TOP + index * ROW_HEIGHT + ROW_HEIGHT // 2 for index, (pid, _) in enumerate(order)}
     deadlines = [d for d in plan["deadlines"] if d["program_id"] in y_of]
