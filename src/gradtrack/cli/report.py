@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from gradtrack.app import App
-from gradtrack.cli.base import GTCommand, pass_app
+from gradtrack.cli.base import PlanCommand, pass_app
 from gradtrack.cli.options import output_file
 from gradtrack.cli.output import report_written
 
 
-@click.command(cls=GTCommand)
+@click.command(cls=PlanCommand)
 @output_file
 @pass_app
 def report(app: App, output: str | None) -> None:

@@ -13,10 +13,10 @@ How a milestone's status is drawn lives in :data:`MARKS` and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,6 +24,7 @@ from gradtrack.views import countdown_text
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
     from gradtrack.schema import Reader
     from gradtrack.services.settings import Settings
@@ -78,15 +79,40 @@ DEADLINE_WORDS = {
 }
 
 
+# Each shape's SVG element centred on (x, y).  Drawn here, not by a template macro: a page
+# has thousands of marks, and a macro call each was most of its render (docs/report.md).
+_SHAPES: dict[str, Callable[[float, float], str]] = {
+    "circle": lambda x, y: f'<circle cx="{x}" cy="{y}" r="5"/>',
+    "triangle": lambda x, y: f'<polygon points="{x},{y - 6} {x + 6},{y + 5} {x - 6},{y + 5}"/>',
+    "square": lambda x, y: f'<rect x="{x - 5}" y="{y - 5}" width="10" height="10"/>',
+    "cross": lambda x, y: (
+        f'<path d="M{x - 5} {y - 5}L{x + 5} {y + 5}M{x + 5} {y - 5}L{x - 5} {y + 5}"/>'
+    ),
+    "check": lambda x, y: f'<path d="M{x - 5} {y}L{x - 1} {y + 4}L{x + 5} {y - 5}"/>',
+    "diamond": lambda x, y: f'<polygon points="{x},{y - 7} {x + 7},{y} {x},{y + 7} {x - 7},{y}"/>',
+}
+
+
+def shape_svg(kind: str, x: float, y: float) -> str:
+    """The SVG element of a shape (``MarkStyle.shape``, or ``diamond`` for a deadline)
+    centred on (x, y); nothing for an unknown shape.  Only numbers go in: nothing to escape."""
+    draw = _SHAPES.get(kind)
+    return draw(x, y) if draw is not None else ""
+
+
 # -- the data: the same documents as plan --json and status --json ---------------------------
 
 
 def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str, Any]:
-    """Everything the page shows, as plain data, from one plan built as of ``now``."""
+    """Everything the page shows, as plain data, from one plan built as of ``now``.
+
+    Program names and letter statuses are the plan input's own (every stored program, every
+    letter request): the store is not read again for them.
+    """
     from gradtrack import planner
     from gradtrack.services import planinput, reads
     from gradtrack.services.report import status_report
-    from gradtrack.views import letter_doc, material_doc, plan_doc, program_doc, recommender_doc
+    from gradtrack.views import material_doc, plan_doc, recommender_doc
     from gradtrack.views.status import status_document
 
     inp = planinput.plan_input(reader, now, settings)
@@ -96,12 +122,12 @@ def page_document(reader: Reader, now: datetime, settings: Settings) -> dict[str
     return {
         "plan": plan_doc(plan, settings.zone, open_milestones),
         "status": status_document(status),
-        "programs": [
-            program_doc(p, with_intakes=False)
-            for p in reads.program_records(reader, include_closed=True, with_intakes=False)
-        ],
+        "names": {p.id: p.name for p in inp.programs},  # display_name, as program lists say
         "recommenders": [recommender_doc(r) for r in reads.recommender_rows(reader)],
-        "letters": [letter_doc(x) for x in reads.letter_rows(reader)],
+        "letters": [
+            {"program_id": x.program_id, "recommender_id": x.recommender_id, "status": x.status}
+            for x in inp.letters
+        ],
         "materials": [material_doc(m) for m in reads.material_rows(reader)],
         "crowding_threshold": settings.crowding_threshold,
     }
@@ -161,8 +187,36 @@ def _months(axis: Axis) -> list[dict[str, Any]]:
     return ticks
 
 
-def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, Any]]:
-    """One row per active program, then any other planned one; the earliest deadline first."""
+class TimelineRow(NamedTuple):
+    """One program's row of the timeline (a tuple: the template reads each field by name,
+    and a dict's ``.name`` is an attribute miss before Jinja2 tries the key)."""
+
+    id: int
+    name: str
+    label: str  # the name cut to NAME_CHARS
+    y: int
+    x1: float  # the bar from today to the deadline
+    x2: float
+
+
+class TimelineMark(NamedTuple):
+    """One open milestone's mark: its CSS class, tooltip and shape (SVG, numbers only)."""
+
+    id: str
+    css: str
+    tip: str
+    shape: Markup
+
+
+class DeadlineMark(NamedTuple):
+    main: bool  # the deadline or closing date (filled), else letters, scores, funding
+    tip: str
+    shape: Markup
+
+
+def _row_order(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[tuple[int, date | None]]:
+    """One row per active program, then any other planned one; the earliest deadline first:
+    each with its deadline's day in the applicant's zone."""
     lines = {p["id"]: p for p in doc["status"]["programs"]}
     order = list(lines)
     seen = set(order)  # a set: a list's `in` made this quadratic in the plan
@@ -178,75 +232,61 @@ def _rows(doc: Mapping[str, Any], names: Mapping[int, str]) -> list[dict[str, An
 
     days = {pid: deadline_day(pid) for pid in order}
     order.sort(key=lambda pid: (days[pid] is None, days[pid] or date.max, names.get(pid, "")))
-    return [
-        {
-            "id": pid,
-            "name": names.get(pid, f"p{pid}"),
-            "y": TOP + index * ROW_HEIGHT + ROW_HEIGHT // 2,
-            "deadline_day": days[pid],
-        }
-        for index, pid in enumerate(order)
-    ]
-
-
-def _names(doc: Mapping[str, Any]) -> dict[int, str]:
-    """Program id → how people read it (``Institution — Program (PhD)``)."""
-    from gradtrack.vocab import display_name
-
-    return {
-        p["id"]: display_name(p["institution"], p["name"], p["degree"]) for p in doc["programs"]
-    }
+    return [(pid, days[pid]) for pid in order]
 
 
 def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
+    from markupsafe import Markup
+
     from gradtrack.planner import ideal_and_latest
 
     plan = doc["plan"]
     today = _d(plan["today"])
-    names = _names(doc)
-    rows = _rows(doc, names)
-    row_of = {r["id"]: r for r in rows}
-    deadlines = [d for d in plan["deadlines"] if d["program_id"] in row_of]
+    names: Mapping[int, str] = doc["names"]
+    order = _row_order(doc, names)
+    y_of = {pid: TOP + index * ROW_HEIGHT + ROW_HEIGHT // 2 for index, (pid, _) in enumerate(order)}
+    deadlines = [d for d in plan["deadlines"] if d["program_id"] in y_of]
     milestones = [m for m in plan["milestones"] if m["status"] != "done"]
-    axis = _axis(
-        today,
-        [
-            *(_d(m["date"]) for m in milestones),
-            *(_d(d["local_date"]) for d in deadlines),
-        ],
-    )
-    for row in rows:
-        end = row["deadline_day"] or today
-        row["x1"], row["x2"] = axis.x(min(today, end)), axis.x(max(today, end))
-        row["label"] = _short(row["name"])
+    days: dict[str, date] = {}  # a date's text → the date: thousands of marks share few days
+    for text in [*(m["date"] for m in milestones), *(d["local_date"] for d in deadlines)]:
+        if text not in days:
+            days[text] = _d(text)
+    axis = _axis(today, days.values())
+    x_of = {text: axis.x(day) for text, day in days.items()}
+    rows = []
+    for pid, deadline_day in order:
+        end = deadline_day or today
+        name = names.get(pid, f"p{pid}")
+        x1, x2 = axis.x(min(today, end)), axis.x(max(today, end))
+        rows.append(TimelineRow(pid, name, _short(name), y_of[pid], x1, x2))
     marks = []
     stacked: dict[tuple[int, str], int] = {}  # (row, date) → marks already drawn there
     for m in milestones:
-        home = [row_of[p] for p in m["program_ids"] if p in row_of]
+        home = [y_of[p] for p in m["program_ids"] if p in y_of]
         if not home:
             continue
-        row = min(home, key=lambda r: r["y"])  # a batched step: its earliest deadline's row
+        y = min(home)  # a batched step: its earliest deadline's row (rows have distinct y)
         style = MARKS[m["status"]]
         # Kept short: a 300-program page has thousands of marks (docs/report.md).
         tip = f"{m['id']} · {m['date']} · {m['title']} · {m['status']}"
         if style in (LATE, MISSED):
             tip += f" ({ideal_and_latest(m['ideal'], m['latest'])})"
         # Several marks of one row on one day step right, DODGE units each, so each shows.
-        nth = stacked.get((row["id"], m["date"]), 0)
-        stacked[row["id"], m["date"]] = nth + 1
-        x = round(axis.x(_d(m["date"])) + nth * DODGE, 2)
-        marks.append({"id": m["id"], "x": x, "y": row["y"], "style": style, "tip": tip})
+        nth = stacked.get((y, m["date"]), 0)
+        stacked[y, m["date"]] = nth + 1
+        x = round(x_of[m["date"]] + nth * DODGE, 2)
+        marks.append(TimelineMark(m["id"], style.css, tip, Markup(shape_svg(style.shape, x, y))))
     diamonds = []
     for d in deadlines:
-        row = row_of[d["program_id"]]
+        y = y_of[d["program_id"]]
         words = DEADLINE_WORDS.get(d["kind"], d["kind"])
+        name = names.get(d["program_id"], f"p{d['program_id']}")
         diamonds.append(
-            {
-                "x": axis.x(_d(d["local_date"])),
-                "y": row["y"],
-                "main": d["kind"] in ("deadline", "closes"),
-                "tip": f"{words}: {row['name']} · {d['local_date']} ({d['instant']})",
-            }
+            DeadlineMark(
+                d["kind"] in ("deadline", "closes"),
+                f"{words}: {name} · {d['local_date']} ({d['instant']})",
+                Markup(shape_svg("diamond", x_of[d["local_date"]], y)),
+            )
         )
     crowded = [
         {
@@ -288,8 +328,76 @@ def _with_style(m: Mapping[str, Any]) -> dict[str, Any]:
     return {**m, "style": MARKS[m["status"]]}
 
 
+class ProgramRow(NamedTuple):
+    """A row of the Programs table, every cell's text made (Jinja2 still escapes each)."""
+
+    name: str
+    term: str
+    stated: str  # the deadline as stated: kind (unless a plain deadline), local time, zone
+    yours: str
+    left: str
+    letters: str  # submitted/required
+    materials: str  # done/needed
+    fee: str
+    status: str
+    flags: str
+
+
+def _program_row(line: Mapping[str, Any]) -> ProgramRow:
+    intake, deadline, letters = line["intake"], line["deadline"], line["letters"]
+    stated, yours = "—", "—"
+    if deadline:
+        kind = deadline["kind"]
+        words = DEADLINE_WORDS[kind] if kind != "deadline" else ""
+        stated = f"{words} {deadline['stated']['local']} {deadline['stated']['zone']}"
+        yours = deadline["yours"]
+    flags = "" if line["verified"] else "unverified "
+    problem = line["infeasible"]
+    if problem:
+        flags += "infeasible target"
+        later = problem["next_feasible_intake"]
+        if later:
+            flags += f" (next feasible: {later['term']})"
+    return ProgramRow(
+        name=line["name"],
+        term=intake["term"] if intake else "—",
+        stated=stated,
+        yours=yours,
+        left=_countdown(deadline),
+        letters=f"{letters['submitted']}/{letters['required']}",
+        materials=f"{line['materials']['done']}/{line['materials']['needed']}",
+        fee=line["fee"]["state"],
+        status=line["status"],
+        flags=flags,
+    )
+
+
+class LetterRow(NamedTuple):
+    """A row of the letter grid: one cell per recommender with letters, each the letter's
+    status (``None``: no letter) and its text."""
+
+    name: str
+    required: int | None
+    cells: list[tuple[str | None, str]]
+
+
+def _letter_cell(status: str | None) -> tuple[str | None, str]:
+    return status, ("✓ " if status == "submitted" else "") + (status or "—")
+
+
+class MaterialRow(NamedTuple):
+    name: str
+    kind: str
+    program: str  # its program's slug, or that it is shared
+    status: str
+
+
 def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The template's context: plain data, every text still unescaped (Jinja2 escapes it)."""
+    """The template's context: plain data, every text still unescaped (Jinja2 escapes it).
+
+    The many-row parts (the timeline, programs, letters, materials) are named tuples with
+    their text already put together: the template only places them (docs/report.md).
+    """
     status = doc["status"]
     today = status["today"]
     due_now = [
@@ -310,7 +418,7 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         if day["date"] > today
     ]
     weeks = [day for day in weeks if day["milestones"] or day["deadlines"]]
-    programs = [{**line, "left": _countdown(line["deadline"])} for line in status["programs"]]
+    programs = [_program_row(line) for line in status["programs"]]
     offers = [
         {**line, "reply_left": _countdown(line["offer"]["reply_by"])}
         for line in status["programs"]
@@ -318,14 +426,19 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     ]
     letters = {(x["program_id"], x["recommender_id"]): x["status"] for x in doc["letters"]}
     writers = [r for r in doc["recommenders"] if r["letters"]]
-    grid = [
-        {
-            "name": line["name"],
-            "required": line["letters"]["required"],
-            "cells": [letters.get((line["id"], r["id"])) for r in writers],
-        }
-        for line in status["programs"]
-        if any((line["id"], r["id"]) in letters for r in writers) or line["letters"]["required"]
+    cells: dict[str | None, tuple[str | None, str]] = {}  # a status → its cell (a few kinds)
+    grid = []
+    for line in status["programs"]:
+        statuses = [letters.get((line["id"], r["id"])) for r in writers]
+        required = line["letters"]["required"]
+        if any((line["id"], r["id"]) in letters for r in writers) or required:
+            for x in statuses:
+                if x not in cells:
+                    cells[x] = _letter_cell(x)
+            grid.append(LetterRow(line["name"], required, [cells[x] for x in statuses]))
+    materials = [
+        MaterialRow(m["name"], m["kind"], m["program"] or "every program (shared)", m["status"])
+        for m in doc["materials"]
     ]
     counts = {style.css: 0 for style in LEGEND}
     for m in doc["plan"]["milestones"]:
@@ -345,12 +458,24 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         "programs": programs,
         "writers": writers,
         "grid": grid,
-        "materials": doc["materials"],
+        "materials": materials,
         "offers": offers,
         "crowding_threshold": doc["crowding_threshold"],
         "crowded": status["crowded_weeks"],
         "deadline_words": DEADLINE_WORDS,
     }
+
+
+@cache
+def icon(css: str, kind: str) -> Markup:
+    """The legend's 16×16 picture of a mark (the template's ``icon``): ``css`` is a
+    :class:`MarkStyle`'s class (or ``deadline``), escaped all the same."""
+    from markupsafe import Markup, escape
+
+    return Markup(
+        f'<svg class="icon mark-{escape(css)}" width="16" height="16" viewBox="0 0 16 16"'
+        f' aria-hidden="true">{shape_svg(kind, 8, 8)}</svg>'
+    )
 
 
 def template_cache_dir() -> Path:
@@ -387,7 +512,7 @@ def _environment() -> jinja2.Environment:
             except OSError:
                 pass
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("gradtrack", "templates"),
         bytecode_cache=TemplateCache(str(template_cache_dir()), "gradtrack-%s.cache"),
         autoescape=True,  # every value is text to show, never markup
@@ -396,6 +521,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["icon"] = icon
+    return env
 
 
 def render_page(doc: Mapping[str, Any]) -> bytes:
