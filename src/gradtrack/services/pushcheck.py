@@ -30,10 +30,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gradtrack.services import dav, feedcheck, secrets
 
@@ -88,8 +87,7 @@ class _NotKnown(Exception):
     failure, a schema not at the head): the next way decides."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """The push target's row, as SQLAlchemy reads it (aware UTC, booleans)."""
 
     id: int
@@ -103,8 +101,7 @@ class Target:
     synced_state: str
 
 
-@dataclass(frozen=True)
-class InSync:
+class InSync(NamedTuple):
     """What the reads found for a target in sync: its row (``raw``: as the driver gave it),
     the state, and the resources gradtrack stored there."""
 
