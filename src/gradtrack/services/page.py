@@ -381,6 +381,7 @@ class LetterRow(NamedTuple):
     cells: list[tuple[str | None, str]]
 
 
+@cache  # a few statuses, thousands of cells
 def _letter_cell(status: str | None) -> tuple[str | None, str]:
     return status, ("✓ " if status == "submitted" else "") + (status or "—")
 
@@ -426,16 +427,12 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     ]
     letters = {(x["program_id"], x["recommender_id"]): x["status"] for x in doc["letters"]}
     writers = [r for r in doc["recommenders"] if r["letters"]]
-    cells: dict[str | None, tuple[str | None, str]] = {}  # a status → its cell (a few kinds)
     grid = []
     for line in status["programs"]:
-        statuses = [letters.get((line["id"], r["id"])) for r in writers]
+        statuses = [letters.get((line["id"], r["id"])) for r in writers]  # None: no letter
         required = line["letters"]["required"]
-        if any((line["id"], r["id"]) in letters for r in writers) or required:
-            for x in statuses:
-                if x not in cells:
-                    cells[x] = _letter_cell(x)
-            grid.append(LetterRow(line["name"], required, [cells[x] for x in statuses]))
+        if required or any(x is not None for x in statuses):
+            grid.append(LetterRow(line["name"], required, [_letter_cell(x) for x in statuses]))
     materials = [
         MaterialRow(m["name"], m["kind"], m["program"] or "every program (shared)", m["status"])
         for m in doc["materials"]
