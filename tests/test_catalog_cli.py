@@ -82,6 +82,8 @@ DOCS: dict[str, dict[str, Any]] = {
         "intakes": [
             intake("Fall 2027", "term", "2027-03-01 23:59", "Europe/Zurich"),
             intake("Fall 2028", "term", "2028-03-01 23:59", "Europe/Zurich"),
+            # Closed 47 days before TODAY, its term not begun: kept, never the target.
+            intake("Spring 2027", "term", "2026-10-15 23:59", "Europe/Zurich"),
             intake("Spring 2028", "term", "2027-10-15 23:59", "Europe/Zurich"),
             intake("Spring 2029", "term", "2028-10-15 23:59", "Europe/Zurich"),
         ],
@@ -318,7 +320,9 @@ def test_add_one_from_the_catalogue_copies_program_and_intakes(gt: Run) -> None:
     ok(
         gt("program", "add", "--from-catalog", "beta-ms-stats", today=TODAY),
         "Added program p1 beta-ms-stats: Beta Institute of Technology — M.S. in Statistics (MS),"
-        " 4 intakes\n",
+        " 5 intakes\n"
+        "Beta Institute of Technology — M.S. in Statistics (MS): Spring 2027's deadline passed on "
+        "2026-10-15; planned for Fall 2027\n",
     )
     doc = json.loads(gt("program", "show", "beta-ms-stats", "--json").stdout)
     assert {k: doc[k] for k in ("handle", "fee", "currency", "gre", "english_test")} == {
@@ -331,6 +335,7 @@ def test_add_one_from_the_catalogue_copies_program_and_intakes(gt: Run) -> None:
     assert [(i["term"], i["deadline"]["local"]) for i in doc["intakes"]] == [
         ("Fall 2027", "2027-03-01 23:59"),
         ("Fall 2028", "2028-03-01 23:59"),
+        ("Spring 2027", "2026-10-15 23:59"),
         ("Spring 2028", "2027-10-15 23:59"),
         ("Spring 2029", "2028-10-15 23:59"),
     ]
@@ -414,3 +419,36 @@ def test_catalogue_programs_with_unknowns_get_requirements_check(gt: Run) -> Non
     status = gt("status", today=TODAY).stdout
     assert "0/?" in status
     assert "unverified, ? letters, GRE, English test, fee" in status
+
+
+def test_a_term_that_closed_yesterday_is_said_never_silently_skipped(gt: Run) -> None:
+    """Alpha's Fall 2027 closed on 2026-12-15 23:59 New York (12-16 04:59 UTC, the test's
+    zone): added on the 17th, the plan says so."""
+    late = "2026-12-17"
+    ok(
+        gt("program", "add", "--from-catalog", "alpha-phd-cs", today=late),
+        "Added program p1 alpha-phd-cs: Alpha University — Ph.D. in Computer Science (PhD),"
+        " 3 intakes\n"
+        "Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline passed on "
+        "2026-12-16; planned for Fall 2028\n",
+    )
+    doc = json.loads(gt("program", "show", "alpha-phd-cs", "--json", today=late).stdout)
+    terms = {i["id"]: i["term"] for i in doc["intakes"]}
+    assert list(terms.values()) == ["Fall 2027", "Fall 2028", "Fall 2029"]
+    assert terms[doc["target_intake_id"]] == "Fall 2028"
+    plan = gt("plan", today=late)
+    assert plan.exit_code == 0, plan.output
+    assert plan.stdout.endswith(
+        "Skipped: Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline "
+        "passed on 2026-12-16; planned for Fall 2028\n"
+    )
+    shown = gt("catalog", "show", "alpha-phd-cs", today=late).stdout
+    assert "2026-12-15 23:59 (closed)" in shown
+    assert "2027-12-15 23:59 (closed)" not in shown
+    # 61 days after the deadline the row is two intakes again.
+    assert [
+        i["term"]
+        for i in json.loads(
+            gt("catalog", "show", "alpha-phd-cs", "--json", today="2027-02-14").stdout
+        )["intakes"]
+    ] == ["Fall 2028", "Fall 2029"]

@@ -180,11 +180,40 @@ def only(data: bytes, today: date = TODAY) -> ProgramRecord:
             date(2026, 12, 1),
             [("2026-12-01 23:59", "Fall 2027"), ("2027-12-01 23:59", "Fall 2028")],
         ),
+        # A day late: Fall 2027 closed yesterday and stays, said (never a silent year out).
         (
             "12-01",
             "Fall",
             date(2026, 12, 2),
+            [
+                ("2026-12-01 23:59", "Fall 2027"),
+                ("2027-12-01 23:59", "Fall 2028"),
+                ("2028-12-01 23:59", "Fall 2029"),
+            ],
+        ),
+        # 60 days after the deadline it is still said; 61 days after, not.
+        (
+            "12-01",
+            "Fall",
+            date(2027, 1, 30),
+            [
+                ("2026-12-01 23:59", "Fall 2027"),
+                ("2027-12-01 23:59", "Fall 2028"),
+                ("2028-12-01 23:59", "Fall 2029"),
+            ],
+        ),
+        (
+            "12-01",
+            "Fall",
+            date(2027, 1, 31),
             [("2027-12-01 23:59", "Fall 2028"), ("2028-12-01 23:59", "Fall 2029")],
+        ),
+        # A closed occurrence whose term has begun is not kept: Fall 2026 began on 09-01.
+        (
+            "08-15",
+            "Fall",
+            date(2026, 9, 10),
+            [("2027-08-15 23:59", "Fall 2027"), ("2028-08-15 23:59", "Fall 2028")],
         ),
         # Jan deadline for Fall: the same year's Fall.
         (
@@ -197,7 +226,11 @@ def only(data: bytes, today: date = TODAY) -> ProgramRecord:
             "01-15",
             "Fall",
             date(2027, 1, 16),
-            [("2028-01-15 23:59", "Fall 2028"), ("2029-01-15 23:59", "Fall 2029")],
+            [
+                ("2027-01-15 23:59", "Fall 2027"),
+                ("2028-01-15 23:59", "Fall 2028"),
+                ("2029-01-15 23:59", "Fall 2029"),
+            ],
         ),
         # Dec/Jan boundary.
         (
@@ -246,12 +279,24 @@ def only(data: bytes, today: date = TODAY) -> ProgramRecord:
         ),
     ],
 )
-def test_annual_deadline_expands_to_next_two_occurrences(
+def test_annual_deadline_expands_to_next_two_occurrences_and_one_just_closed(
     deadline: str, season: str, today: date, expected: list[tuple[str, str]]
 ) -> None:
     program = only(csv_bytes({"deadline": deadline, "term": season, "verified": ""}), today)
     got = [(f"{i.deadline:%Y-%m-%d %H:%M}", i.term) for i in program.intakes]
     assert got == expected
+
+
+def test_a_just_closed_occurrence_is_never_the_target() -> None:
+    program = only(csv_bytes({"target": "yes", "verified": ""}), date(2026, 12, 2))
+    got = [(i.term, i.target) for i in program.intakes]
+    assert got == [("Fall 2027", False), ("Fall 2028", True), ("Fall 2029", False)]
+
+
+def test_a_just_closed_occurrence_in_a_dst_gap_is_left_out() -> None:
+    # 2026-03-08 02:30 does not exist in New York; 2027-03-08 and 2028-03-08 02:30 do.
+    program = only(csv_bytes({"deadline": "03-08 02:30", "verified": ""}), date(2026, 3, 9))
+    assert [f"{i.deadline:%Y-%m-%d}" for i in program.intakes] == ["2027-03-08", "2028-03-08"]
 
 
 def test_dated_row_gives_one_intake_with_defaults() -> None:
@@ -338,11 +383,13 @@ def test_rows_of_one_program_may_be_apart_and_keep_the_first_spelling() -> None:
         {"intake": "term", "term": "Spring", "deadline": "10-01", "fee": "75.00"},
     )
     programs = parse_programs_csv(data, TODAY)
-    assert [(p.institution, len(p.intakes)) for p in programs] == [("MIT", 4), ("Yale", 2)]
+    # MIT's Spring row closed on 2026-10-01 (58 days before TODAY): kept as closed.
+    assert [(p.institution, len(p.intakes)) for p in programs] == [("MIT", 5), ("Yale", 2)]
     assert programs[0].fee == Decimal("75")
     assert [i.term for i in programs[0].intakes] == [
         "Fall 2027",
         "Fall 2028",
+        "Spring 2027",
         "Spring 2028",
         "Spring 2029",
     ]

@@ -178,6 +178,13 @@ def _anchor(intake: IntakeRecord) -> datetime | None:
     return intake.deadline or intake.closes
 
 
+def has_closed(intake: IntakeRecord, now: datetime) -> bool:
+    """Whether the intake's deadline (a rolling one's closing date) is past at ``now`` (UTC):
+    an annual row keeps an occurrence that closed recently (docs/csv-format.md)."""
+    anchor = _anchor(intake)
+    return anchor is not None and local_to_utc(anchor, intake.zone) < now
+
+
 def search(entries: Sequence[Entry], query: Query, now: datetime, zone: str) -> list[Hit]:
     """The entries matching ``query``, in catalogue order, with their next deadline and their
     earliest feasible intake planned from ``now`` with the default rules."""

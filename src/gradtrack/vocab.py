@@ -76,3 +76,8 @@ URL_LENGTH = 500
 ENGLISH_TEST_LENGTH = 100
 TERM_LENGTH = 40
 STIPEND_PERIODS = ("year", "month", "term", "total")
+
+#: days: an intake whose deadline passed this recently is still said when a later one is
+#: planned (and an annual row keeps that occurrence), never a silent year out
+#: (docs/planner.md, docs/csv-format.md).
+RECENTLY_CLOSED_DAYS = 60

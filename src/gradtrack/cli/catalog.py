@@ -160,11 +160,11 @@ def catalog_show(app: App, handle: str, fmt: str) -> None:
         (
             i["term"],
             i["kind"],
-            i["deadline"],
+            f"{i['deadline'] or '-'} (closed)" if cat.has_closed(intake, now) else i["deadline"],
             i["zone"],
             ", ".join(f"{k} {v}" for k, v in i["dates"].items()) or None,
         )
-        for i in doc["intakes"]
+        for i, intake in zip(doc["intakes"], entry.record.intakes, strict=True)
     ]
     headers = ("term", "kind", "deadline", "zone", "other dates")
     emit(fmt, View(doc, headers, rows, text=key_values(_entry_fields(entry, doc))))

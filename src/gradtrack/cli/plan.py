@@ -178,12 +178,14 @@ def _summary(
     start: date | None = None,
     end: date | None = None,
 ) -> list[str]:
-    """The lines after the table: crowded weeks, late steps, infeasible targets.
+    """The lines after the table: crowded weeks, late steps, infeasible targets, and a later
+    intake planned past one that closed recently (never a silent year out).
 
     With ``only`` (``--program``), each narrowed to that program.
     """
     from gradtrack import planner
-    from gradtrack.views.late import infeasible_line
+    from gradtrack.views.late import infeasible_line, skipped_intake
+    from gradtrack.vocab import PRE_SUBMISSION
 
     term = terminal()
     lines = crowded_lines(
@@ -207,6 +209,11 @@ def _summary(
     for item in built.infeasible:
         if only is None or item.program_id == only:
             lines.append(f"Infeasible: {infeasible_line(item, names[item.program_id], terms)}")
+    for program in inp.programs:
+        if (only is None or program.id == only) and program.status in PRE_SUBMISSION:
+            skipped = skipped_intake(program, inp.now, inp.settings.zone)
+            if skipped is not None:
+                lines.append(f"Skipped: {skipped}")
     return lines
 
 

@@ -8,7 +8,8 @@ written down in docs/csv-format.md; the short version:
 * one row per intake; rows sharing institution + program + degree are one program and must
   agree on the program's columns;
 * a deadline is dated (``YYYY-MM-DD HH:MM``) or annual (``MM-DD HH:MM``), the time defaulting
-  to 23:59; an annual row expands into its next two occurrences counted from ``today``;
+  to 23:59; an annual row expands into its next two occurrences counted from ``today``, and
+  keeps the one before while it closed in the last 60 days and its term has not begun;
 * a problem reads ``row N, column C: got 'V', expected ...``, where N is the line of the file
   on which the row *starts* (the header is row 1); problems about the whole file start with
   ``file:`` and problems about the header with ``header:``;

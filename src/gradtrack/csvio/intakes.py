@@ -2,8 +2,9 @@
 and annual rows" and "Time zones and local times").
 
 A dated row is one intake.  An annual row (``MM-DD`` deadlines, a season for a term) expands
-into its next two occurrences counted from ``today``, every other annual cell placed around
-each occurrence's anchor.  Every local time must exist in the row's zone, and the opening,
+into its next two occurrences counted from ``today`` (and the one before, when it closed in
+the last 60 days and its term has not begun), every other annual cell placed around each
+occurrence's anchor.  Every local time must exist in the row's zone, and the opening,
 priority and closing dates must come in that order.  Pure: ``today`` is given.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 
 from gradtrack.csvio.cells import (
     INTAKE_KIND,
@@ -27,10 +29,12 @@ from gradtrack.csvio.records import IntakeRecord
 from gradtrack.csvio.rows import Invalid, Row
 from gradtrack.errors import InvalidValue
 from gradtrack.timeutil import local_to_utc
+from gradtrack.vocab import RECENTLY_CLOSED_DAYS
 
 
 def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
-    """The intakes one row stands for (two for an annual row), or None after a problem."""
+    """The intakes one row stands for (two or three for an annual row), or None after a
+    problem."""
     kind = row.parse("intake", INTAKE_KIND)
     zone = row.parse("timezone", parse_zone)
     term = row.parse("term", parse_term)
@@ -111,18 +115,41 @@ def read_intakes(row: Row, today: date) -> list[IntakeRecord] | None:
         return None
     if not complete:
         return None
+    closed = None
     if anchor is None or not anchor.annual:
         intakes = [_dated_intake(row, kind, zone, term, valid, target)]
     else:
+        occurrence = partial(_annual_intake, row, kind, zone, term, valid, anchor_column)
         first = _next_occurrence(anchor, today)
         # Only the next occurrence can be the target: the one after it is a fallback.
         intakes = [
-            _annual_intake(row, kind, zone, term, valid, anchor_column, day, target and i == 0)
+            occurrence(day, target and i == 0)
             for i, day in enumerate((first, first.replace(year=first.year + 1)))
         ]
+        closed = _recently_closed(occurrence, first, today)
     if not _check_times(row, intakes) or not _check_order(row, intakes[0]):
         return None
-    return intakes
+    return intakes if closed is None else [closed, *intakes]
+
+
+def _recently_closed(
+    occurrence: Callable[[date, bool], IntakeRecord], first: date, today: date
+) -> IntakeRecord | None:
+    """The ``occurrence`` before the ``first`` one when it closed in the last
+    :data:`~gradtrack.vocab.RECENTLY_CLOSED_DAYS` days and its term has not begun.
+
+    Kept (never as the target) so that the plan says the term closed on that date instead of
+    silently planning a year out (docs/csv-format.md).  A local time that the zone skipped on
+    that earlier date leaves it out: it is only said, never planned.
+    """
+    previous = first.replace(year=first.year - 1)  # never 02-29: the parser refuses it
+    if (today - previous).days > RECENTLY_CLOSED_DAYS:
+        return None
+    intake = occurrence(previous, False)
+    season, _, year = intake.term.partition(" ")
+    if date(int(year), SEASON_STARTS[season], 1) <= today or _time_problems(intake):
+        return None
+    return intake
 
 
 def _dated_intake(
@@ -249,21 +276,26 @@ _TIMED = ("deadline", *EXTRA_DEADLINES, "closes")  # the columns holding a local
 
 def _check_times(row: Row, intakes: list[IntakeRecord]) -> bool:
     """Every local time must exist in the intake's zone (no DST gap)."""
-    ok = True
-    for intake in intakes:
-        for column in _TIMED:
-            local = getattr(intake, column)
-            if local is None:
-                continue
-            try:
-                local_to_utc(local, intake.zone)
-            except InvalidValue as err:
-                row.problem(column, f"expected a local time that exists: {err.message}")
-                ok = False
-            except OverflowError:
-                row.problem(column, f"expected a date-time that {intake.zone} can represent")
-                ok = False
-    return ok
+    problems = [p for intake in intakes for p in _time_problems(intake)]
+    for column, expected in problems:
+        row.problem(column, expected)
+    return not problems
+
+
+def _time_problems(intake: IntakeRecord) -> list[tuple[str, str]]:
+    """The intake's local times that its zone cannot hold: (column, expected)."""
+    problems = []
+    for column in _TIMED:
+        local = getattr(intake, column)
+        if local is None:
+            continue
+        try:
+            local_to_utc(local, intake.zone)
+        except InvalidValue as err:
+            problems.append((column, f"expected a local time that exists: {err.message}"))
+        except OverflowError:
+            problems.append((column, f"expected a date-time that {intake.zone} can represent"))
+    return problems
 
 
 def _check_order(row: Row, intake: IntakeRecord) -> bool:

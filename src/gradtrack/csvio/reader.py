@@ -40,8 +40,9 @@ def parse_programs_csv(
     """Parse the programs CSV (docs/csv-format.md) into programs with their intakes.
 
     ``today`` is the applicant's date: annual deadlines expand to their next two occurrences
-    on or after it, and ``verified`` may not be later (than ``verified_by`` when given: the
-    catalogue is read "as of" any planning date, but was checked by the clock's).  Raises
+    on or after it (and a just-closed one, docs/csv-format.md), and ``verified`` may not be
+    later (than ``verified_by`` when given: the catalogue is read "as of" any planning date,
+    but was checked by the clock's).  Raises
     :class:`ImportProblems` with one line per problem — every problem, in row order — when
     anything is wrong.
     """

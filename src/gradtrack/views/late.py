@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 from gradtrack import planner
-from gradtrack.vocab import PRE_SUBMISSION
+from gradtrack.timeutil import local_date
+from gradtrack.vocab import PRE_SUBMISSION, RECENTLY_CLOSED_DAYS
 
 STEP_WORDS = {
     "submit": "submit",
@@ -50,7 +51,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if problem is not None:
             lines.append(infeasible_line(problem, program.name, terms))
             continue
-        skipped = skipped_intake(program, plan.today, inp.settings.zone)
+        skipped = skipped_intake(program, inp.now, inp.settings.zone)
         if skipped is not None:
             lines.append(skipped)
         late = late_of.get(pid, [])
@@ -66,14 +67,13 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
     return lines
 
 
-SKIPPED_WINDOW = 60  # days: an intake that passed this recently is mentioned when skipped
-
-
-def skipped_intake(program: planner.ProgramIn, today: date, zone: str) -> str | None:
+def skipped_intake(program: planner.ProgramIn, now: datetime, zone: str) -> str | None:
     """A program planned for a later intake than the next one says why (never quietly).
 
-    Nothing when the user chose that target.
+    Nothing when the user chose that target.  "Passed" when the skipped deadline (a rolling
+    intake's closing date) is past at ``now``, dated in the user's ``zone``.
     """
+    today = local_date(now, zone)
     if program.target_chosen:
         return None
     target = planner.stored_target(program)
@@ -85,12 +85,13 @@ def skipped_intake(program: planner.ProgramIn, today: date, zone: str) -> str | 
         for i in program.intakes
         if (day := planner.intake_date(i, zone)) is not None
         and day < target_day
-        and day >= today - timedelta(days=SKIPPED_WINDOW)
+        and day >= today - timedelta(days=RECENTLY_CLOSED_DAYS)
     ]
     if not earlier:
         return None
     day, skipped = max(earlier, key=lambda x: (x[0], x[1].id))
-    if day < today:
+    closes = skipped.deadline or skipped.closes
+    if closes is not None and closes <= now:
         return (
             f"{program.name}: {skipped.term}'s deadline passed on {day}; planned for {target.term}"
         )
