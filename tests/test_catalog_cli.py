@@ -442,6 +442,11 @@ def test_a_term_that_closed_yesterday_is_said_never_silently_skipped(gt: Run) ->
         "Skipped: Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline "
         "passed on 2026-12-16; planned for Fall 2028\n"
     )
+    earliest = gt("plan", "--earliest", today=late).stdout
+    assert earliest.endswith(
+        "Skipped: Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline "
+        "passed on 2026-12-16; planned for Fall 2028\n"
+    )
     shown = gt("catalog", "show", "alpha-phd-cs", today=late).stdout
     assert "2026-12-15 23:59 (closed)" in shown
     assert "2027-12-15 23:59 (closed)" not in shown

@@ -184,8 +184,7 @@ def _summary(
     With ``only`` (``--program``), each narrowed to that program.
     """
     from gradtrack import planner
-    from gradtrack.views.late import infeasible_line, skipped_intake
-    from gradtrack.vocab import PRE_SUBMISSION
+    from gradtrack.views.late import infeasible_line
 
     term = terminal()
     lines = crowded_lines(
@@ -209,6 +208,16 @@ def _summary(
     for item in built.infeasible:
         if only is None or item.program_id == only:
             lines.append(f"Infeasible: {infeasible_line(item, names[item.program_id], terms)}")
+    return lines + _skipped(inp, only)
+
+
+def _skipped(inp: PlanInput, only: int | None) -> list[str]:
+    """``Skipped:`` lines: a program planned past an intake that closed recently or can no
+    longer be made (docs/planner.md), after the table of ``plan`` and of ``plan --earliest``."""
+    from gradtrack.views.late import skipped_intake
+    from gradtrack.vocab import PRE_SUBMISSION
+
+    lines = []
     for program in inp.programs:
         if (only is None or program.id == only) and program.status in PRE_SUBMISSION:
             skipped = skipped_intake(program, inp.now, inp.settings.zone)
@@ -257,6 +266,7 @@ def _earliest(inp: PlanInput, only: int | None) -> View:
         ("program", "earliest feasible", "cost", "complete by"),
         rows,
         empty="No programs with intakes yet.",
+        summary=lambda: _skipped(inp, only),
     )
 
 
