@@ -108,6 +108,7 @@ DIGEST_JSON = {
             "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
+            "skipped": None,
         },
         {
             "id": 1,
@@ -131,6 +132,7 @@ DIGEST_JSON = {
             "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
+            "skipped": None,
         },
         {
             "id": 3,
@@ -154,6 +156,7 @@ DIGEST_JSON = {
             "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
+            "skipped": None,
         },
     ],
     "crowded_weeks": [

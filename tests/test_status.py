@@ -362,6 +362,7 @@ STATUS_JSON = {
             "unknown_requirements": [],
             "late_steps": 0,
             "infeasible": None,
+            "skipped": None,
         },
         {
             "id": 1,
@@ -385,6 +386,7 @@ STATUS_JSON = {
             "unknown_requirements": [],
             "late_steps": 1,
             "infeasible": None,
+            "skipped": None,
         },
         {
             "id": 3,
@@ -408,6 +410,7 @@ STATUS_JSON = {
             "unknown_requirements": [],
             "late_steps": 1,
             "infeasible": None,
+            "skipped": None,
         },
     ],
     "crowded_weeks": [

@@ -91,6 +91,10 @@ def _known(value: int | None) -> str:
 
 def _flags(line: ProgramLine) -> str:
     flags = []
+    if line.skipped is not None:  # first: the one a person must not miss
+        from gradtrack.views.late import skipped_flag
+
+        flags.append(skipped_flag(line.skipped))
     if line.verified is None:
         flags.append("unverified")
     if line.unknown:
@@ -268,7 +272,8 @@ def status(app: App, within: int, program_ref: str | None, fmt: str) -> None:
     Overdue milestones first; then what is due today through today + N days, by day; then one
     line per active program: its target intake's deadline and the time left (days, or hours
     inside 48 hours, in your time zone), letters submitted/required, materials done/needed,
-    fee, status and flags (unverified data, an infeasible target). Crowded weeks are flagged.
+    fee, status and flags (an intake that just closed, unverified data, an infeasible target).
+    Crowded weeks are flagged.
 
     \b
     Examples:

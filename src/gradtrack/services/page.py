@@ -358,6 +358,11 @@ def _program_row(line: Mapping[str, Any]) -> ProgramRow:
         later = problem["next_feasible_intake"]
         if later:
             flags += f" (next feasible: {later['term']})"
+    passed_by = line.get("skipped")
+    if passed_by:
+        flags += " " if flags else ""
+        closed = "closed " + passed_by["deadline"] if passed_by["passed"] else "out of reach"
+        flags += f"{passed_by['intake']['term']} {closed}"
     return ProgramRow(
         name=line["name"],
         term=intake["term"] if intake else "—",

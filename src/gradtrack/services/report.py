@@ -21,8 +21,9 @@ from gradtrack.requirements import unknown_requirements
 from gradtrack.services import lookup, planinput, reads
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
+from gradtrack.views.late import Skipped, skipped
 from gradtrack.views.status import followup_document
-from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, display_name
+from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, PRE_SUBMISSION, display_name
 
 if TYPE_CHECKING:
     from gradtrack.models import Program
@@ -95,6 +96,7 @@ class ProgramLine(NamedTuple):
     late_steps: int = 0  # not-done milestones past their ideal date, not yet missed
     deadline_passed: bool = False
     missed: tuple[str, ...] = ()
+    skipped: Skipped | None = None  # an intake closed recently, planned past (docs/status.md)
 
 
 class Fees(NamedTuple):
@@ -374,8 +376,15 @@ def _program_lines(
         if m.status == planner.LATE:
             for pid in m.program_ids:
                 late[pid] += 1
+    planned = {q.id: q for q in inp.programs}
     lines = []
     for p in chosen:
+        program_in = planned.get(p.id)
+        passed_by = (
+            skipped(program_in, now, zone)
+            if program_in is not None and p.status in PRE_SUBMISSION
+            else None
+        )
         intake = intakes.get(intake_of.get(p.id, -1))
         if intake is not None and intake.program_id != p.id:
             intake = None
@@ -423,6 +432,7 @@ def _program_lines(
                 late_steps=late.get(p.id, 0),
                 deadline_passed=problem.deadline_passed if problem else False,
                 missed=problem.missed if problem else (),
+                skipped=passed_by,
             )
         )
     return tuple(lines)

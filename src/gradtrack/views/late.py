@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from gradtrack import planner
 from gradtrack.timeutil import local_date
@@ -24,6 +25,7 @@ STEP_WORDS = {
     "scores.send": "send scores",
     "transcripts.request": "request transcripts",
     "fee.waiver": "request a fee waiver",
+    "requirements.check": "check the requirements",
 }
 
 
@@ -58,7 +60,10 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if not late:
             continue
         first = min(late, key=lambda m: (m.date, m.id))
-        term = terms.get(first.intake_ids[0], "") if first.intake_ids else ""
+        # A shared step (a letter batch, the shared CV) lists every member's intake: the
+        # term is this program's own one.
+        own = {i.id for i in program.intakes}
+        term = next((terms[i] for i in first.intake_ids if i in own), "")
         word = STEP_WORDS.get(first.key, first.key)
         steps = f"{len(late)} step{'s' if len(late) != 1 else ''}"
         lines.append(
@@ -67,38 +72,59 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
     return lines
 
 
-def skipped_intake(program: planner.ProgramIn, now: datetime, zone: str) -> str | None:
-    """A program planned for a later intake than the next one says why (never quietly).
+class Skipped(NamedTuple):
+    """An intake the plan goes past: the latest one before the target whose deadline is at
+    most :data:`~gradtrack.vocab.RECENTLY_CLOSED_DAYS` days old or still to come."""
 
-    Nothing when the user chose that target.  "Passed" when the skipped deadline (a rolling
-    intake's closing date) is past at ``now``, dated in the user's ``zone``.
+    intake: planner.IntakeIn
+    day: date  # its deadline (a rolling intake's closing date), in the user's zone
+    passed: bool  # the deadline is past at now; otherwise the intake can no longer be made
+    target: planner.IntakeIn
+
+
+def skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | None:
+    """A program planned for a later intake than the next one, and the one skipped (never
+    quietly).  Nothing when the user chose that target.  "Passed" when the skipped deadline
+    (a rolling intake's closing date) is past at ``now``, dated in the user's ``zone``.
     """
-    today = local_date(now, zone)
     if program.target_chosen:
         return None
     target = planner.stored_target(program)
     target_day = planner.intake_date(target, zone) if target is not None else None
     if target is None or target_day is None:
         return None
+    since = local_date(now, zone) - timedelta(days=RECENTLY_CLOSED_DAYS)
     earlier = [
         (day, i)
         for i in program.intakes
-        if (day := planner.intake_date(i, zone)) is not None
-        and day < target_day
-        and day >= today - timedelta(days=RECENTLY_CLOSED_DAYS)
+        if (day := planner.intake_date(i, zone)) is not None and since <= day < target_day
     ]
     if not earlier:
         return None
-    day, skipped = max(earlier, key=lambda x: (x[0], x[1].id))
-    closes = skipped.deadline or skipped.closes
-    if closes is not None and closes <= now:
-        return (
-            f"{program.name}: {skipped.term}'s deadline passed on {day}; planned for {target.term}"
-        )
+    day, intake = max(earlier, key=lambda x: (x[0], x[1].id))
+    closes = intake.deadline or intake.closes
+    return Skipped(intake, day, closes is not None and closes <= now, target)
+
+
+def skipped_intake(program: planner.ProgramIn, now: datetime, zone: str) -> str | None:
+    """:func:`skipped` in a line a person can act on."""
+    found = skipped(program, now, zone)
+    if found is None:
+        return None
+    term, target = found.intake.term, found.target.term
+    if found.passed:
+        return f"{program.name}: {term}'s deadline passed on {found.day}; planned for {target}"
     return (
-        f"{program.name}: {skipped.term} (deadline {day}) can no longer be made; planned for "
-        f"{target.term} (see `gradtrack plan --earliest`)"
+        f"{program.name}: {term} (deadline {found.day}) can no longer be made; planned for "
+        f"{target} (see `gradtrack plan --earliest`)"
     )
+
+
+def skipped_flag(found: Skipped) -> str:
+    """The status table's flag: ``Fall 2027 closed 2026-12-01``."""
+    if found.passed:
+        return f"{found.intake.term} closed {found.day}"
+    return f"{found.intake.term} out of reach"
 
 
 def infeasible_line(problem: planner.Infeasible, name: str, terms: Mapping[int, str]) -> str:

@@ -85,6 +85,13 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
             if line.next_feasible_intake_id is None
             else {"id": line.next_feasible_intake_id, "term": line.next_feasible_term},
         },
+        "skipped": None
+        if line.skipped is None
+        else {
+            "intake": {"id": line.skipped.intake.id, "term": line.skipped.intake.term},
+            "deadline": line.skipped.day.isoformat(),
+            "passed": line.skipped.passed,
+        },
     }
 
 
