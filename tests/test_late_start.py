@@ -216,3 +216,63 @@ def test_shared_cv_and_no_letters_is_feasible_40_days_out() -> None:
     assert plan.infeasible == ()
     assert by_id(plan)["cv.ready:m2:2027"].status == "upcoming"
     assert build_plan  # the module's entry point stays importable
+
+
+def _one_writer_two_programs():  # type: ignore[no-untyped-def]
+    """R1 writes for P1 (deadline Thu 2026-12-10, New York) and P2 (Mon 2027-02-15); a shared
+    CV.  Planned on Thu 2026-12-03: P1's ask (latest 14d before = Thu 11-26) is missed; P2's
+    ask is comfortable (ideal 42d before = Mon 2027-01-04)."""
+    p1 = program(1, intake(1, 1, "2026-12-10 23:59"), target_intake_id=1)
+    p2 = program(2, intake(2, 2, "2027-02-15 23:59"), target_intake_id=2)
+    letters = (LetterIn(41, 1, 1, "planned"), LetterIn(42, 1, 2, "planned"))
+    return plan_for(
+        p1,
+        p2,
+        today=date(2026, 12, 3),
+        letters=letters,
+        recommenders=(RecommenderIn(1, "Ada", "America/New_York"),),
+        materials=(MaterialIn(5, "cv", "CV", None, "todo"),),
+    )
+
+
+def test_a_batch_member_whose_ask_is_missed_is_infeasible_not_hidden_in_the_batch() -> None:
+    # The batch is dated by P2 alone (upcoming 2027-01-04); P1 cannot be served by it: it is
+    # reported infeasible (its ask missed), and neither named in the batch's title nor counted
+    # among its programs.
+    _, plan = _one_writer_two_programs()
+    ask = by_id(plan)["letters.ask:r1:2027"]
+    assert (ask.status, ask.date, ask.program_ids) == ("upcoming", date(2027, 1, 4), (2,))
+    assert "P1" not in ask.title
+    [problem] = plan.infeasible
+    assert (problem.program_id, problem.intake_id) == (1, 1)
+    assert "letters.ask:r1:2027" in problem.missed
+
+
+def test_the_shared_cv_is_not_dated_by_a_member_that_can_no_longer_be_made() -> None:
+    # cv.ready is 7 days before the first ask (or 10 days before the deadline): with P1 out
+    # of the batch it follows P2's ask (Mon 2027-01-04 - 7d = Mon 12-28), not P1's missed one.
+    _, plan = _one_writer_two_programs()
+    cv = by_id(plan)["cv.ready:m5:2027"]
+    assert cv.status != "missed"
+    assert cv.program_ids == (2,)
+
+
+def test_a_late_line_names_the_programs_own_term_for_a_shared_step() -> None:
+    # The shared CV is late for both (ideal 10d before P1's 12-10 deadline = 11-30); P2's
+    # line names P2's own term, not the first member's.
+    from gradtrack.views.late import late_lines
+
+    p1 = program(1, intake(1, 1, "2026-12-10 23:59"), target_intake_id=1, letters_required=0)
+    p2 = program(
+        2,
+        intake(2, 2, "2026-12-11 23:59", term="Summer 2027"),
+        target_intake_id=2,
+        letters_required=0,
+    )
+    inp, plan = plan_for(
+        p1, p2, today=date(2026, 12, 3), materials=(MaterialIn(5, "cv", "CV", None, "todo"),)
+    )
+    cv = by_id(plan)["cv.ready:m5:2027"]
+    assert (cv.status, cv.intake_ids) == ("late", (1, 2))
+    lines = late_lines(plan, inp, {2})
+    assert len(lines) == 1 and lines[0].startswith("P2: Summer 2027 is still possible"), lines

@@ -134,7 +134,7 @@ def program_add(
     Example:
       gradtrack program add "Stanford University" "Computer Science" \\
           --degree phd --fee 125 --currency USD
-      gradtrack program add --from-catalog cmu-phd-cs ubc-ms-cs
+      gradtrack program add --from-catalog cmu-phd-cs ubc-msc-cs
     """
     from gradtrack.services import programs
 

@@ -212,6 +212,7 @@ class Builder:
         self.first_latest: date | None = None  # earliest latest date of a not-done milestone
         self.late = 0  # not-done milestones whose ideal date has passed
         self.missed: list[str] = []
+        self.dropped: set[int] = set()  # programs that left a batch: their own step missed
 
     def add(
         self,

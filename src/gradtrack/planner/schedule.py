@@ -261,16 +261,24 @@ def _letter_milestones(
             if not taking:
                 continue
             bt = list({t.program.id: t for _, t in taking}.values())
-            own = [
-                d
+            own = {
+                t.program.id: d
                 for t in bt
                 if (rule := ctx.rule(key, t.program.id)) is not None
                 and (d := rule_dates(rule, fixed_lookups(t.anchors), ctx)) is not None
-            ]
-            # A member whose own step is already missed does not drag the batch: the ask is
-            # still due for the others (that member's intake is reported infeasible).
-            alive = [d for d in own if d.latest is None or d.latest >= ctx.today]
-            dates = min_dates(alive or own)
+            }
+            # A member whose own step is already missed does not drag the batch, nor is it
+            # served by it: the ask is still due for the others, and that member leaves the
+            # batch (its title, its programs) to be reported infeasible (b.dropped).
+            alive = [d for d in own.values() if d.latest is None or d.latest >= ctx.today]
+            if alive and len(alive) < len(own):
+                dead = {
+                    pid for pid, d in own.items() if d.latest is not None and d.latest < ctx.today
+                }
+                b.dropped |= dead
+                bt = [t for t in bt if t.program.id not in dead]
+                taking = [(x, t) for x, t in taking if t.program.id not in dead]
+            dates = min_dates(alive or own.values())
             if dates is None:
                 continue
             ordered = sorted(bt, key=lambda t: (t.anchors["letters_due"].date, t.program.id))
@@ -369,7 +377,9 @@ def _material_milestones(
         cycles: dict[int, list[Target]] = defaultdict(list)
         for t in targets:
             cycles[t.cycle].append(t)
-        for cycle, scope in sorted(cycles.items()):
+        for cycle, every in sorted(cycles.items()):
+            # A program that left a letter batch (its ask missed) does not date shared work.
+            scope = [t for t in every if t.program.id not in b.dropped] or every
             for m in ctx.shared:
                 material(m, scope, f":{cycle}", f"{cycle} cycle")
 
@@ -622,8 +632,9 @@ def build_plan(inp: PlanInput) -> Plan:
                 decision_reply(b, program, intake)
     decline_others(b, inp.programs)
     waiting = outreach_followups(b, inp.outreach)
-    planned = _schedule(targets, ctx, apply_moves=True, full=True).out
-    infeasible = _infeasible_targets(targets, planned, ctx)
+    scheduled = _schedule(targets, ctx, apply_moves=True, full=True)
+    planned = scheduled.out
+    infeasible = _infeasible_targets(targets, planned, ctx, scheduled.dropped)
     milestones = planned + b.out
     milestones.sort(key=lambda m: (m.date, m.id))
     return Plan(
@@ -637,15 +648,16 @@ def build_plan(inp: PlanInput) -> Plan:
 
 
 def _infeasible_targets(
-    targets: Sequence[Target], planned: Sequence[Milestone], ctx: Ctx
+    targets: Sequence[Target], planned: Sequence[Milestone], ctx: Ctx, dropped: set[int]
 ) -> list[Infeasible]:
     """Planned intakes that can no longer be made (docs/planner.md).
 
     Batching only moves dates earlier, so when no open batched milestone of a program is
     missed its own schedule misses nothing either; only the others need their own
-    (unbatched) schedule.
+    (unbatched) schedule: those with a missed or late batched milestone, and those that left
+    a batch because their own step was missed (``dropped``).
     """
-    missed: dict[int, bool] = {}
+    missed: dict[int, bool] = dict.fromkeys(dropped, True)
     for m in planned:
         # A late batch may hide a member whose own step is missed (it no longer dates the
         # batch), so late batches are checked too.
