@@ -276,3 +276,21 @@ def test_a_late_line_names_the_programs_own_term_for_a_shared_step() -> None:
     assert (cv.status, cv.intake_ids) == ("late", (1, 2))
     lines = late_lines(plan, inp, {2})
     assert len(lines) == 1 and lines[0].startswith("P2: Summer 2027 is still possible"), lines
+
+
+def test_catch_up_never_puts_an_ask_after_its_packet() -> None:
+    # Planned on Sun 2026-11-08 for 2026-12-15 LA (12-16 New York): each ask (ideal 42d
+    # before = Wed 11-04) is late, each packet (35d before = Wed 11-11) still upcoming. Ten
+    # recommenders' asks spread at ceil(6/5) = 2 a day would run past 11-11; an ask is never
+    # dated after the packet that follows it.
+    letters = tuple(LetterIn(40 + r, r, 1, "planned") for r in range(1, 11))
+    recs = tuple(RecommenderIn(r, f"R{r}", "America/New_York") for r in range(1, 11))
+    fall27 = intake(1, 1, "2026-12-15 23:59", LA)
+    p = program(1, fall27, target_intake_id=1)
+    inp, plan = plan_for(p, today=date(2026, 11, 8), letters=letters, recommenders=recs)
+    milestones = by_id(plan)
+    assert milestones["letters.packet:r1:2027"].status == "upcoming"
+    moves = catch_up(inp, plan).moves
+    for r in range(1, 11):
+        ask = moves[f"letters.ask:r{r}:2027"]
+        assert ask <= milestones[f"letters.packet:r{r}:2027"].date, (r, ask)

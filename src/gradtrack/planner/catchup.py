@@ -32,6 +32,9 @@ class OverfullWeek:
     reason: str
 
 
+ASK, PACKET = "letters.ask:", "letters.packet:"  # a batch's ids: KEY:rRID:CYCLE
+
+
 class CatchUp(NamedTuple):
     moves: dict[str, date]  # late milestone id → its catch-up date
     over: tuple[OverfullWeek, ...]
@@ -44,7 +47,8 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     its latest date, the earliest latest date first; a day takes at most ``threshold / 5``
     (rounded up) of them and a week at most ``threshold`` open milestones, where that is
     possible (past the daily share, the least busy day with room in its week).  A milestone
-    others are anchored on (``letters.ask`` for ``cv.ready``) comes no earlier than they do.
+    others are anchored on (``letters.ask`` for ``cv.ready``) comes no earlier than they do,
+    and a batch's ask no later than its packet.
     Where a late milestone finds no day with room before its latest date it goes on the first
     day it can, and its week is reported as over.
     """
@@ -66,13 +70,27 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     for m in plan.milestones:
         for a in m.anchor_ids:
             dependents[a].append(m.id)
+    # A batch's packet follows its ask: a late ask is not dated after its packet, nor a late
+    # packet before its ask.
+    dated = {m.id: m.date for m in plan.milestones if m.status != DONE and m.id not in late_ids}
+    packet_of = {
+        m.id: PACKET + m.id[len(ASK) :]
+        for m in plan.milestones
+        if m.key == "letters.ask"
+    }
+    ask_of = {packet: ask for ask, packet in packet_of.items()}
     far = date.max
     late.sort(key=lambda m: (m.latest or far, m.id in is_anchor, m.id))
     moves: dict[str, date] = {}
     over: dict[date, str] = {}
     for m in late:
-        floor = max([today, *(moves[d] for d in dependents.get(m.id, ()) if d in moves)])
+        after = [*dependents.get(m.id, ()), ask_of.get(m.id, "")]
+        floor = max([today, *(moves[d] for d in after if d in moves)])
         last = m.latest if m.latest is not None else floor + timedelta(days=90)
+        packet = packet_of.get(m.id, "")
+        cap = moves.get(packet, dated.get(packet))
+        if cap is not None and floor <= cap < last:
+            last = cap
         day = _free_day(floor, last, weeks, days, limit, per_day, settings)
         if day is None:
             day = _least_busy_day(floor, last, weeks, days, limit, settings)
