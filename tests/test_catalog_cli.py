@@ -348,6 +348,8 @@ def test_add_several_from_the_catalogue(gt: Run) -> None:
         "Added program p1 gamma-ms-ds: Gamma College — M.S. in Data Science (MS), 2 intakes\n"
         "Added program p2 alpha-phd-cs: Alpha University — Ph.D. in Computer Science (PhD),"
         " 2 intakes\n"
+        "Alpha University — Ph.D. in Computer Science (PhD): no letter requested yet: ask your "
+        "recommenders by 2026-12-02 (`gradtrack letter request`)\n"
         "Alpha University — Ph.D. in Computer Science (PhD): Fall 2027 is still possible, 1 step"
         " late: request transcripts by 2026-12-01\n",
     )

@@ -771,7 +771,10 @@ def test_intake_edit_keeps_identity_and_moves_the_instant(store: Run) -> None:
             "--timezone",
             "America/Los_Angeles",
         ),
-        "Updated intake i1 Fall 2027\n",
+        "Updated intake i1 Fall 2027\n"
+        "MIT — EECS (PhD): no letter requested yet, and letters needed asking by 2026-11-25: "
+        "Fall 2027 can only be made if your recommenders write on short notice (`gradtrack "
+        "program target` picks another intake)\n",
     )
     ok_json(
         store("intake", "list", "mit", "--json"),
@@ -801,7 +804,9 @@ def test_intake_edit_keeps_identity_and_moves_the_instant(store: Run) -> None:
     assert json.loads(store("program", "show", "mit", "--json").stdout)["target_intake_id"] == 1
     ok(
         store("intake", "edit", "1", "--clear", "letters-due", "--scores-due", "2026-12-20 17:00"),
-        "Updated intake i1 Fall 2027\n",
+        "Updated intake i1 Fall 2027\n"
+        "MIT — EECS (PhD): no letter requested yet: ask your recommenders by 2026-12-22 "
+        "(`gradtrack letter request`)\n",
     )
     extras = json.loads(store("intake", "list", "mit", "--json").stdout)["intakes"][0][
         "extra_deadlines"
@@ -813,7 +818,12 @@ def test_intake_edit_keeps_identity_and_moves_the_instant(store: Run) -> None:
             "utc": "2026-12-21T01:00:00Z",
         }
     }
-    ok(store("intake", "edit", "i1", "--term", "Winter 2028"), "Updated intake i1 Winter 2028\n")
+    ok(
+        store("intake", "edit", "i1", "--term", "Winter 2028"),
+        "Updated intake i1 Winter 2028\n"
+        "MIT — EECS (PhD): no letter requested yet: ask your recommenders by 2026-12-22 "
+        "(`gradtrack letter request`)\n",
+    )
 
 
 def test_intake_edit_errors(store: Run) -> None:

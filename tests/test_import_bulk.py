@@ -24,7 +24,9 @@ from support import BACKEND, PINNED_NOW, Run, run
 
 TODAY = "2026-11-28"
 # The lines an import prints for programs that start late (docs/planner.md).
-LATE_LINE = re.compile(r": .*(is still possible|can no longer be made|deadline passed)")
+LATE_LINE = re.compile(
+    r": .*(is still possible|can no longer be made|deadline passed|no letter requested yet)"
+)
 ZONES = ("America/New_York", "Europe/London", "Asia/Tokyo", "Etc/GMT+12", "UTC")
 STATUSES = ("researching", "preparing", "submitted", "interview", "admitted", "waitlisted")
 CLOSED = ("rejected", "accepted", "declined", "withdrawn")

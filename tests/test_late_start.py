@@ -294,3 +294,45 @@ def test_catch_up_never_puts_an_ask_after_its_packet() -> None:
     for r in range(1, 11):
         ask = moves[f"letters.ask:r{r}:2027"]
         assert ask <= milestones[f"letters.packet:r{r}:2027"].date, (r, ask)
+
+
+def test_unasked_letters_say_what_they_cost() -> None:
+    # Planned on Thu 2026-12-03, nobody asked for a letter yet.  P1 (deadline 12-10): the ask
+    # needed 14 days' notice (latest Thu 11-26): missed.  P2 (12-24): ideal 42d before = Thu
+    # 11-12 has passed, latest 14d before = Thu 12-10: late.  P3 is 180 days out (beyond the
+    # ask's ideal lead: not planned); P4 needs no letters; P5 has a letter requested (the
+    # plan dates it).
+    from gradtrack.planner import unasked_letters
+    from gradtrack.views.late import late_lines
+
+    p1 = program(1, intake(1, 1, "2026-12-10 23:59"), target_intake_id=1)
+    p2 = program(2, intake(2, 2, "2026-12-24 23:59"), target_intake_id=2)
+    p3 = program(3, intake(3, 3, "2027-06-01 23:59"), target_intake_id=3)
+    p4 = program(4, intake(4, 4, "2026-12-24 23:59"), target_intake_id=4, letters_required=0)
+    p5 = program(5, intake(5, 5, "2026-12-24 23:59"), target_intake_id=5)
+    inp, plan = plan_for(
+        p1,
+        p2,
+        p3,
+        p4,
+        p5,
+        today=date(2026, 12, 3),
+        letters=(LetterIn(50, 1, 5, "planned"),),
+        recommenders=(RecommenderIn(1, "Ada", "America/New_York"),),
+    )
+    asks = unasked_letters(inp, {1, 2, 3, 4, 5})
+    assert {pid: (m.status, m.latest) for pid, m in asks.items()} == {
+        1: ("missed", date(2026, 11, 26)),
+        2: ("late", date(2026, 12, 10)),
+    }
+    lines = late_lines(plan, inp, {1, 2})
+    assert lines[0] == (
+        "P1: no letter requested yet, and letters needed asking by 2026-11-26: Fall 2027 can "
+        "only be made if your recommenders write on short notice (`gradtrack program target` "
+        "picks another intake)"
+    )
+    assert "P1: Fall 2027 is still possible" not in "\n".join(lines)
+    assert lines[1] == (
+        "P2: no letter requested yet: ask your recommenders by 2026-12-10 "
+        "(`gradtrack letter request`)"
+    )

@@ -205,7 +205,8 @@ def test_plan_earliest_names_the_next_feasible_term(gt: Run) -> None:
     """A quarter-system MS: Winter's schedule has already started slipping, Spring is next."""
     for args in (
         ("settings", "set", "timezone", "America/Los_Angeles"),
-        ("program", "add", "UC Santa Barbara", "Statistics", "--degree", "ms"),
+        # No letters needed: the transcripts decide (letters: the end of this test).
+        ("program", "add", "UC Santa Barbara", "Statistics", "--degree", "ms", "--letters", "0"),
         (
             "intake",
             "add",
@@ -261,6 +262,11 @@ def test_plan_earliest_names_the_next_feasible_term(gt: Run) -> None:
         "late_steps": 0,
     }
     assert json.loads(result.stdout) == {"earliest": [spring]}
+    # Needing two letters, none requested yet: a stand-in ask (latest 14 days before Dec 1 =
+    # Tue Nov 17) has passed on 11-20, so Winter is out of reach already.
+    assert gt("program", "edit", "santa", "--letters", "2").exit_code == 0
+    result = gt("plan", "--earliest", "--json", today="2026-11-20")
+    assert json.loads(result.stdout)["earliest"][0]["term"] == "Spring 2027"
 
 
 def test_level_preview_then_apply(gt: Run) -> None:

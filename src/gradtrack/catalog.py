@@ -281,7 +281,7 @@ def _earliest(entries: Sequence[Entry], now: datetime, zone: str) -> list[planne
     program milestones, and one letter request when the entry asks for letters (or does not
     say) — every recommender of one entry is asked on the same day.
     """
-    programs, letters, recommenders = [], [], []
+    programs = []
     for index, entry in enumerate(entries, start=1):
         r = entry.record
         pid = index
@@ -317,19 +317,14 @@ def _earliest(entries: Sequence[Entry], now: datetime, zone: str) -> list[planne
                 intakes=intakes,
             )
         )
-        if r.letters is None or r.letters > 0:
-            recommenders.append(planner.RecommenderIn(id=pid, name="recommender", zone=zone))
-            letters.append(
-                planner.LetterIn(id=pid, recommender_id=pid, program_id=pid, status="planned")
-            )
     inp = planner.PlanInput(
         settings=planner.PlanSettings(zone=zone),
         rules=DEFAULT_RULES,
         programs=tuple(programs),
-        recommenders=tuple(recommenders),
-        letters=tuple(letters),
         now=now,
     )
+    # One stand-in letter request where the entry asks for letters or does not say.
+    inp = planner.with_stand_in_letters(inp)
     by_program = {c.program_id: c for c in planner.earliest_feasible_intakes(inp)}
     return [
         by_program.get(i, planner.IntakeChoice(i, None, False, None))

@@ -229,7 +229,8 @@ def _skipped(inp: PlanInput, only: int | None) -> list[str]:
 def _earliest(inp: PlanInput, only: int | None) -> View:
     from gradtrack import planner
 
-    choices = planner.earliest_feasible_intakes(inp)
+    # Letters nobody was asked for yet still take their lead (docs/planner.md).
+    choices = planner.earliest_feasible_intakes(planner.with_stand_in_letters(inp))
     names = {p.id: p.name for p in inp.programs}
     terms = {i.id: i.term for p in inp.programs for i in p.intakes}
     docs = [

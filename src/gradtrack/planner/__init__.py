@@ -58,6 +58,8 @@ from gradtrack.planner.schedule import (
     plans_the_same_every_day,
     select_milestones,
     stored_target,
+    unasked_letters,
+    with_stand_in_letters,
 )
 from gradtrack.planner.types import (
     DONE,
@@ -143,5 +145,7 @@ __all__ = [
     "roll_after",
     "select_milestones",
     "stored_target",
+    "unasked_letters",
+    "with_stand_in_letters",
     "working_days_before",
 ]

@@ -73,11 +73,7 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     # A batch's packet follows its ask: a late ask is not dated after its packet, nor a late
     # packet before its ask.
     dated = {m.id: m.date for m in plan.milestones if m.status != DONE and m.id not in late_ids}
-    packet_of = {
-        m.id: PACKET + m.id[len(ASK) :]
-        for m in plan.milestones
-        if m.key == "letters.ask"
-    }
+    packet_of = {m.id: PACKET + m.id[len(ASK) :] for m in plan.milestones if m.key == "letters.ask"}
     ask_of = {packet: ask for ask, packet in packet_of.items()}
     far = date.max
     late.sort(key=lambda m: (m.latest or far, m.id in is_anchor, m.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from functools import partial
 
@@ -41,13 +42,16 @@ from gradtrack.planner.types import (
     Plan,
     PlanInput,
     ProgramIn,
+    RecommenderIn,
 )
 from gradtrack.rules import (
     CONDITION_LETTER_NOT_SUBMITTED,
     CONDITION_REQUIREMENTS_UNKNOWN,
     CONDITION_WAIVER_PLANNED,
     CONDITION_WANTS_SCORES,
+    DAYS,
     MILESTONE_ANCHOR_PREFIX,
+    Rule,
 )
 from gradtrack.timeutil import local_date
 from gradtrack.vocab import (
@@ -495,6 +499,87 @@ def _choice(program: ProgramIn, ctx: Ctx, exclude: int | None = None) -> IntakeC
             completion = _earliest_completion(program, first.intake, ctx)
         return IntakeChoice(program.id, first.intake.id, True, completion, late, None)
     return IntakeChoice(program.id, None, False, None)
+
+
+def _ask_reach(rules: Iterable[Rule]) -> int:
+    """Calendar days, at most, that a ``letters.ask`` rule's ideal lead reaches back (working
+    days counted generously for weekends and holidays)."""
+    reach = [
+        o.amount if o.unit == DAYS else o.amount * 7 // 5 + 10
+        for r in rules
+        if r.key == "letters.ask"
+        for o in r.offsets
+    ]
+    return max(reach, default=0) + 7  # + a rolled weekend and a margin
+
+
+def with_stand_in_letters(inp: PlanInput) -> PlanInput:
+    """``inp`` with one stand-in letter request (and recommender, in the applicant's zone) for
+    every pre-submission program that needs letters, or does not say, and has none requested:
+    what ``plan --earliest`` and :func:`unasked_letters` plan, as the catalogue does
+    (docs/planner.md).  Every recommender of one program is asked on the same day, so one
+    stands for all."""
+    asked = {x.program_id for x in inp.letters}
+    needing = [
+        p.id
+        for p in inp.programs
+        if p.id not in asked and p.status in PRE_SUBMISSION and p.letters_required != 0
+    ]
+    if not needing:
+        return inp
+    zone = inp.settings.zone
+    return replace(
+        inp,
+        recommenders=(
+            *inp.recommenders,
+            *(RecommenderIn(-pid, "recommender", zone) for pid in needing),
+        ),
+        letters=(*inp.letters, *(LetterIn(-pid, -pid, pid, "planned") for pid in needing)),
+    )
+
+
+def unasked_letters(inp: PlanInput, program_ids: Iterable[int]) -> dict[int, Milestone]:
+    """The letters ask each of ``program_ids`` would have, late or missed, had it one letter
+    request: for a pre-submission program that needs letters (or does not say) and has none
+    requested yet (docs/planner.md).
+
+    The plan leaves letters nobody was asked for out; this says what that costs.  One planning
+    run over those programs alone, each with a stand-in recommender in the applicant's zone;
+    a target whose earliest date (its deadline, or an earlier letters deadline) lies beyond
+    the ask rule's ideal lead cannot be late and is not planned.
+    """
+    wanted = set(program_ids)
+    asked = {x.program_id for x in inp.letters}
+    zone = inp.settings.zone
+    today = local_date(inp.now, zone).toordinal()
+    reach = _ask_reach(inp.rules)
+    chosen = []
+    for p in inp.programs:
+        target = stored_target(p)
+        if (
+            target is None
+            or p.id not in wanted
+            or p.id in asked
+            or p.status not in PRE_SUBMISSION
+            or p.letters_required == 0
+        ):
+            continue
+        instants = [i for i in (target.deadline, target.closes) if i is not None]
+        instants += [e.instant for e in target.extra if e.kind == "letters"]
+        first = min((local_date(i, zone) for i in instants), default=None)
+        horizon = today + max(reach, _ask_reach(p.rules))
+        if first is not None and first.toordinal() <= horizon:
+            chosen.append(p)
+    if not chosen:
+        return {}
+    alone = with_stand_in_letters(
+        replace(inp, programs=tuple(chosen), letters=(), materials=(), moves={}, outreach=())
+    )
+    return {
+        m.program_ids[0]: m
+        for m in build_plan(alone).milestones
+        if m.key == "letters.ask" and m.status in (LATE, MISSED)
+    }
 
 
 def earliest_feasible_intake(program: ProgramIn, inp: PlanInput) -> IntakeChoice:

@@ -44,6 +44,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
             for pid in m.program_ids:
                 if pid in program_ids:
                     late_of[pid].append(m)
+    unasked = planner.unasked_letters(inp, program_ids)
     lines = []
     for pid in sorted(program_ids):
         program = programs.get(pid)
@@ -56,7 +57,13 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         skipped = skipped_intake(program, inp.now, inp.settings.zone)
         if skipped is not None:
             lines.append(skipped)
+        ask = unasked.get(pid)
+        if ask is not None and ask.status == planner.MISSED:
+            lines.append(unasked_line(ask, program.name, terms))  # not "still possible"
+            continue
         late = late_of.get(pid, [])
+        if ask is not None:
+            lines.append(unasked_line(ask, program.name, terms))
         if not late:
             continue
         first = min(late, key=lambda m: (m.date, m.id))
@@ -125,6 +132,21 @@ def skipped_flag(found: Skipped) -> str:
     if found.passed:
         return f"{found.intake.term} closed {found.day}"
     return f"{found.intake.term} out of reach"
+
+
+def unasked_line(ask: planner.Milestone, name: str, terms: Mapping[int, str]) -> str:
+    """No letter requested yet, and the ask they need is late or already missed."""
+    term = terms.get(ask.intake_ids[0], "") if ask.intake_ids else ""
+    if ask.status == planner.MISSED:
+        return (
+            f"{name}: no letter requested yet, and letters needed asking by {ask.latest}: "
+            f"{term} can only be made if your recommenders write on short notice "
+            "(`gradtrack program target` picks another intake)"
+        )
+    return (
+        f"{name}: no letter requested yet: ask your recommenders by {ask.latest} "
+        "(`gradtrack letter request`)"
+    )
 
 
 def infeasible_line(problem: planner.Infeasible, name: str, terms: Mapping[int, str]) -> str:
