@@ -355,7 +355,12 @@ STATUS_JSON = {
                 "countdown": {"days": 15, "hours": None, "passed": False},
             },
             "offer": None,
-            "letters": {"submitted": 0, "requested": 2, "required": 2},
+            "letters": {
+                "submitted": 0,
+                "requested": 2,
+                "required": 2,
+                "not_asked_after_submission": 0,
+            },
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "unpaid", "amount": "120.00", "currency": "USD"},
             "verified": None,
@@ -379,7 +384,12 @@ STATUS_JSON = {
                 "countdown": {"days": 1, "hours": 30, "passed": False},
             },
             "offer": None,
-            "letters": {"submitted": 1, "requested": 2, "required": 2},
+            "letters": {
+                "submitted": 1,
+                "requested": 2,
+                "required": 2,
+                "not_asked_after_submission": 0,
+            },
             "materials": {"done": 3, "needed": 3},
             "fee": {"state": "paid", "amount": "90.00", "currency": "USD"},
             "verified": "2026-08-15",
@@ -403,7 +413,12 @@ STATUS_JSON = {
                 "countdown": {"days": 41, "hours": None, "passed": False},
             },
             "offer": None,
-            "letters": {"submitted": 0, "requested": 1, "required": 1},
+            "letters": {
+                "submitted": 0,
+                "requested": 1,
+                "required": 1,
+                "not_asked_after_submission": 0,
+            },
             "materials": {"done": 2, "needed": 3},
             "fee": {"state": "none", "amount": "0.00", "currency": None},
             "verified": "2026-08-20",
@@ -484,3 +499,19 @@ def test_colour_only_on_a_terminal_without_no_color() -> None:
     assert use_colour(_Tty(), {}) is True
     assert use_colour(_Tty(), {"NO_COLOR": "1"}) is False
     assert use_colour(io.StringIO(), {}) is False
+
+
+def test_a_submitted_programs_letters_not_yet_asked_are_flagged(gt: Run) -> None:
+    """Once submitted, the plan has no ask step; a letter still only planned is not lost."""
+    build_status_scenario(gt)
+    for args in (
+        ("program", "mark", "alpha", "submitted"),
+        ("recommender", "add", "Edsger Dijkstra"),
+        ("letter", "request", "edsger", "alpha"),
+    ):
+        assert gt(*args, today="2026-12-01").exit_code == 0, args
+    text = gt("status", today="2026-12-01").output
+    [alpha] = [line for line in text.splitlines() if line.startswith("  Alpha University")]
+    assert alpha.split()[-5:] == ["submitted", "1", "letter", "not", "asked"], alpha
+    doc = json.loads(gt("status", "--json", "--program", "alpha", today="2026-12-01").output)
+    assert doc["programs"][0]["letters"]["not_asked_after_submission"] == 1

@@ -109,6 +109,10 @@ def _flags(line: ProgramLine) -> str:
         flags.append(f"infeasible: {why}; {nxt}")
     elif line.late_steps:
         flags.append(f"{line.late_steps} step{'s' * (line.late_steps != 1)} late")
+    if line.letters_unasked:
+        # The plan has no step for them once the program is submitted (docs/status.md).
+        n = line.letters_unasked
+        flags.append(f"{n} letter{'s' * (n != 1)} not asked")
     return ", ".join(flags)
 
 

@@ -97,6 +97,7 @@ class ProgramLine(NamedTuple):
     deadline_passed: bool = False
     missed: tuple[str, ...] = ()
     skipped: Skipped | None = None  # an intake closed recently, planned past (docs/status.md)
+    letters_unasked: int = 0  # submitted or interviewing, letters still only planned
 
 
 class Fees(NamedTuple):
@@ -433,6 +434,9 @@ def _program_lines(
                 deadline_passed=problem.deadline_passed if problem else False,
                 missed=problem.missed if problem else (),
                 skipped=passed_by,
+                letters_unasked=sum(s == "planned" for s in statuses)
+                if p.status in ("submitted", "interview")
+                else 0,
             )
         )
     return tuple(lines)

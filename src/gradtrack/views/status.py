@@ -66,6 +66,7 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
             "submitted": line.letters_submitted,
             "requested": line.letters_requested,
             "required": line.letters_required,
+            "not_asked_after_submission": line.letters_unasked,
         },
         "materials": {"done": line.materials_done, "needed": line.materials_needed},
         "fee": {
