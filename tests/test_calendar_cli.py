@@ -76,6 +76,21 @@ def test_export_errors(store: Run, tmp_path: Path) -> None:
     )
 
 
+def test_an_export_that_cannot_be_written_changes_nothing(
+    store: Run, tmp_path: Path, migrated_url: str
+) -> None:
+    # The folder is checked before the feed's published state is written (it was written,
+    # then the file failed: found by a fresh-eyes run).
+    before = dump_database(migrated_url)
+    target = tmp_path / "nowhere" / "feed.ics"
+    fails(
+        store("calendar", "export", "-o", str(target)),
+        1,
+        f"Error: cannot write feed {target}: No such file or directory",
+    )
+    assert dump_database(migrated_url) == before
+
+
 # -- publish ---------------------------------------------------------------------------------
 
 

@@ -59,8 +59,16 @@ def writable_target(path: Path, *, what: str = "") -> Path:
     try:
         os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
-        # A new file; a missing folder (or a file where a folder should be) fails when writing.
-        return Path(os.path.abspath(path))
+        # A new file: its folder is checked now, so that a command refuses it before it has
+        # written anything else (a feed's published state, docs/guarantees.md).
+        absolute = os.path.abspath(path)
+        folder = os.path.dirname(absolute)
+        if not os.path.isdir(folder):
+            why = "Not a directory" if os.path.exists(folder) else "No such file or directory"
+            raise GradtrackError(f"cannot write {label}: {why}") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise GradtrackError(f"cannot write {label}: Permission denied") from None
+        return Path(absolute)
     except OSError as exc:
         raise GradtrackError(f"cannot write {label}: {_reason(exc)}") from None
     target = Path(os.path.realpath(path))
