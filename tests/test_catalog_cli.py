@@ -444,11 +444,22 @@ def test_a_term_that_closed_yesterday_is_said_never_silently_skipped(gt: Run) ->
         "Skipped: Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline "
         "passed on 2026-12-16; planned for Fall 2028\n"
     )
+    [skipped] = json.loads(gt("plan", "--json", today=late).stdout)["skipped"]
+    assert skipped == {
+        "program_id": 1,
+        "intake_id": 1,
+        "term": "Fall 2027",
+        "deadline": "2026-12-16",
+        "passed": True,
+        "planned_intake_id": 2,
+    }
     earliest = gt("plan", "--earliest", today=late).stdout
     assert earliest.endswith(
         "Skipped: Alpha University — Ph.D. in Computer Science (PhD): Fall 2027's deadline "
         "passed on 2026-12-16; planned for Fall 2028\n"
     )
+    rows = gt("program", "show", "alpha-phd-cs", today=late).stdout.splitlines()
+    assert [r.split()[-1] for r in rows if r[:2] in ("i1", "i2", "i3")] == ["closed", "target", "-"]
     shown = gt("catalog", "show", "alpha-phd-cs", today=late).stdout
     assert "2026-12-15 23:59 (closed)" in shown
     assert "2027-12-15 23:59 (closed)" not in shown

@@ -336,3 +336,19 @@ def test_unasked_letters_say_what_they_cost() -> None:
         "P2: no letter requested yet: ask your recommenders by 2026-12-10 "
         "(`gradtrack letter request`)"
     )
+
+
+def test_the_shared_cv_is_not_dated_by_a_chosen_target_whose_deadline_passed() -> None:
+    # P1's chosen target closed on 2026-12-01; P2's deadline is Mon 2027-01-18. On 12-03 the
+    # shared CV (10 days before the earliest live deadline, no letters) follows P2 alone.
+    p1 = program(1, intake(1, 1, "2026-12-01 23:59"), target_intake_id=1, target_chosen=True)
+    p2 = program(2, intake(2, 2, "2027-01-18 23:59"), target_intake_id=2)
+    _, plan = plan_for(
+        p1,
+        p2,
+        today=date(2026, 12, 3),
+        materials=(MaterialIn(5, "cv", "CV", None, "todo"),),
+    )
+    cv = by_id(plan)["cv.ready:m5:2027"]
+    assert (cv.status, cv.program_ids) == ("upcoming", (2,))
+    assert [x.program_id for x in plan.infeasible] == [1]

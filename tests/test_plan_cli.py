@@ -140,6 +140,7 @@ def test_plan_json_whole_document(scenario: Run) -> None:
         # Late is feasible: nothing is missed (sop.draft's ideal 10-28 passed, its latest is
         # 7d before the packet's latest = 12-02 → 12-02).
         "infeasible": [],
+        "skipped": [],
     }
 
 

@@ -306,3 +306,14 @@ def test_the_compiled_template_is_cached_between_runs(migrated_url: str, tmp_pat
     blocked.mkdir()
     (blocked / "cache").write_text("a file where the cache folder would be")
     assert page(blocked) == first
+
+
+def test_an_unknown_letter_count_is_a_question_mark_as_in_status(gt: Run) -> None:
+    # The catalogue's Toronto entry states 3 letters, CMU's does not say.
+    ok(gt("program", "add", "--from-catalog", "cmu-phd-cs", "toronto-phd-cs", today=TODAY))
+    ok(gt("recommender", "add", "Ada Lovelace", today=TODAY))
+    ok(gt("letter", "request", "ada", "cmu-phd-cs", today=TODAY))
+    page = report(gt).decode()
+    assert ">None<" not in page
+    assert '<td class="num">0/?</td>' in page and '<td class="num">0/3</td>' in page
+    assert '<td class="num">?</td>' in page  # the letter grid's required column

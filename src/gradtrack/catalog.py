@@ -179,9 +179,9 @@ def _anchor(intake: IntakeRecord) -> datetime | None:
 
 
 def has_closed(intake: IntakeRecord, now: datetime) -> bool:
-    """Whether the intake's deadline (a rolling one's closing date) is past at ``now`` (UTC):
-    an annual row keeps an occurrence that closed recently (docs/csv-format.md)."""
-    anchor = _anchor(intake)
+    """Whether the intake's deadline (a rolling one's closing date when it has one) is past at
+    ``now`` (UTC): an annual row keeps an occurrence that closed recently (docs/csv-format.md)."""
+    anchor = intake.closes or intake.deadline
     return anchor is not None and local_to_utc(anchor, intake.zone) < now
 
 

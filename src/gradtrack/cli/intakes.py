@@ -16,8 +16,15 @@ from gradtrack.cli.options import DATE, LOCAL_DATETIME, ZONE, output_options
 from gradtrack.cli.output import Ref, View, emit, say, short_ref
 
 
-def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
+def intake_row(d: dict[str, Any], target: int | None, now: str | None = None) -> tuple[Any, ...]:
+    """One row of the intakes table; ``now`` (UTC, ISO) marks an intake whose deadline (a
+    rolling one's closing date when it has one) has passed ``closed``, as ``catalog show``
+    does."""
     deadline = d["deadline"]
+    anchor = d["closes"] or deadline  # a rolling intake is open until it closes
+    marks = ["target"] if d["id"] == target else []
+    if now is not None and anchor is not None and anchor["utc"] < now:
+        marks.append("closed")
     shown = f"{deadline['local']} {deadline['zone']}" if deadline else None
     extras = ", ".join(f"{k} {v['local']}" for k, v in d["extra_deadlines"].items())
     return (
@@ -26,16 +33,18 @@ def intake_row(d: dict[str, Any], target: int | None) -> tuple[Any, ...]:
         d["kind"],
         shown,
         extras or None,
-        "target" if d["id"] == target else "",
+        ", ".join(marks),
     )
 
 
-def intakes_view(docs: list[dict[str, Any]], target: int | None, document: Any = None) -> View:
+def intakes_view(
+    docs: list[dict[str, Any]], target: int | None, document: Any = None, now: str | None = None
+) -> View:
     """The intakes table (``intake list``, and under ``program show``)."""
     return View(
         document,
         ("intake", "term", "kind", "deadline", "extra deadlines", ""),
-        [intake_row(d, target) for d in docs],
+        [intake_row(d, target, now) for d in docs],
         empty="No intakes yet: add one with `gradtrack intake add`.",
     )
 
@@ -122,16 +131,17 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
 def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
     """List intakes, of one program or of all."""
     from gradtrack.services import lookup, reads
-    from gradtrack.views import intake_doc
+    from gradtrack.views import intake_doc, iso_utc
 
     with app.connect() as conn:
         only = lookup.program_id(conn, program_ref)
         chosen = reads.program_records(conn, include_closed=True, only=only)
+        now = iso_utc(app.now())  # in the same read (the zone is a setting)
     docs = [{**intake_doc(i), "program": p.program.slug} for p in chosen for i in p.intakes]
     refs = [Ref(p.program.slug, short_ref(p.program)) for p in chosen for i in p.intakes]
     targets = {p.program.target_intake_id for p in chosen}
     rows = [
-        (ref, *intake_row(d, d["id"] if d["id"] in targets else None))
+        (ref, *intake_row(d, d["id"] if d["id"] in targets else None, now))
         for d, ref in zip(docs, refs, strict=True)
     ]
     emit(

@@ -139,7 +139,7 @@ def _milestones(
 
     shown = select_milestones(built, only, start, end, done=show_done)
     return View(
-        lambda: plan_doc(built, app.zone, shown, only),
+        lambda: {**plan_doc(built, app.zone, shown, only), "skipped": _skipped_docs(inp, only)},
         ("date", "status", "milestone", "what"),
         [(m.date.isoformat(), _state(m), m.id, m.title) for m in shown],
         empty="Nothing planned: add programs and intakes, or widen --from/--to.",
@@ -211,19 +211,32 @@ def _summary(
     return lines + _skipped(inp, only)
 
 
-def _skipped(inp: PlanInput, only: int | None) -> list[str]:
-    """``Skipped:`` lines: a program planned past an intake that closed recently or can no
-    longer be made (docs/planner.md), after the table of ``plan`` and of ``plan --earliest``."""
-    from gradtrack.views.late import skipped_intake
+def _passed_by(inp: PlanInput, only: int | None) -> list[tuple[Any, Any]]:
+    """The programs planned past an intake that closed recently or can no longer be made
+    (docs/planner.md), each with what was skipped."""
+    from gradtrack.views.late import skipped
     from gradtrack.vocab import PRE_SUBMISSION
 
-    lines = []
+    found = []
     for program in inp.programs:
         if (only is None or program.id == only) and program.status in PRE_SUBMISSION:
-            skipped = skipped_intake(program, inp.now, inp.settings.zone)
-            if skipped is not None:
-                lines.append(f"Skipped: {skipped}")
-    return lines
+            passed = skipped(program, inp.now, inp.settings.zone)
+            if passed is not None:
+                found.append((program, passed))
+    return found
+
+
+def _skipped(inp: PlanInput, only: int | None) -> list[str]:
+    """``Skipped:`` lines, after the table of ``plan`` and of ``plan --earliest``."""
+    from gradtrack.views.late import skipped_text
+
+    return [f"Skipped: {skipped_text(p.name, found)}" for p, found in _passed_by(inp, only)]
+
+
+def _skipped_docs(inp: PlanInput, only: int | None) -> list[dict[str, object]]:
+    from gradtrack.views.late import skipped_doc
+
+    return [skipped_doc(p.id, found) for p, found in _passed_by(inp, only)]
 
 
 def _earliest(inp: PlanInput, only: int | None) -> View:

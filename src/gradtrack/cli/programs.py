@@ -225,13 +225,14 @@ def _program_row(d: dict[str, Any], ref: Ref) -> tuple[Any, ...]:
 def program_show(app: App, program_ref: str, fmt: str) -> None:
     """Show one program with its intakes."""
     from gradtrack.services import lookup, reads
-    from gradtrack.views import program_doc
+    from gradtrack.views import iso_utc, program_doc
 
     with app.connect() as conn:
         only = lookup.program_row(conn, program_ref).id
         (record,) = reads.program_records(conn, only=only)
+        now = iso_utc(app.now())  # in the same read (the zone is a setting)
     doc = program_doc(record)
-    view = intakes_view(doc["intakes"], doc["target_intake_id"], doc)
+    view = intakes_view(doc["intakes"], doc["target_intake_id"], doc, now)
     emit(fmt, view._replace(text=key_values(_program_fields(doc))))
 
 

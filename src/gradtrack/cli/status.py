@@ -109,6 +109,10 @@ def _flags(line: ProgramLine) -> str:
         flags.append(f"infeasible: {why}; {nxt}")
     elif line.late_steps:
         flags.append(f"{line.late_steps} step{'s' * (line.late_steps != 1)} late")
+    if line.unrequested is not None:
+        by = line.unrequested.latest
+        missed = line.unrequested.status == "missed"
+        flags.append(f"no letter requested ({'needed by' if missed else 'ask by'} {by})")
     if line.letters_unasked:
         # The plan has no step for them once the program is submitted (docs/status.md).
         n = line.letters_unasked

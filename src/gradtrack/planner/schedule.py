@@ -382,8 +382,13 @@ def _material_milestones(
         for t in targets:
             cycles[t.cycle].append(t)
         for cycle, every in sorted(cycles.items()):
-            # A program that left a letter batch (its ask missed) does not date shared work.
-            scope = [t for t in every if t.program.id not in b.dropped] or every
+            # A program that left a letter batch (its ask missed), or whose deadline has
+            # passed (a target the user chose), does not date shared work.
+            scope = [
+                t
+                for t in every
+                if t.program.id not in b.dropped and t.anchors["deadline"].date >= ctx.today
+            ] or every
             for m in ctx.shared:
                 material(m, scope, f":{cycle}", f"{cycle} cycle")
 

@@ -317,6 +317,11 @@ def _timeline(doc: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _known(count: int | None) -> str:
+    """A count the program may not state: ``?`` when unknown, as ``status`` shows it."""
+    return "?" if count is None else str(count)
+
+
 def _countdown(timed: Mapping[str, Any] | None) -> str:
     if timed is None:
         return "—"
@@ -369,7 +374,7 @@ def _program_row(line: Mapping[str, Any]) -> ProgramRow:
         stated=stated,
         yours=yours,
         left=_countdown(deadline),
-        letters=f"{letters['submitted']}/{letters['required']}",
+        letters=f"{letters['submitted']}/{_known(letters['required'])}",
         materials=f"{line['materials']['done']}/{line['materials']['needed']}",
         fee=line["fee"]["state"],
         status=line["status"],
@@ -382,7 +387,7 @@ class LetterRow(NamedTuple):
     status (``None``: no letter) and its text."""
 
     name: str
-    required: int | None
+    required: str  # the count, or ? when the program does not state it
     cells: list[tuple[str | None, str]]
 
 
@@ -437,7 +442,9 @@ def page_view(doc: Mapping[str, Any]) -> dict[str, Any]:
         statuses = [letters.get((line["id"], r["id"])) for r in writers]  # None: no letter
         required = line["letters"]["required"]
         if required or any(x is not None for x in statuses):
-            grid.append(LetterRow(line["name"], required, [_letter_cell(x) for x in statuses]))
+            grid.append(
+                LetterRow(line["name"], _known(required), [_letter_cell(x) for x in statuses])
+            )
     materials = [
         MaterialRow(m["name"], m["kind"], m["program"] or "every program (shared)", m["status"])
         for m in doc["materials"]

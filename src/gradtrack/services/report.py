@@ -98,6 +98,7 @@ class ProgramLine(NamedTuple):
     missed: tuple[str, ...] = ()
     skipped: Skipped | None = None  # an intake closed recently, planned past (docs/status.md)
     letters_unasked: int = 0  # submitted or interviewing, letters still only planned
+    unrequested: planner.Milestone | None = None  # no letter requested: its late/missed ask
 
 
 class Fees(NamedTuple):
@@ -378,6 +379,7 @@ def _program_lines(
             for pid in m.program_ids:
                 late[pid] += 1
     planned = {q.id: q for q in inp.programs}
+    unrequested = planner.unasked_letters(inp, {p.id for p in chosen})
     lines = []
     for p in chosen:
         program_in = planned.get(p.id)
@@ -437,6 +439,7 @@ def _program_lines(
                 letters_unasked=sum(s == "planned" for s in statuses)
                 if p.status in ("submitted", "interview")
                 else 0,
+                unrequested=unrequested.get(p.id),
             )
         )
     return tuple(lines)

@@ -116,15 +116,29 @@ def skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | N
 def skipped_intake(program: planner.ProgramIn, now: datetime, zone: str) -> str | None:
     """:func:`skipped` in a line a person can act on."""
     found = skipped(program, now, zone)
-    if found is None:
-        return None
+    return None if found is None else skipped_text(program.name, found)
+
+
+def skipped_text(name: str, found: Skipped) -> str:
     term, target = found.intake.term, found.target.term
     if found.passed:
-        return f"{program.name}: {term}'s deadline passed on {found.day}; planned for {target}"
+        return f"{name}: {term}'s deadline passed on {found.day}; planned for {target}"
     return (
-        f"{program.name}: {term} (deadline {found.day}) can no longer be made; planned for "
+        f"{name}: {term} (deadline {found.day}) can no longer be made; planned for "
         f"{target} (see `gradtrack plan --earliest`)"
     )
+
+
+def skipped_doc(program_id: int, found: Skipped) -> dict[str, object]:
+    """One entry of ``plan --json``'s ``skipped`` (docs/json.md)."""
+    return {
+        "program_id": program_id,
+        "intake_id": found.intake.id,
+        "term": found.intake.term,
+        "deadline": found.day.isoformat(),
+        "passed": found.passed,
+        "planned_intake_id": found.target.id,
+    }
 
 
 def skipped_flag(found: Skipped) -> str:

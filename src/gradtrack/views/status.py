@@ -67,6 +67,12 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
             "requested": line.letters_requested,
             "required": line.letters_required,
             "not_asked_after_submission": line.letters_unasked,
+            "unrequested_ask": None
+            if line.unrequested is None or line.unrequested.latest is None
+            else {
+                "latest": line.unrequested.latest.isoformat(),
+                "missed": line.unrequested.status == "missed",
+            },
         },
         "materials": {"done": line.materials_done, "needed": line.materials_needed},
         "fee": {
