@@ -264,3 +264,26 @@ def test_a_failed_send_is_one_error_and_nothing_is_recorded(
         assert result.stderr == f"Error: {expected}\n", args
     assert handler.received == []
     assert dump_database(migrated_url) == before
+
+
+def test_a_recipient_with_a_name_is_addressed_and_two_are_refused(store: Run) -> None:
+    # "Ann <a@b.org>" crashed (a traceback); "a@b.org, c@d.org" was cut to its first address.
+    named = store("digest", "--mail", "Ann Example <ann@example.org>", today=TODAY)
+    assert named.stderr == ""
+    assert parsed(named.stdout)["To"] == "Ann Example <ann@example.org>"
+    for typed in ("ann@example.org, bob@example.org", "ann@example.org;bob@example.org"):
+        refused = store("digest", "--mail", typed, today=TODAY)
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.splitlines()[-1] == (
+            f"Error: invalid recipient address {typed!r} (expected one address, like "
+            "name@example.org)"
+        )
+        assert refused.stdout == ""
+
+
+def test_a_bad_recipient_is_named_before_a_missing_sender(gt: Run) -> None:
+    result = gt("digest", "--mail", "not an address", today=TODAY)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == (
+        "Error: invalid recipient address 'not an address' (expected name@example.org)"
+    )

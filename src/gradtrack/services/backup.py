@@ -224,7 +224,12 @@ def restore(session: Session, rows: dict[str, list[dict[str, Any]]]) -> dict[str
             session.execute(table.insert(), batch)
         for table, row, cyclic in later:
             key = [table.c[c.name] == row[c.name] for c in table.primary_key.columns]
-            session.execute(table.update().where(*key).values({c: row[c] for c in cyclic}))
+            # The row's own stamps too: an UPDATE would stamp it with the restore's clock
+            # (a column's onupdate), and a backup of the restored store would differ.
+            stamps = [c.name for c in table.columns if c.onupdate is not None]
+            session.execute(
+                table.update().where(*key).values({c: row[c] for c in (*cyclic, *stamps)})
+            )
         session.flush()
     except IntegrityError as exc:
         reason = str(exc.orig).strip().splitlines()[0]

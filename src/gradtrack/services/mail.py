@@ -19,7 +19,7 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 
 from gradtrack.errors import GradtrackError, InvalidValue
 from gradtrack.services import secrets
@@ -32,25 +32,35 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_address(value: str, what: str) -> str:
-    """``ada@example.org`` or ``Ada Lovelace <ada@example.org>``, validated."""
+    """``ada@example.org`` or ``Ada Lovelace <ada@example.org>``, validated: one address
+    (``a@b.org, c@d.org`` is refused, not cut to its first)."""
+    return str(Address(*_one_address(value, what)))
+
+
+def _one_address(value: str, what: str) -> tuple[str, str, str]:
+    """(display name, user, domain) of the one address ``value`` holds, else InvalidValue."""
     value = value.strip()
-    name, addr = parseaddr(value)
+    found = [pair for pair in getaddresses([value]) if any(pair)]
+    name, addr = found[0] if len(found) == 1 else ("", "")
     if _CONTROL.search(value) or not _ADDRESS.fullmatch(addr):
-        raise InvalidValue.of(what, value, "name@example.org")
-    return str(Address(display_name=name, addr_spec=addr)) if name else addr
+        expected = "one address, like name@example.org" if len(found) > 1 else "name@example.org"
+        raise InvalidValue.of(what, value, expected)
+    user, _, domain = addr.partition("@")
+    return name, user, domain
 
 
 def compose(
     settings: Settings, to_name: str, to_addr: str, subject: str, body: str, stamp: datetime
 ) -> EmailMessage:
     """One plain-text message from the ``mail-from`` address to ``to_name <to_addr>``."""
+    typed_name, user, domain = _one_address(to_addr, "recipient address")  # named first
+    to_addr = f"{user}@{domain}"
     if not settings.mail_from:
         raise GradtrackError("no sender address: the mail-from setting is not set")
-    to_addr = check_address(to_addr, "recipient address")
     sender_name, sender = parseaddr(settings.mail_from)
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = Address(display_name=sender_name, addr_spec=sender)
-    msg["To"] = Address(display_name=to_name, addr_spec=to_addr)
+    msg["To"] = Address(display_name=to_name or typed_name, addr_spec=to_addr)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(stamp.replace(microsecond=0))
     # Deterministic, so that a printed message is the message that would be sent.
