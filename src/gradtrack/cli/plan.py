@@ -215,11 +215,10 @@ def _passed_by(inp: PlanInput, only: int | None) -> list[tuple[Any, Any]]:
     """The programs planned past an intake that closed recently or can no longer be made
     (docs/planner.md), each with what was skipped."""
     from gradtrack.views.late import skipped
-    from gradtrack.vocab import PRE_SUBMISSION
 
     found = []
     for program in inp.programs:
-        if (only is None or program.id == only) and program.status in PRE_SUBMISSION:
+        if only is None or program.id == only:
             passed = skipped(program, inp.now, inp.settings.zone)
             if passed is not None:
                 found.append((program, passed))

@@ -274,15 +274,13 @@ def _letter_milestones(
             # A member whose own step is already missed does not drag the batch, nor is it
             # served by it: the ask is still due for the others, and that member leaves the
             # batch (its title, its programs) to be reported infeasible (b.dropped).
-            alive = [d for d in own.values() if d.latest is None or d.latest >= ctx.today]
-            if alive and len(alive) < len(own):
-                dead = {
-                    pid for pid, d in own.items() if d.latest is not None and d.latest < ctx.today
-                }
+            dead = {pid for pid, d in own.items() if d.latest is not None and d.latest < ctx.today}
+            if dead and len(dead) < len(own):
                 b.dropped |= dead
                 bt = [t for t in bt if t.program.id not in dead]
                 taking = [(x, t) for x, t in taking if t.program.id not in dead]
-            dates = min_dates(alive or own.values())
+                own = {pid: d for pid, d in own.items() if pid not in dead}
+            dates = min_dates(own.values())
             if dates is None:
                 continue
             ordered = sorted(bt, key=lambda t: (t.anchors["letters_due"].date, t.program.id))
@@ -518,6 +516,15 @@ def _ask_reach(rules: Iterable[Rule]) -> int:
     return max(reach, default=0) + 7  # + a rolled weekend and a margin
 
 
+def _wants_letters(program: ProgramIn, asked: set[int]) -> bool:
+    """A pre-submission program that needs letters (or does not say) with none requested."""
+    return (
+        program.id not in asked
+        and program.status in PRE_SUBMISSION
+        and program.letters_required != 0
+    )
+
+
 def with_stand_in_letters(inp: PlanInput) -> PlanInput:
     """``inp`` with one stand-in letter request (and recommender, in the applicant's zone) for
     every pre-submission program that needs letters, or does not say, and has none requested:
@@ -525,11 +532,7 @@ def with_stand_in_letters(inp: PlanInput) -> PlanInput:
     (docs/planner.md).  Every recommender of one program is asked on the same day, so one
     stands for all."""
     asked = {x.program_id for x in inp.letters}
-    needing = [
-        p.id
-        for p in inp.programs
-        if p.id not in asked and p.status in PRE_SUBMISSION and p.letters_required != 0
-    ]
+    needing = [p.id for p in inp.programs if _wants_letters(p, asked)]
     if not needing:
         return inp
     zone = inp.settings.zone
@@ -561,13 +564,7 @@ def unasked_letters(inp: PlanInput, program_ids: Iterable[int]) -> dict[int, Mil
     chosen = []
     for p in inp.programs:
         target = stored_target(p)
-        if (
-            target is None
-            or p.id not in wanted
-            or p.id in asked
-            or p.status not in PRE_SUBMISSION
-            or p.letters_required == 0
-        ):
+        if target is None or p.id not in wanted or not _wants_letters(p, asked):
             continue
         instants = [i for i in (target.deadline, target.closes) if i is not None]
         instants += [e.instant for e in target.extra if e.kind == "letters"]

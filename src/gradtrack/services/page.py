@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gradtrack.views import countdown_text
+from gradtrack.views.late import closed_flag
 
 if TYPE_CHECKING:
     import jinja2
@@ -366,8 +367,9 @@ def _program_row(line: Mapping[str, Any]) -> ProgramRow:
     passed_by = line.get("skipped")
     if passed_by:
         flags += " " if flags else ""
-        closed = "closed " + passed_by["deadline"] if passed_by["passed"] else "out of reach"
-        flags += f"{passed_by['intake']['term']} {closed}"
+        flags += closed_flag(
+            passed_by["intake"]["term"], passed_by["deadline"], passed_by["passed"]
+        )
     return ProgramRow(
         name=line["name"],
         term=intake["term"] if intake else "—",

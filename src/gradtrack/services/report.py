@@ -23,7 +23,7 @@ from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
 from gradtrack.views.late import Skipped, skipped
 from gradtrack.views.status import followup_document
-from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, PRE_SUBMISSION, display_name
+from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, display_name
 
 if TYPE_CHECKING:
     from gradtrack.models import Program
@@ -383,11 +383,7 @@ def _program_lines(
     lines = []
     for p in chosen:
         program_in = planned.get(p.id)
-        passed_by = (
-            skipped(program_in, now, zone)
-            if program_in is not None and p.status in PRE_SUBMISSION
-            else None
-        )
+        passed_by = skipped(program_in, now, zone) if program_in is not None else None
         intake = intakes.get(intake_of.get(p.id, -1))
         if intake is not None and intake.program_id != p.id:
             intake = None

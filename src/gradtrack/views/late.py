@@ -58,12 +58,11 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if skipped is not None:
             lines.append(skipped)
         ask = unasked.get(pid)
-        if ask is not None and ask.status == planner.MISSED:
-            lines.append(unasked_line(ask, program.name, terms))  # not "still possible"
-            continue
-        late = late_of.get(pid, [])
         if ask is not None:
             lines.append(unasked_line(ask, program.name, terms))
+            if ask.status == planner.MISSED:
+                continue  # never "still possible" after it
+        late = late_of.get(pid, [])
         if not late:
             continue
         first = min(late, key=lambda m: (m.date, m.id))
@@ -91,10 +90,11 @@ class Skipped(NamedTuple):
 
 def skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | None:
     """A program planned for a later intake than the next one, and the one skipped (never
-    quietly).  Nothing when the user chose that target.  "Passed" when the skipped deadline
-    (a rolling intake's closing date) is past at ``now``, dated in the user's ``zone``.
+    quietly).  Nothing when the user chose that target, or once the program is submitted.
+    "Passed" when the skipped deadline (a rolling intake's closing date) is past at ``now``,
+    dated in the user's ``zone``.
     """
-    if program.target_chosen:
+    if program.target_chosen or program.status not in PRE_SUBMISSION:
         return None
     target = planner.stored_target(program)
     target_day = planner.intake_date(target, zone) if target is not None else None
@@ -143,9 +143,12 @@ def skipped_doc(program_id: int, found: Skipped) -> dict[str, object]:
 
 def skipped_flag(found: Skipped) -> str:
     """The status table's flag: ``Fall 2027 closed 2026-12-01``."""
-    if found.passed:
-        return f"{found.intake.term} closed {found.day}"
-    return f"{found.intake.term} out of reach"
+    return closed_flag(found.intake.term, found.day.isoformat(), found.passed)
+
+
+def closed_flag(term: str, day: str, passed: bool) -> str:
+    """:func:`skipped_flag` from its parts (the HTML report has them from the JSON)."""
+    return f"{term} closed {day}" if passed else f"{term} out of reach"
 
 
 def unasked_line(ask: planner.Milestone, name: str, terms: Mapping[int, str]) -> str:
