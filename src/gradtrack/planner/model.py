@@ -27,6 +27,7 @@ from gradtrack.planner.types import (
 )
 from gradtrack.rules import (
     DEFAULT_RULES,
+    MILESTONE_ANCHOR_PREFIX,
     WORKING_DAYS,
     Offset,
     Rule,
@@ -93,6 +94,7 @@ class Ctx:
         self._occurrences: dict[int, tuple[Rule, tuple[tuple[str, Rule], ...]]] = {}
         # Per target object (by identity, kept alive by the entry): its own schedule (_own).
         self.own: dict[int, tuple[Target, Builder]] = {}
+        self._reach: int | None = None
 
     def rule(self, key: str, program_id: int | None = None) -> Rule | None:
         """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
@@ -124,6 +126,49 @@ class Ctx:
             )
             entry = self._occurrences[id(rule)] = (rule, found)
         return entry[1]
+
+    def reach(self) -> int:
+        """Calendar days, at most, that a milestone's ideal date lies before the earliest
+        anchor of its target(s), whatever the rules in force (docs/planner.md, "Nothing late").
+
+        A bound, not a date: every rule any program uses (the shipped ones, the user's, each
+        program's own), each offset counted at its longest (working days over weekends and
+        every holiday from today on, then the weekend roll back), through milestone anchors
+        (``cv.ready`` 7 days before the earliest ``letters.ask``: 7 + the ask's reach).  A
+        target whose every anchor lies more than this many days ahead has nothing late.
+        """
+        if self._reach is None:
+            variants: dict[str, list[Rule]] = defaultdict(list)
+            overrides = (r for own in self.own_rules.values() for r in own.values())
+            for r in (*self.rules.values(), *overrides):
+                if r.enabled and not r.after:
+                    variants[r.key].append(r)
+            holidays = sum(1 for h in self.settings.holidays if h >= self.today)
+            roll = 0 if self.settings.weekend_policy == "none" else 2 + holidays
+            found: dict[str, int] = {}
+
+            def span(offset: Offset) -> int:
+                if offset.unit == WORKING_DAYS:
+                    return 7 * ((offset.amount + holidays + 4) // 5) + roll
+                return offset.amount + roll
+
+            def of(key: str, seen: frozenset[str]) -> int:
+                if key in found:
+                    return found[key]
+                if key in seen:  # a cycle of milestone anchors resolves nothing
+                    return 0
+                best = 0
+                for r in variants.get(key, ()):
+                    for offset, anchor in r.pairs():
+                        up = 0
+                        if anchor.startswith(MILESTONE_ANCHOR_PREFIX):
+                            up = of(anchor[len(MILESTONE_ANCHOR_PREFIX) :], seen | {key})
+                        best = max(best, span(offset) + up)
+                found[key] = best
+                return best
+
+            self._reach = max((of(k, frozenset()) for k in variants), default=0)
+        return self._reach
 
     def before(self, anchor: date, offset: Offset) -> date:
         k = (anchor, offset)

@@ -462,10 +462,26 @@ def _own(t: Target, ctx: Ctx) -> Builder:
     return entry[1]
 
 
+def _clear(t: Target, ctx: Ctx) -> bool:
+    """Nothing of the target can be late: its earliest anchor lies beyond the rules' reach
+    (``Ctx.reach``), so every ideal date is today or later, and every latest date too."""
+    first = min(a.date for a in t.anchors.values())
+    return first.toordinal() - ctx.reach() >= ctx.today.toordinal()
+
+
+def _own_late(t: Target, ctx: Ctx) -> int | None:
+    """How many steps of the intake's own schedule are late; ``None`` when one is missed."""
+    if _clear(t, ctx):
+        return 0
+    own = _own(t, ctx)
+    if own.first_latest is not None and own.first_latest < ctx.today:
+        return None
+    return own.late
+
+
 def _feasible(t: Target, ctx: Ctx) -> bool:
     """Nothing of the intake's own schedule is missed (its anchor is checked by the caller)."""
-    first = _own(t, ctx).first_latest
-    return first is None or first >= ctx.today
+    return _own_late(t, ctx) is not None
 
 
 def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:
@@ -484,12 +500,12 @@ def _choice(program: ProgramIn, ctx: Ctx, exclude: int | None = None) -> IntakeC
     for t in _upcoming(program, ctx):
         if t.intake.id == exclude:
             continue
-        own = _own(t, ctx)
-        if own.first_latest is not None and own.first_latest < ctx.today:
+        late = _own_late(t, ctx)
+        if late is None:
             continue
         if feasible is None:
-            feasible = (t, own.late)
-        if own.late == 0:
+            feasible = (t, late)
+        if late == 0:
             first, late = feasible
             completion = None
             if first.intake.kind == "rolling":
@@ -696,6 +712,36 @@ def plans_the_same_every_day(program: ProgramIn) -> bool:
 
 # --------------------------------------------------------------------------------------------
 # The plan
+
+
+def can_be_late(inp: PlanInput) -> bool:
+    """Whether a plan of ``inp`` may hold a late or missed milestone or an infeasible target.
+
+    ``False`` only when provably none (docs/planner.md, "Nothing late"): every pre-submission
+    program's planned intake has its earliest anchor beyond the rules' reach, no program is
+    past submission (reminders, replies and declines are dated from other things) and no
+    outreach waits.  Batched and shared steps take the earliest of their members' dates, so
+    they are bounded too.  Resolving the targets costs a fraction of a plan.
+    """
+    if inp.outreach:
+        return True
+    ctx = Ctx(inp)
+    for program in inp.programs:
+        if program.status not in PRE_SUBMISSION:
+            if program.status in POST_SUBMISSION or program.status == "accepted":
+                return True
+            continue
+        intake = planned_intake(program, ctx)
+        t = _target(program, intake, ctx) if intake is not None else None
+        if t is not None and not _clear(t, ctx):
+            return True
+    return False
+
+
+def empty_plan(inp: PlanInput) -> Plan:
+    """A plan with nothing in it, for ``inp``'s today: what :func:`build_plan` returns for
+    what matters to a caller once :func:`can_be_late` says nothing is late."""
+    return Plan(today=Ctx(inp).today, milestones=(), deadlines=(), crowded=(), infeasible=())
 
 
 def build_plan(inp: PlanInput) -> Plan:

@@ -334,6 +334,15 @@ def _settle(session: Session, inp: planner.PlanInput, program_ids: set[int] | No
         program_ids = {p.id for p in inp.programs}
     if not program_ids:
         return []
+    stored = dict(
+        session.execute(
+            select(LevelMove.milestone_id, LevelMove.day).where(LevelMove.kind == "catch-up")
+        ).all()
+    )
+    # Nothing late anywhere and no catch-up date to drop: the lines need no plan
+    # (docs/planner.md, "Nothing late"; a 10,000-program import of far deadlines).
+    if not stored and not planner.can_be_late(inp):
+        return late_lines(planner.empty_plan(inp), inp, program_ids)
     plan = planner.build_plan(inp)
     fresh = [
         m
@@ -342,11 +351,6 @@ def _settle(session: Session, inp: planner.PlanInput, program_ids: set[int] | No
         and m.catch_up is None
         and program_ids.intersection(m.program_ids)
     ]
-    stored = dict(
-        session.execute(
-            select(LevelMove.milestone_id, LevelMove.day).where(LevelMove.kind == "catch-up")
-        ).all()
-    )
     stale = [m.id for m in plan.milestones if m.id in stored and m.status != planner.LATE]
     if stale:
         session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(stale)))
