@@ -95,6 +95,7 @@ class Ctx:
         # Per target object (by identity, kept alive by the entry): its own schedule (_own).
         self.own: dict[int, tuple[Target, Builder]] = {}
         self._reach: int | None = None
+        self._local: dict[datetime, date] = {}
 
     def rule(self, key: str, program_id: int | None = None) -> Rule | None:
         """The rule for ``key`` (a program's own override first); ``None`` when switched off."""
@@ -178,7 +179,11 @@ class Ctx:
         return d
 
     def local(self, instant: datetime) -> date:
-        return local_date(instant, self.settings.zone)
+        """The instant's date in the applicant's zone, once per instant in a run."""
+        d = self._local.get(instant)
+        if d is None:
+            d = self._local[instant] = local_date(instant, self.settings.zone)
+        return d
 
 
 def _date_rule(

@@ -495,8 +495,13 @@ def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:
     return found
 
 
-def _choice(program: ProgramIn, ctx: Ctx, exclude: int | None = None) -> IntakeChoice:
+def _choice(
+    program: ProgramIn, ctx: Ctx, exclude: int | None = None, *, completion: bool = True
+) -> IntakeChoice:
+    """The earliest feasible intake; ``completion=False``: without a rolling intake's earliest
+    completion (the default target needs only the intake)."""
     feasible: tuple[Target, int] | None = None
+    comfortable: int | None = None
     for t in _upcoming(program, ctx):
         if t.intake.id == exclude:
             continue
@@ -506,18 +511,15 @@ def _choice(program: ProgramIn, ctx: Ctx, exclude: int | None = None) -> IntakeC
         if feasible is None:
             feasible = (t, late)
         if late == 0:
-            first, late = feasible
-            completion = None
-            if first.intake.kind == "rolling":
-                completion = _earliest_completion(program, first.intake, ctx)
-            return IntakeChoice(program.id, first.intake.id, True, completion, late, t.intake.id)
-    if feasible is not None:
-        first, late = feasible
-        completion = None
-        if first.intake.kind == "rolling":
-            completion = _earliest_completion(program, first.intake, ctx)
-        return IntakeChoice(program.id, first.intake.id, True, completion, late, None)
-    return IntakeChoice(program.id, None, False, None)
+            comfortable = t.intake.id
+            break
+    if feasible is None:
+        return IntakeChoice(program.id, None, False, None)
+    first, late = feasible
+    done_by = None
+    if completion and first.intake.kind == "rolling":
+        done_by = _earliest_completion(program, first.intake, ctx)
+    return IntakeChoice(program.id, first.intake.id, True, done_by, late, comfortable)
 
 
 def _ask_reach(rules: Iterable[Rule]) -> int:
@@ -637,7 +639,7 @@ def default_targets(inp: PlanInput) -> dict[int, int]:
 def _default_target(program: ProgramIn, ctx: Ctx) -> int | None:
     if not program.intakes:
         return None
-    choice = _choice(program, ctx)
+    choice = _choice(program, ctx, completion=False)
     if choice.intake_id is not None:
         return choice.intake_id
     upcoming = _upcoming(program, ctx)
