@@ -352,3 +352,39 @@ def test_the_shared_cv_is_not_dated_by_a_chosen_target_whose_deadline_passed() -
     cv = by_id(plan)["cv.ready:m5:2027"]
     assert (cv.status, cv.program_ids) == ("upcoming", (2,))
     assert [x.program_id for x in plan.infeasible] == [1]
+
+
+def test_a_deadline_passed_earlier_today_is_passed() -> None:
+    # Deadline 2026-12-04 09:00 New York; now 12:00 the same day: the date is today, but the
+    # instant is past, so the target is infeasible (deadline passed) and not "1 step late",
+    # and the earliest feasible intake is the next one.  At 08:00 the deadline is still ahead
+    # (only the transcripts, 5 working days before, are missed).
+    from dataclasses import replace
+
+    morning = intake(1, 1, "2026-12-04 09:00")
+    later = intake(2, 1, "2027-12-04 09:00", term="Fall 2028")
+    p = program(1, morning, later, target_intake_id=1, letters_required=0)
+    inp, _ = plan_for(p, today=date(2026, 12, 4))
+    noon = replace(inp, now=at("2026-12-04 12:00", "America/New_York"))
+    plan = build_plan(noon)
+    assert [
+        (x.intake_id, x.deadline_passed, x.next_feasible_intake_id) for x in plan.infeasible
+    ] == [(1, True, 2)]
+    assert earliest_feasible_intake(noon.programs[0], noon).intake_id == 2
+    assert default_targets(replace(noon, programs=(p._replace(target_intake_id=None),))) == {1: 2}
+    eight = replace(inp, now=at("2026-12-04 08:00", "America/New_York"))
+    assert [x.deadline_passed for x in build_plan(eight).infeasible] == [False]
+
+
+def test_a_program_that_can_no_longer_be_made_does_not_date_shared_work() -> None:
+    # Cornell-like P1 (deadline 12-15): the shared SOP's draft is late (ideal 49d before =
+    # 10-27, latest 7d before = 12-08).  P2 (deadline 12-09) misses its transcripts (latest 5
+    # working days before = 12-02 < 12-04): it is infeasible, and the shared draft keeps P1's
+    # dates instead of P2's (latest 12-02, which would make it "missed" for both).
+    p1 = program(1, intake(1, 1, "2026-12-15 23:59"), target_intake_id=1, letters_required=0)
+    p2 = program(2, intake(2, 2, "2026-12-09 23:59"), target_intake_id=2, letters_required=0)
+    sop = MaterialIn(1, "sop", "General SOP", None, "todo")
+    _, plan = plan_for(p1, p2, today=date(2026, 12, 4), materials=(sop,))
+    draft = by_id(plan)["sop.draft:m1:2027"]
+    assert (draft.status, draft.latest) == ("late", date(2026, 12, 8))
+    assert [x.program_id for x in plan.infeasible] == [2]

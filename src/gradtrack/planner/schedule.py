@@ -112,7 +112,7 @@ def _target(
     base = _base_anchor(intake, ctx)
     if base is not None and intake.kind == "rolling" and intake.deadline is not None:
         t = _resolved(program, intake, ctx, base)
-        if base[0] >= ctx.today and _feasible(t, ctx):
+        if _still_open(t, ctx) and _feasible(t, ctx):
             return t
         later = _later_anchor(intake, ctx)
         return t if later is None else _resolved(program, intake, ctx, later)
@@ -148,6 +148,27 @@ def _resolved(
             anchors[name] = deadline
     year = entry_year(intake.term)
     return Target(program, intake, year if year is not None else day.year + 1, anchors)
+
+
+# The intake field an anchor word comes from (the others: a target date, a completion).
+_INSTANT_OF = {
+    "deadline": "deadline",
+    "priority date": "deadline",
+    AFTER_PRIORITY: "closes",
+    "closing date": "closes",
+}
+
+
+def _still_open(t: Target, ctx: Ctx) -> bool:
+    """The target's own anchor has not passed: its date is today or later and, when it is a
+    deadline or closing instant, that instant is still ahead (a deadline at 09:00 has passed
+    at noon the same day; docs/planner.md)."""
+    day = t.anchors["deadline"]
+    if day.date != ctx.today:
+        return day.date > ctx.today
+    field = _INSTANT_OF.get(day.word)
+    instant = getattr(t.intake, field) if field is not None else None
+    return instant is None or instant > ctx.inp.now
 
 
 def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: Ctx) -> date | None:
@@ -380,12 +401,16 @@ def _material_milestones(
         for t in targets:
             cycles[t.cycle].append(t)
         for cycle, every in sorted(cycles.items()):
-            # A program that left a letter batch (its ask missed), or whose deadline has
-            # passed (a target the user chose), does not date shared work.
+            # A program that left a letter batch (its ask missed), whose deadline has passed
+            # (a target the user chose) or whose own schedule misses a step (it can no longer
+            # be made) does not date shared work.
+            # (An intake's own schedule has one target: it dates its shared work alone.)
             scope = [
                 t
                 for t in every
-                if t.program.id not in b.dropped and t.anchors["deadline"].date >= ctx.today
+                if t.program.id not in b.dropped
+                and _still_open(t, ctx)
+                and (len(every) == 1 or _own_late(t, ctx) is not None)
             ] or every
             for m in ctx.shared:
                 material(m, scope, f":{cycle}", f"{cycle} cycle")
@@ -489,7 +514,7 @@ def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:
     found = []
     for intake in program.intakes:
         t = _target(program, intake, ctx)
-        if t is not None and t.anchors["deadline"].date >= ctx.today:
+        if t is not None and _still_open(t, ctx):
             found.append(t)
     found.sort(key=lambda t: (t.anchors["deadline"].date, t.intake.id))
     return found
@@ -802,7 +827,7 @@ def _infeasible_targets(
     out = []
     for t in targets:
         p = t.program
-        passed = t.anchors["deadline"].date < ctx.today
+        passed = not _still_open(t, ctx)
         if not passed and not missed.get(p.id):
             continue
         own = _own(t, ctx)
