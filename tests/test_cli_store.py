@@ -748,7 +748,13 @@ def test_intake_add_errors(store: Run) -> None:
     )
     usage_error(
         store("intake", "add", "mit", "--term", "Fall 2028"),
-        "Error: an intake needs --term and --timezone",
+        'Error: an intake needs --timezone (got none); e.g. --term "Fall 2027" '
+        "--timezone America/New_York",
+    )
+    usage_error(
+        store("intake", "add", "mit", "--term", " ", "--timezone", "UTC"),
+        'Error: an intake needs --term (got none); e.g. --term "Fall 2027" '
+        "--timezone America/New_York",
     )
     domain_error(
         store(

@@ -121,6 +121,10 @@ def store_fixture(gt: Run, smtp: tuple[Handler, int]) -> Run:
         ("recommender", "add", "Alan Turing", "--email", "alan@example.org"),
         ("letter", "request", "Zoë Ångström", "stanford", "mit"),
         ("letter", "request", "alan", "mit"),
+        # A reminder is for letters asked for.
+        ("letter", "mark", "Zoë Ångström", "stanford", "asked"),
+        ("letter", "mark", "Zoë Ångström", "mit", "asked"),
+        ("letter", "mark", "alan", "mit", "asked"),
     ]
     for step in steps:
         ok(gt(*step, today=BUILT_ON))
@@ -210,17 +214,28 @@ def test_a_reminder_lists_only_that_recommenders_letters(
         assert other not in body_of(msg)
 
 
+def test_no_reminder_for_letters_never_asked_for(store: Run) -> None:
+    ok(store("recommender", "add", "Grace Hopper", "--email", "grace@example.org"))
+    ok(store("letter", "request", "Grace", "mit"))
+    before = store("letter", "list", "--json").stdout
+    result = store("letter", "remind", "Grace Hopper", today=TODAY)
+    assert result.exit_code == 1
+    assert "Grace Hopper has not been asked for a letter yet" in result.stderr
+    assert "letter mark RECOMMENDER PROGRAM asked" in result.stderr
+    assert store("letter", "list", "--json").stdout == before
+
+
 def test_a_sent_reminder_is_recorded_and_shown_in_letter_list(
     store: Run, smtp: tuple[Handler, int]
 ) -> None:
     assert ok(store("letter", "list", "--recommender", "alan")).stdout == (
-        "id  recommender  program       status   reminded\n"
-        "l3  Alan Turing  mit-eecs-phd  planned  -\n"
+        "id  recommender  program       status  reminded\n"
+        "l3  Alan Turing  mit-eecs-phd  asked   -\n"
     )
     ok(store("letter", "remind", "alan", "--send", env={"GRADTRACK_NOW": "2026-11-29T08:00:00Z"}))
     assert ok(store("letter", "list", "--recommender", "alan")).stdout == (
-        "id  recommender  program       status   reminded\n"
-        "l3  Alan Turing  mit-eecs-phd  planned  2026-11-29T08:00:00Z\n"
+        "id  recommender  program       status  reminded\n"
+        "l3  Alan Turing  mit-eecs-phd  asked   2026-11-29T08:00:00Z\n"
     )
     docs = json.loads(ok(store("letter", "list", "--json")).stdout)["letters"]
     assert sorted((d["id"], d["recommender_reminded_at"]) for d in docs) == [

@@ -112,8 +112,16 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
     """
     from gradtrack.services import planning, programs
 
-    if not values.get("term") or not values.get("zone"):
-        raise click.UsageError("an intake needs --term and --timezone")
+    missing = [
+        option
+        for option, key in (("--term", "term"), ("--timezone", "zone"))
+        if not str(values.get(key) or "").strip()
+    ]
+    if missing:
+        raise click.UsageError(
+            f'an intake needs {" and ".join(missing)} (got none); e.g. --term "Fall 2027" '
+            "--timezone America/New_York"
+        )
     fields = _intake_fields(**values)
     with app.write() as session:
         found = programs.find_program(session, program_ref)

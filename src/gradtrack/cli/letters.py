@@ -262,6 +262,16 @@ def letter_remind(app: App, ref: str, send: bool) -> None:
         )
     if all(e.letter_status == "submitted" for e in found.entries):
         raise Conflict(f"{found.recommender} has no letters left to submit: nothing to remind")
+    # A reminder is for letters asked for (docs/status.md): one only planned is still to ask.
+    asked = tuple(e for e in found.entries if e.letter_status in ("asked", "agreed"))
+    if not asked:
+        raise Conflict(
+            f"{found.recommender} has not been asked for a letter yet (their letters are "
+            "planned): send them the letter packet (`gradtrack letter packet`) and mark the "
+            "letters asked (`gradtrack letter mark RECOMMENDER PROGRAM asked`) first; "
+            "nothing to remind"
+        )
+    found = found._replace(entries=asked)
     subject, body = reminder_text(found)
     msg = mail.compose(app.settings, found.recommender, email, subject, body, app.clock())
     if deliver(app, msg, send):
