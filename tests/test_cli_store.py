@@ -632,6 +632,27 @@ def test_intake_add_aoe_deadline_is_end_of_day_utc_minus_12(gt: Run) -> None:
     )
 
 
+def test_an_earlier_intake_added_moves_the_default_target_and_says_so(gt: Run) -> None:
+    gt("program", "add", "Test U", "Math", "--degree", "ms", "--letters", "0", "--handle", "tu")
+    zone = ("--timezone", "America/New_York")
+    ok(
+        gt("intake", "add", "tu", "--term", "Fall 2028", "--deadline", "2027-12-15", *zone),
+        "Added intake i1 Fall 2028 to p1 test-u-math-ms\n",
+    )
+    ok(
+        gt("intake", "add", "tu", "--term", "Fall 2027", "--deadline", "2027-03-15", *zone),
+        "Added intake i2 Fall 2027 to p1 test-u-math-ms\n"
+        "Target of tu is now i2 Fall 2027 (was i1 Fall 2028): the earliest feasible intake "
+        "(`gradtrack program target tu i1` plans i1 again)\n",
+    )
+    # A target the user chose stays, and nothing is said.
+    gt("program", "target", "tu", "i1")
+    ok(
+        gt("intake", "add", "tu", "--term", "Spring 2027", "--deadline", "2027-01-15", *zone),
+        "Added intake i3 Spring 2027 to p1 test-u-math-ms\n",
+    )
+
+
 def test_intake_add_rolling(gt: Run) -> None:
     ok(
         gt("program", "add", "UCL", "Data Science", "--degree", "ms"),
@@ -898,7 +919,9 @@ def test_default_target_skips_passed_intakes(gt: Run) -> None:
             *("intake", "add", "mit", "--term", "Fall 2028", "--deadline", "2027-12-15"),
             *("--timezone", "America/New_York"),
         ),
-        "Added intake i2 Fall 2028 to p1 mit-eecs-phd\n",
+        "Added intake i2 Fall 2028 to p1 mit-eecs-phd\n"
+        "Target of mit-phd-eecs is now i2 Fall 2028 (was i1 Fall 2026): the earliest feasible "
+        "intake (`gradtrack program target mit-phd-eecs i1` plans i1 again)\n",
     )
     assert json.loads(gt("program", "show", "mit", "--json").stdout)["target_intake_id"] == 2
 

@@ -126,10 +126,10 @@ def intake_add(app: App, program_ref: str, **values: Any) -> None:
     with app.write() as session:
         found = programs.find_program(session, program_ref)
         added = programs.add_intake(session, found, fields)
-        planning.store_default_targets(session, {found.id}, app.now())
+        moved = planning.retarget(session, found.id, app.now())
         late = planning.settle_late(session, app.now(), {found.id})
         message = f"Added intake i{added.id} {added.term} to p{found.id} {found.slug}"
-    say("\n".join([message, *late]))
+    say("\n".join([message, *moved, *late]))
 
 
 @intake.command("list")
@@ -189,10 +189,10 @@ def intake_edit(app: App, intake_ref: str, clear: tuple[str, ...], **values: Any
         raise click.UsageError("nothing to change: give at least one option")
     with app.write() as session:
         found = programs.edit_intake(session, programs.find_intake(session, intake_ref), fields)
-        planning.store_default_targets(session, {found.program_id}, app.now())
+        moved = planning.retarget(session, found.program_id, app.now())
         late = planning.settle_late(session, app.now(), {found.program_id})
         message = f"Updated intake i{found.id} {found.term}"
-    say("\n".join([message, *late]))
+    say("\n".join([message, *moved, *late]))
 
 
 @intake.command("remove")
@@ -206,6 +206,6 @@ def intake_remove(app: App, intake_ref: str) -> None:
         found = programs.find_intake(session, intake_ref)
         label, pid = f"i{found.id} {found.term}", found.program_id
         programs.remove_intake(session, found)
-        planning.store_default_targets(session, {pid}, app.now())
+        moved = planning.retarget(session, pid, app.now())
         late = planning.settle_late(session, app.now(), {pid})
-    say("\n".join([f"Removed intake {label}", *late]))
+    say("\n".join([f"Removed intake {label}", *moved, *late]))

@@ -22,6 +22,7 @@ from gradtrack.errors import Conflict, NotFound
 from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DoneMark,
+    Intake,
     LetterRequest,
     LevelMove,
     Program,
@@ -167,6 +168,30 @@ def store_default_targets(session: Session, program_ids: set[int], now: datetime
     chosen = planner.default_targets(plan_input(session, now, program_ids=missing))
     _store_targets(session, chosen)
     return chosen
+
+
+def retarget(session: Session, program_id: int, now: datetime) -> list[str]:
+    """:func:`store_default_targets` for one program whose intakes changed, and a line when
+    that moved its stored target (``intake add|edit|remove``; docs/planner.md): never a
+    silent change of what the program is planned for."""
+    before = session.execute(
+        select(Program.target_intake_id, Program.handle).where(Program.id == program_id)
+    ).first()
+    was = before.target_intake_id if before is not None else None
+    chosen = store_default_targets(session, {program_id}, now)
+    now_id = chosen.get(program_id)
+    if before is None or was is None or now_id is None or now_id == was:
+        return []
+    terms = dict(
+        session.execute(select(Intake.id, Intake.term).where(Intake.id.in_([was, now_id]))).all()
+    )
+    line = f"Target of {before.handle} is now i{now_id} {terms.get(now_id, '')}"
+    if was not in terms:  # the intake removed
+        return [f"{line} (was i{was}, removed)"]
+    return [
+        f"{line} (was i{was} {terms[was]}): the earliest feasible intake "
+        f"(`gradtrack program target {before.handle} i{was}` plans i{was} again)"
+    ]
 
 
 def _store_targets(session: Session, chosen: Mapping[int, int]) -> None:
