@@ -246,6 +246,29 @@ def test_search_feasible_drops_entries_with_no_feasible_intake(
     assert [e["handle"] for e in json.loads(result.stdout)["entries"]] == ["alpha-phd-cs"]
 
 
+def test_open_within_and_feasible_need_the_feasible_intake_in_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fall 2027 closes in ten days (already infeasible), Fall 2028 a year later (feasible):
+    # each filter alone matches, both together do not ("what can I still apply to this month").
+    rows = CATALOG.read_text().splitlines()
+    soon = rows[1].replace("Alpha", "Soon").replace("alpha-phd-cs", "soon-phd-cs")
+    first = soon.replace(",Fall,12-15,", ",Fall 2027,2026-12-11,")
+    later = soon.replace(",Fall,12-15,", ",Fall 2028,2027-12-11,")
+    (tmp_path / "c.csv").write_text("\n".join([rows[0], first, later]) + "\n")
+    monkeypatch.setenv("GRADTRACK_CATALOG", str(tmp_path / "c.csv"))
+
+    def handles(*args: str) -> list[str]:
+        result = run("catalog", "search", *args, "--json")
+        assert (result.exit_code, result.stderr) == (0, "")
+        return [e["handle"] for e in json.loads(result.stdout)["entries"]]
+
+    assert handles("--open-within", "30d") == ["soon-phd-cs"]
+    assert handles("--feasible") == ["soon-phd-cs"]
+    assert handles("--open-within", "30d", "--feasible") == []
+    assert handles("--open-within", "400d", "--feasible") == ["soon-phd-cs"]
+
+
 def test_search_with_no_match_says_so() -> None:
     ok(run("catalog", "search", "nothing-like-this"), "No catalogue entry matches.\n")
 

@@ -200,6 +200,12 @@ def search(entries: Sequence[Entry], query: Query, now: datetime, zone: str) -> 
         )
         if query.feasible and earliest is None:
             continue
+        if query.feasible and query.open_within is not None and earliest is not None:
+            # Both: the intake that is still feasible must be the one in the window ("what can
+            # I still apply to this month"), not a later one beside a lost one in it.
+            last = today + timedelta(days=query.open_within)
+            if not _open_within(earliest, today, last, zone):
+                continue
         nxt = upcoming[0] if upcoming else None
         hits.append(
             Hit(
