@@ -641,3 +641,14 @@ def test_postgres_spelling_and_db_path(tmp_path: Path) -> None:
     )
     local = run(None, "db", "path", catch_exceptions=True)
     assert local.stdout == f"database     sqlite:///{data}/gradtrack.sqlite3\ndata folder  {data}\n"
+
+
+def test_wide_characters_take_two_columns_in_tables() -> None:
+    from gradtrack.cli.output import cut, shown_width, table
+
+    rows = [("r1", "王伟", "0"), ("r2", "Zoë Ångström", "0"), ("r3", "Ada", "1")]
+    lines = table(("id", "name", "letters"), rows).splitlines()
+    # Every column after the names starts at the same terminal column.
+    assert {shown_width(line[: line.rindex(" ") + 1]) for line in lines} == {18}
+    assert shown_width("王伟") == 4 and shown_width("e\u0301") == 1
+    assert cut("王伟王伟", 5) == "王伟…" and shown_width(cut("王伟王伟", 5)) == 5

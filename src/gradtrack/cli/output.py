@@ -140,10 +140,10 @@ def table(
     """
     short = width is not None
     cells = [[_cell(v, short) for v in row] for row in rows]
-    widths = [len(_cell(h, short)) for h in headers]
+    widths = [shown_width(_cell(h, short)) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
-            widths[i] = max(widths[i], len(value))
+            widths[i] = max(widths[i], shown_width(value))
     shown = [_cell(h, short) for h in headers]
     if width is not None:
         widths = _fit(headers, widths, width)
@@ -151,7 +151,7 @@ def table(
         shown = [cut(h, widths[i]) for i, h in enumerate(shown)]
     lines = []
     for row in [shown, *cells]:
-        parts = [value.ljust(widths[i]) for i, value in enumerate(row[:-1])]
+        parts = [pad(value, widths[i]) for i, value in enumerate(row[:-1])]
         lines.append("  ".join([*parts, row[-1]]).rstrip())
     names = [str(h) for h in headers]
     if colour and colour_column is not None and colour_column in names:
@@ -183,10 +183,34 @@ def _fit(headers: Sequence[Any], widths: list[int], width: int) -> list[int]:
         widths[widest] = max(target, floors[widest])
 
 
-def cut(value: str, width: int) -> str:
-    """``value`` in at most ``width`` characters, ending in … when cut."""
+def shown_width(value: str) -> int:
+    """Terminal columns ``value`` takes: wide East Asian characters (王伟) take two, combining
+    marks none (docs/terminal.md)."""
+    if value.isascii():
+        return len(value)
+    from unicodedata import combining, east_asian_width
 
-    return value if len(value) <= width else value[: width - 1] + ELLIPSIS
+    return sum(
+        0 if combining(c) else 2 if east_asian_width(c) in ("W", "F") else 1 for c in value
+    )
+
+
+def pad(value: str, width: int) -> str:
+    """``value`` padded with spaces to ``width`` terminal columns."""
+    return value + " " * (width - shown_width(value))
+
+
+def cut(value: str, width: int) -> str:
+    """``value`` in at most ``width`` terminal columns, ending in … when cut."""
+    if shown_width(value) <= width:
+        return value
+    kept, used = [], 0
+    for c in value:
+        used += shown_width(c)
+        if used > width - 1:
+            break
+        kept.append(c)
+    return "".join(kept) + ELLIPSIS
 
 
 def _cell(value: Any, short: bool = False) -> str:
