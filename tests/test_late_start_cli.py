@@ -277,3 +277,20 @@ def test_rules_latest_and_per_program(new_york: Run) -> None:
     bad = new_york("rules", "set", "letters.ask", "--latest", "50d")
     assert bad.exit_code == 2
     assert "latest offset '50d' of rule 'letters.ask' is longer" in bad.stderr
+
+
+def test_plan_says_what_unrequested_letters_cost(new_york: Run, tmp_path: Path) -> None:
+    # On 12-01 Stanford (letters due 12-16 New York) has no letter requested: its ask's ideal
+    # lead (42 days) has passed, its latest (14 days, 12-02) not yet: plan says so after the
+    # table, as status flags it; once a letter is requested the line goes.
+    path = tmp_path / "p.csv"
+    path.write_text(CSV)
+    ok(new_york("program", "import", str(path), today="2026-12-01"))
+    out = ok(new_york("plan", today="2026-12-01")).stdout
+    assert (
+        "Letters: Stanford University — Computer Science (PhD): no letter requested yet: ask "
+        "your recommenders by 2026-12-02 (`gradtrack letter request`)\n"
+    ) in out
+    ok(new_york("recommender", "add", "Ada Lovelace"))
+    ok(new_york("letter", "request", "Ada", "stanford", today="2026-12-01"))
+    assert "Letters:" not in ok(new_york("plan", today="2026-12-01")).stdout

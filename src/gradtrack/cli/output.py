@@ -190,9 +190,7 @@ def shown_width(value: str) -> int:
         return len(value)
     from unicodedata import combining, east_asian_width
 
-    return sum(
-        0 if combining(c) else 2 if east_asian_width(c) in ("W", "F") else 1 for c in value
-    )
+    return sum(0 if combining(c) else 2 if east_asian_width(c) in ("W", "F") else 1 for c in value)
 
 
 def pad(value: str, width: int) -> str:

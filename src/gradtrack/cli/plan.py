@@ -184,7 +184,7 @@ def _summary(
     With ``only`` (``--program``), each narrowed to that program.
     """
     from gradtrack import planner
-    from gradtrack.views.late import infeasible_line
+    from gradtrack.views.late import infeasible_line, unasked_line
 
     term = terminal()
     lines = crowded_lines(
@@ -208,7 +208,23 @@ def _summary(
     for item in built.infeasible:
         if only is None or item.program_id == only:
             lines.append(f"Infeasible: {infeasible_line(item, names[item.program_id], terms)}")
+    # Letters nobody was asked for are not planned: say what that costs, as status does.
+    lost = {x.program_id for x in built.infeasible}
+    shown = [p.id for p in inp.programs if (only is None or p.id == only) and p.id not in lost]
+    unasked = sorted(planner.unasked_letters(inp, shown).items())
+    if len(unasked) <= _UNASKED_LISTED:
+        lines += [f"Letters: {unasked_line(ask, names[pid], terms)}" for pid, ask in unasked]
+    else:
+        missed = sum(ask.status == planner.MISSED for _, ask in unasked)
+        lines.append(
+            f"Letters: {len(unasked)} programs have no letter requested yet, their asks late; "
+            f"{missed} can only be made if your recommenders write on short notice "
+            "(`gradtrack status` flags each; `gradtrack letter request`)"
+        )
     return lines + _skipped(inp, only)
+
+
+_UNASKED_LISTED = 3  # more programs without letters requested: one line for all
 
 
 def _passed_by(inp: PlanInput, only: int | None) -> list[tuple[Any, Any]]:

@@ -461,8 +461,9 @@ def _import(app: App, path: str, records: list[Any], update_existing: bool) -> l
             settle=True,  # default targets and late starts: one planning pass
         )
     return [
-        f"Imported {path}: {len(summary.added)} programs added, {len(summary.updated)} updated, "
-        f"{summary.intakes_added} intakes added, {summary.intakes_updated} updated",
+        f"Imported {path}: {_count(len(summary.added), 'program')} added, "
+        f"{len(summary.updated)} updated, "
+        f"{_count(summary.intakes_added, 'intake')} added, {summary.intakes_updated} updated",
         *summary.late,
     ]
 
@@ -511,3 +512,7 @@ def program_export(app: App, output: str | None) -> None:
         click.echo(f"{'wrote' if written else 'unchanged'} {output}", err=True)
     else:
         click.echo(data, nl=False)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
