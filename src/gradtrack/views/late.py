@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from gradtrack import planner
-from gradtrack.timeutil import local_date
+from gradtrack.timeutil import local_date, utc_to_local
 from gradtrack.vocab import PRE_SUBMISSION, RECENTLY_CLOSED_DAYS
 
 STEP_WORDS = {
@@ -123,8 +123,16 @@ def skipped_text(name: str, found: Skipped) -> str:
     term, target = found.intake.term, found.target.term
     if found.passed:
         return f"{name}: {term}'s deadline passed on {found.day}; planned for {target}"
+    # Still ahead: the deadline as the program states it (its zone), not the user's date.
+    intake = found.intake
+    instant = intake.deadline or intake.closes
+    stated = (
+        f"{utc_to_local(instant, intake.zone):%Y-%m-%d %H:%M} {intake.zone}"
+        if instant is not None
+        else str(found.day)
+    )
     return (
-        f"{name}: {term} (deadline {found.day}) can no longer be made; planned for "
+        f"{name}: {term} (deadline {stated}) can no longer be made; planned for "
         f"{target} (see `gradtrack plan --earliest`)"
     )
 
