@@ -185,12 +185,11 @@ def retarget(session: Session, program_id: int, now: datetime) -> list[str]:
     terms = dict(
         session.execute(select(Intake.id, Intake.term).where(Intake.id.in_([was, now_id]))).all()
     )
-    line = f"Target of {before.handle} is now i{now_id} {terms.get(now_id, '')}"
-    if was not in terms:  # the intake removed
-        return [f"{line} (was i{was}, removed)"]
+    # (A removed target intake left the program without one: ``was`` is None then.)
     return [
-        f"{line} (was i{was} {terms[was]}): the earliest feasible intake "
-        f"(`gradtrack program target {before.handle} i{was}` plans i{was} again)"
+        f"Target of {before.handle} is now i{now_id} {terms[now_id]} (was i{was} {terms[was]}): "
+        f"the earliest feasible intake (`gradtrack program target {before.handle} i{was}` "
+        f"plans i{was} again)"
     ]
 
 
