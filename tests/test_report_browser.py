@@ -62,8 +62,14 @@ def open_page(browser: Any, path: Path) -> dict[str, Any]:
     """Load ``path``; the console entries and every URL the browser requested."""
     browser.get_log("browser")  # drop what an earlier page left
     browser.get_log("performance")
+    from selenium.webdriver.support.wait import WebDriverWait
+
     browser.get(path.as_uri())
-    assert browser.execute_script("return document.readyState") == "complete"
+    # get() normally returns after the load event, but on a loaded machine Chromium has been
+    # seen to hand control back while a large page was still "loading": wait for it.
+    WebDriverWait(browser, 60, poll_frequency=0.1).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
     requested = []
     for entry in browser.get_log("performance"):
         message = json.loads(entry["message"])["message"]
