@@ -1293,10 +1293,11 @@ def test_material_errors(store: Run) -> None:
 
 
 def test_settings_show_defaults(gt: Run) -> None:
-    # TZ=UTC in the test environment: the applicant's zone defaults to the system's.
+    # TZ=UTC in the test environment: the applicant's zone defaults to the system's, and the
+    # text says it was not set (it follows the machine).
     ok(
         gt("settings", "show"),
-        "timezone            UTC\n"
+        "timezone            UTC (the system's; not set)\n"
         "weekend-policy      back\n"
         "holidays\n"
         "crowding-threshold  6\n"

@@ -22,9 +22,17 @@ def settings() -> None:
 @json_option
 @pass_app
 def settings_show(app: App, fmt: str) -> None:
-    """Show the settings."""
-    values = app.settings.as_dict()
-    emit(fmt, View(values, text=key_values(values)))
+    """Show the settings.
+
+    A time zone nobody set is the system's: the text says so (it follows the machine), the
+    JSON gives the zone in use (docs/json.md).
+    """
+    settings = app.settings
+    values = settings.as_dict()
+    shown = dict(values)
+    if settings.zone_from_system:
+        shown["timezone"] = f"{settings.zone} (the system's; not set)"
+    emit(fmt, View(values, text=key_values(shown)))
 
 
 @settings.command("set")
