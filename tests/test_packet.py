@@ -19,7 +19,7 @@ from support import Run, build_status_scenario
 ADA_MD = """\
 # Letters of recommendation: Ada Lovelace
 
-Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks before the real deadline.
+Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline's own day.
 
 ## Alpha University — Computer Science (PhD), Fall 2027
 
@@ -39,7 +39,7 @@ Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks 
 GRACE_TEXT = """\
 Letters of recommendation: Grace Hopper
 
-Times are in your time zone, Asia/Tokyo. 'Please submit by' leaves two weeks before the real deadline.
+Times are in your time zone, Asia/Tokyo. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline's own day.
 
 Alpha University — Computer Science (PhD), Fall 2027
   Please submit by  Wed 2026-12-02
@@ -76,6 +76,7 @@ def test_packets_in_two_recommender_zones(gt: Run) -> None:
         assert secret not in ada.output.lower() and secret not in grace.output.lower()
     # A month earlier the soft dates are ahead: the soft dates, in the recommender's zone.
     early = gt("letter", "packet", "Ada", today="2026-11-01").output
+    assert "two weeks before the real deadline.\n" in early  # no "where there is still time"
     assert "- **Please submit by:** Wed 2026-11-18\n" in early
     assert "- **Please submit by:** Wed 2026-11-25\n" in early
 

@@ -162,10 +162,11 @@ def packet_fields(entry: PacketEntry, zone: str) -> dict[str, str]:
 def packet_text(found: Packet, fmt: str) -> str:
     """The packet as Markdown (``md``) or plain text: only this recommender's letters."""
     title = f"Letters of recommendation: {found.recommender}"
-    intro = (
-        f"Times are in your time zone, {found.zone}. "
-        "'Please submit by' leaves two weeks before the real deadline."
-    )
+    margin = "'Please submit by' leaves two weeks before the real deadline"
+    if any(e.due is not None and e.soft_due == e.due.date() for e in found.entries):
+        # Asked late: where two weeks no longer fit, the date asked is the deadline itself.
+        margin += " where there is still time, else it is the deadline's own day"
+    intro = f"Times are in your time zone, {found.zone}. {margin}."
     if not found.entries:
         intro = "Nothing to write for now."
     md = fmt == "md"
