@@ -651,4 +651,5 @@ def test_wide_characters_take_two_columns_in_tables() -> None:
     # Every column after the names starts at the same terminal column.
     assert {shown_width(line[: line.rindex(" ") + 1]) for line in lines} == {18}
     assert shown_width("王伟") == 4 and shown_width("e\u0301") == 1
+    assert shown_width("MIT — 王伟 Zoe\u0308") == 14  # the dash one column, ë one
     assert cut("王伟王伟", 5) == "王伟…" and shown_width(cut("王伟王伟", 5)) == 5

@@ -11,8 +11,10 @@ Whether stdout "is a terminal" is decided once, by :func:`terminal`: a real tty,
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any, NamedTuple, Protocol, TextIO, TypeVar
 
 import click
@@ -139,19 +141,21 @@ def table(
     colour :data:`STATUS_COLOURS` gives the value of its ``colour_column``.
     """
     short = width is not None
-    cells = [[_cell(v, short) for v in row] for row in rows]
-    widths = [shown_width(_cell(h, short)) for h in headers]
-    for row in cells:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], shown_width(value))
     shown = [_cell(h, short) for h in headers]
+    cells = [[_cell(v, short) for v in row] for row in rows]
+    # Each cell is measured once (a 10,000-program status has 90,000 of them).
+    sizes = [[shown_width(v) for v in row] for row in [shown, *cells]]
+    widths = [max(column) for column in zip(*sizes, strict=True)]
     if width is not None:
         widths = _fit(headers, widths, width)
-        cells = [[cut(v, widths[i]) for i, v in enumerate(row)] for row in cells]
-        shown = [cut(h, widths[i]) for i, h in enumerate(shown)]
+        for row, row_sizes in zip([shown, *cells], sizes, strict=True):
+            for i, size in enumerate(row_sizes):
+                if size > widths[i]:
+                    row[i] = cut(row[i], widths[i])
+                    row_sizes[i] = shown_width(row[i])
     lines = []
-    for row in [shown, *cells]:
-        parts = [pad(value, widths[i]) for i, value in enumerate(row[:-1])]
+    for row, row_sizes in zip([shown, *cells], sizes, strict=True):
+        parts = [v + " " * (widths[i] - row_sizes[i]) for i, v in enumerate(row[:-1])]
         lines.append("  ".join([*parts, row[-1]]).rstrip())
     names = [str(h) for h in headers]
     if colour and colour_column is not None and colour_column in names:
@@ -185,12 +189,21 @@ def _fit(headers: Sequence[Any], widths: list[int], width: int) -> list[int]:
 
 def shown_width(value: str) -> int:
     """Terminal columns ``value`` takes: wide East Asian characters (王伟) take two, combining
-    marks none (docs/terminal.md)."""
+    marks none (docs/terminal.md).  Only the characters outside ASCII are looked at."""
     if value.isascii():
         return len(value)
+    return len(value) + sum(_extra_columns(c) for c in _NON_ASCII.findall(value))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@cache
+def _extra_columns(c: str) -> int:
+    """Columns a character takes beyond one: 1 for wide, -1 for a combining mark."""
     from unicodedata import combining, east_asian_width
 
-    return sum(0 if combining(c) else 2 if east_asian_width(c) in ("W", "F") else 1 for c in value)
+    return -1 if combining(c) else 1 if east_asian_width(c) in ("W", "F") else 0
 
 
 def pad(value: str, width: int) -> str:
