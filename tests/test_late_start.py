@@ -374,6 +374,10 @@ def test_a_deadline_passed_earlier_today_is_passed() -> None:
     assert default_targets(replace(noon, programs=(p._replace(target_intake_id=None),))) == {1: 2}
     eight = replace(inp, now=at("2026-12-04 08:00", "America/New_York"))
     assert [x.deadline_passed for x in build_plan(eight).infeasible] == [False]
+    # The submission (latest: the deadline's own day) is missed at noon, not "late, do it
+    # now"; at 08:00 it is still late (due now).
+    assert by_id(plan)["submit:i1"].status == "missed"
+    assert by_id(build_plan(eight))["submit:i1"].status == "late"
 
 
 def test_a_program_that_can_no_longer_be_made_does_not_date_shared_work() -> None:

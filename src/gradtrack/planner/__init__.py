@@ -44,10 +44,10 @@ from gradtrack.planner.levelling import (
     level,
 )
 from gradtrack.planner.model import (
+    AFTER_PRIORITY,
     ideal_and_latest,
 )
 from gradtrack.planner.schedule import (
-    AFTER_PRIORITY,
     build_plan,
     can_be_late,
     crowded_for,

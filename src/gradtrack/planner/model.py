@@ -250,6 +250,41 @@ class Rec(NamedTuple):
     latest: date | None
 
 
+AFTER_PRIORITY = "closing date (after the priority date)"
+
+# The intake field an anchor word comes from (the others: a target date, a completion).
+_INSTANT_OF = {
+    "deadline": "deadline",
+    "priority date": "deadline",
+    AFTER_PRIORITY: "closes",
+    "closing date": "closes",
+}
+
+
+def still_open(t: Target, ctx: Ctx) -> bool:
+    """The target's own anchor has not passed: its date is today or later and, when it is a
+    deadline or closing instant, that instant is still ahead (a deadline at 09:00 has passed
+    at noon the same day; docs/planner.md)."""
+    day = t.anchors["deadline"]
+    if day.date != ctx.today:
+        return day.date > ctx.today
+    field = _INSTANT_OF.get(day.word)
+    instant = getattr(t.intake, field) if field is not None else None
+    return instant is None or instant > ctx.inp.now
+
+
+def _past(latest: date | None, targets: Sequence[Target], ctx: Ctx) -> bool:
+    """Whether a step's latest date has passed.  On its own day it has when every target it
+    serves has closed (a deadline at 09:00 is past at noon: submitting that day is missed)."""
+    if latest is None or latest > ctx.today:
+        return False
+    if latest < ctx.today:
+        return True
+    # Only an application's own steps (an offer's reply has no deadline anchor).
+    served = [t for t in targets if "deadline" in t.anchors]
+    return bool(served) and not any(still_open(t, ctx) for t in served)
+
+
 class Builder:
     """Collects milestones for one schedule (a whole plan, or one intake's own schedule)."""
 
@@ -298,7 +333,7 @@ class Builder:
                 self.first_latest = latest
             if ideal < today:
                 self.late += 1
-                if blocks and latest is not None and latest < today:
+                if blocks and _past(latest, targets, ctx):
                     self.missed.append(mid)
         if not self.full:
             return rec
@@ -315,12 +350,12 @@ class Builder:
             status = DONE
         elif ideal >= today:
             status = UPCOMING
-        elif latest is None or latest >= today:
+        elif latest is not None and _past(latest, targets, ctx):
+            status, final = MISSED, latest
+        else:
             status = LATE
             if catch_up is None:
                 final = today
-        else:
-            status, final = MISSED, latest
         if len(targets) == 1:
             program_ids: tuple[int, ...] = (targets[0].program.id,)
             intake_ids: tuple[int, ...] = (targets[0].intake.id,)

@@ -15,6 +15,7 @@ from gradtrack.planner.days import (
     monday_of,
 )
 from gradtrack.planner.model import (
+    AFTER_PRIORITY,
     Anchor,
     Builder,
     Ctx,
@@ -25,6 +26,7 @@ from gradtrack.planner.model import (
     min_dates,
     rule_dates,
 )
+from gradtrack.planner.model import still_open as _still_open
 from gradtrack.planner.types import (
     DONE,
     LATE,
@@ -75,9 +77,6 @@ _MAX_COMPLETION_STEPS = 64
 
 def _where(intake: IntakeIn, program: ProgramIn) -> str:
     return f"({intake.term}, {program.name})"
-
-
-AFTER_PRIORITY = "closing date (after the priority date)"
 
 
 def _base_anchor(intake: IntakeIn, ctx: Ctx) -> tuple[date, str] | None:
@@ -148,27 +147,6 @@ def _resolved(
             anchors[name] = deadline
     year = entry_year(intake.term)
     return Target(program, intake, year if year is not None else day.year + 1, anchors)
-
-
-# The intake field an anchor word comes from (the others: a target date, a completion).
-_INSTANT_OF = {
-    "deadline": "deadline",
-    "priority date": "deadline",
-    AFTER_PRIORITY: "closes",
-    "closing date": "closes",
-}
-
-
-def _still_open(t: Target, ctx: Ctx) -> bool:
-    """The target's own anchor has not passed: its date is today or later and, when it is a
-    deadline or closing instant, that instant is still ahead (a deadline at 09:00 has passed
-    at noon the same day; docs/planner.md)."""
-    day = t.anchors["deadline"]
-    if day.date != ctx.today:
-        return day.date > ctx.today
-    field = _INSTANT_OF.get(day.word)
-    instant = getattr(t.intake, field) if field is not None else None
-    return instant is None or instant > ctx.inp.now
 
 
 def _earliest_completion(program: ProgramIn, intake: IntakeIn, ctx: Ctx) -> date | None:
