@@ -474,6 +474,7 @@ def test_a_term_that_closed_yesterday_is_said_never_silently_skipped(gt: Run) ->
         "term": "Fall 2027",
         "deadline": "2026-12-16",
         "passed": True,
+        "missed": [],
         "planned_intake_id": 2,
     }
     earliest = gt("plan", "--earliest", today=late).stdout

@@ -294,3 +294,19 @@ def test_plan_says_what_unrequested_letters_cost(new_york: Run, tmp_path: Path) 
     ok(new_york("recommender", "add", "Ada Lovelace"))
     ok(new_york("letter", "request", "Ada", "stanford", today="2026-12-01"))
     assert "Letters:" not in ok(new_york("plan", today="2026-12-01")).stdout
+
+
+def test_an_intake_out_of_reach_names_the_steps_missed(new_york: Run, tmp_path: Path) -> None:
+    # On 12-10 Fall 2027's deadline (12-15) is still ahead, but its transcripts (latest 5
+    # working days before: Tue 12-08) are missed: planned for Fall 2028, and every message
+    # says which step put Fall 2027 out of reach (so `done` on it is one command away).
+    path = tmp_path / "p.csv"
+    path.write_text(CSV)
+    imported = ok(new_york("program", "import", str(path), today="2026-12-10"))
+    why = "can no longer be made: 1 step missed (transcripts.request:i1); planned for Fall 2028"
+    assert why in imported.stdout
+    assert why in ok(new_york("plan", today="2026-12-10")).stdout
+    [skipped] = json.loads(ok(new_york("plan", "--json", today="2026-12-10")).stdout)["skipped"]
+    assert (skipped["passed"], skipped["missed"]) == (False, ["transcripts.request:i1"])
+    [line] = json.loads(ok(new_york("status", "--json", today="2026-12-10")).stdout)["programs"]
+    assert line["skipped"]["missed"] == ["transcripts.request:i1"]

@@ -235,7 +235,7 @@ def _passed_by(inp: PlanInput, only: int | None) -> list[tuple[Any, Any]]:
     found = []
     for program in inp.programs:
         if only is None or program.id == only:
-            passed = skipped(program, inp.now, inp.settings.zone)
+            passed = skipped(program, inp)
             if passed is not None:
                 found.append((program, passed))
     return found

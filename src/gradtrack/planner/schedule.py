@@ -487,6 +487,16 @@ def _feasible(t: Target, ctx: Ctx) -> bool:
     return _own_late(t, ctx) is not None
 
 
+def missed_steps(inp: PlanInput, program: ProgramIn, intake: IntakeIn) -> tuple[str, ...]:
+    """The not-done steps of ``intake``'s own schedule whose latest date has passed: why an
+    intake whose deadline is still ahead can no longer be made (docs/planner.md)."""
+    ctx = Ctx(inp)
+    t = _target(program, intake, ctx)
+    if t is None or _clear(t, ctx):
+        return ()
+    return tuple(_own(t, ctx).missed)
+
+
 def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:
     """The program's intakes whose anchor is today or later, by anchor date then id."""
     found = []

@@ -383,7 +383,7 @@ def _program_lines(
     lines = []
     for p in chosen:
         program_in = planned.get(p.id)
-        passed_by = skipped(program_in, now, zone) if program_in is not None else None
+        passed_by = skipped(program_in, inp) if program_in is not None else None
         intake = intakes.get(intake_of.get(p.id, -1))
         if intake is not None and intake.program_id != p.id:
             intake = None

@@ -7,8 +7,8 @@ late steps (services/planning.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from gradtrack import planner
@@ -54,7 +54,7 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if problem is not None:
             lines.append(infeasible_line(problem, program.name, terms))
             continue
-        skipped = skipped_intake(program, inp.now, inp.settings.zone)
+        skipped = skipped_intake(program, inp)
         if skipped is not None:
             lines.append(skipped)
         ask = unasked.get(pid)
@@ -86,16 +86,18 @@ class Skipped(NamedTuple):
     day: date  # its deadline (a rolling intake's closing date), in the user's zone
     passed: bool  # the deadline is past at now; otherwise the intake can no longer be made
     target: planner.IntakeIn
+    missed: tuple[str, ...] = ()  # not passed: the steps of its own schedule already missed
 
 
-def skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | None:
+def skipped(program: planner.ProgramIn, inp: planner.PlanInput) -> Skipped | None:
     """A program planned for a later intake than the next one, and the one skipped (never
     quietly).  Nothing when the user chose that target, or once the program is submitted.
-    "Passed" when the skipped deadline (a rolling intake's closing date) is past at ``now``,
-    dated in the user's ``zone``.
+    "Passed" when the skipped deadline (a rolling intake's closing date) is past at the
+    input's now, dated in the user's zone; otherwise the steps missed say why.
     """
     if program.target_chosen or program.status not in PRE_SUBMISSION:
         return None
+    now, zone = inp.now, inp.settings.zone
     target = planner.stored_target(program)
     target_day = planner.intake_date(target, zone) if target is not None else None
     if target is None or target_day is None:
@@ -110,13 +112,21 @@ def skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | N
         return None
     day, intake = max(earlier, key=lambda x: (x[0], x[1].id))
     closes = intake.deadline or intake.closes
-    return Skipped(intake, day, closes is not None and closes <= now, target)
+    if closes is not None and closes <= now:
+        return Skipped(intake, day, True, target)
+    return Skipped(intake, day, False, target, planner.missed_steps(inp, program, intake))
 
 
-def skipped_intake(program: planner.ProgramIn, now: datetime, zone: str) -> str | None:
+def skipped_intake(program: planner.ProgramIn, inp: planner.PlanInput) -> str | None:
     """:func:`skipped` in a line a person can act on."""
-    found = skipped(program, now, zone)
+    found = skipped(program, inp)
     return None if found is None else skipped_text(program.name, found)
+
+
+def missed_words(missed: Sequence[str]) -> str:
+    """``2 steps missed (transcripts.request:i3, submit:i3)``."""
+    n = len(missed)
+    return f"{n} step{'s' if n != 1 else ''} missed ({', '.join(missed)})"
 
 
 def skipped_text(name: str, found: Skipped) -> str:
@@ -131,8 +141,9 @@ def skipped_text(name: str, found: Skipped) -> str:
         if instant is not None
         else str(found.day)
     )
+    why = f": {missed_words(found.missed)}" if found.missed else ""
     return (
-        f"{name}: {term} (deadline {stated}) can no longer be made; planned for "
+        f"{name}: {term} (deadline {stated}) can no longer be made{why}; planned for "
         f"{target} (see `gradtrack plan --earliest`)"
     )
 
@@ -145,6 +156,7 @@ def skipped_doc(program_id: int, found: Skipped) -> dict[str, object]:
         "term": found.intake.term,
         "deadline": found.day.isoformat(),
         "passed": found.passed,
+        "missed": list(found.missed),
         "planned_intake_id": found.target.id,
     }
 
@@ -177,11 +189,7 @@ def unasked_line(ask: planner.Milestone, name: str, terms: Mapping[int, str]) ->
 def infeasible_line(problem: planner.Infeasible, name: str, terms: Mapping[int, str]) -> str:
     """One line a person can act on: which program, which term, why, and what is next."""
     term = terms.get(problem.intake_id, f"intake i{problem.intake_id}")
-    if problem.deadline_passed:
-        why = "its deadline has passed"
-    else:
-        n = len(problem.missed)
-        why = f"{n} step{'s' if n != 1 else ''} missed ({', '.join(problem.missed)})"
+    why = "its deadline has passed" if problem.deadline_passed else missed_words(problem.missed)
     nxt = problem.next_feasible_intake_id
     then = (
         f"next feasible: {terms.get(nxt, f'intake i{nxt}')} (`gradtrack program target`)"

@@ -98,6 +98,7 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
             "intake": {"id": line.skipped.intake.id, "term": line.skipped.intake.term},
             "deadline": line.skipped.day.isoformat(),
             "passed": line.skipped.passed,
+            "missed": list(line.skipped.missed),
         },
     }
 
