@@ -202,7 +202,8 @@ def test_a_reminder_lists_only_that_recommenders_letters(
         " your time zone, Europe/Stockholm):\n"
         "\n"
         "Stanford University — Computer Science (PhD), Fall 2027\n"
-        "  Please submit by  Wed 2026-12-02\n"  # (the soft date, Nov 18, has passed)
+        # The soft date (Nov 18) has passed: the due date itself, with its time.
+        "  Please submit by  Wed 2026-12-02 12:59 Europe/Stockholm (the deadline itself)\n"
         "  Due               Wed 2026-12-02 12:59 Europe/Stockholm (the program states"
         " 2026-12-01 23:59 AoE)\n"
         "  How to submit     the program will e-mail you a link; its page:"

@@ -6,7 +6,8 @@ Due times are converted into the recommender's zone: Alpha's 2026-12-01 23:59 Ao
 letters deadline 2026-12-08 17:00 Los Angeles (UTC−8) is 2026-12-09 01:00 UTC. The soft date is
 the due date's local date in the *recommender's* zone minus 14 days (Alpha: 2026-12-02 − 14 =
 Wed 2026-11-18; Bay: 2026-12-09 − 14 = Wed 2026-11-25 in London and Tokyo); "please submit
-by" is the soft date while it is ahead, else the due date itself, never a past day. On
+by" is the soft date while it is ahead, else the due date itself (with its time: "by Wednesday"
+would read as all of Wednesday), never a past day. On
 2026-11-30 both soft dates have passed, so Ada is asked for 12-02 and 12-09; Coast's soft date
 (2027-01-11 in Tokyo − 14 = Mon 2026-12-28) is still ahead. Ada's Alpha letter was marked
 submitted at the pinned clock, 2026-11-28 12:00 UTC.
@@ -19,18 +20,18 @@ from support import Run, build_status_scenario
 ADA_MD = """\
 # Letters of recommendation: Ada Lovelace
 
-Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline's own day.
+Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline itself.
 
 ## Alpha University — Computer Science (PhD), Fall 2027
 
-- **Please submit by:** Wed 2026-12-02
+- **Please submit by:** Wed 2026-12-02 11:59 Europe/London (the deadline itself)
 - **Due:** Wed 2026-12-02 11:59 Europe/London (the program states 2026-12-01 23:59 AoE)
 - **How to submit:** the program will e-mail you a link; its page: https://apply.alpha.example/grad
 - **Your letter:** submitted on Sat 2026-11-28, thank you
 
 ## Bay University — EECS (PhD), Fall 2027
 
-- **Please submit by:** Wed 2026-12-09
+- **Please submit by:** Wed 2026-12-09 01:00 Europe/London (the deadline itself)
 - **Due:** Wed 2026-12-09 01:00 Europe/London (the program states 2026-12-08 17:00 America/Los_Angeles)
 - **How to submit:** the program will e-mail you a link
 - **Your letter:** not submitted yet
@@ -39,16 +40,16 @@ Times are in your time zone, Europe/London. 'Please submit by' leaves two weeks 
 GRACE_TEXT = """\
 Letters of recommendation: Grace Hopper
 
-Times are in your time zone, Asia/Tokyo. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline's own day.
+Times are in your time zone, Asia/Tokyo. 'Please submit by' leaves two weeks before the real deadline where there is still time, else it is the deadline itself.
 
 Alpha University — Computer Science (PhD), Fall 2027
-  Please submit by  Wed 2026-12-02
+  Please submit by  Wed 2026-12-02 20:59 Asia/Tokyo (the deadline itself)
   Due               Wed 2026-12-02 20:59 Asia/Tokyo (the program states 2026-12-01 23:59 AoE)
   How to submit     the program will e-mail you a link; its page: https://apply.alpha.example/grad
   Your letter       not submitted yet
 
 Bay University — EECS (PhD), Fall 2027
-  Please submit by  Wed 2026-12-09
+  Please submit by  Wed 2026-12-09 10:00 Asia/Tokyo (the deadline itself)
   Due               Wed 2026-12-09 10:00 Asia/Tokyo (the program states 2026-12-08 17:00 America/Los_Angeles)
   How to submit     the program will e-mail you a link
   Your letter       not submitted yet

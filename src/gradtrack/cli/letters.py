@@ -147,9 +147,23 @@ def _letter_text(entry: PacketEntry) -> str:
     return "not submitted yet"
 
 
+def _asked_late(entry: PacketEntry) -> bool:
+    """Two weeks no longer fit: the date asked for is the due date itself."""
+    return entry.due is not None and entry.soft_due == entry.due.date()
+
+
+def _submit_by_text(entry: PacketEntry, zone: str) -> str:
+    if entry.soft_due is None:
+        return "-"
+    if entry.due is not None and _asked_late(entry):
+        # "By Friday" reads as all of Friday: give the hour when it is the deadline's own day.
+        return f"{entry.due:%a %Y-%m-%d %H:%M} {zone} (the deadline itself)"
+    return f"{entry.soft_due:%a %Y-%m-%d}"
+
+
 def packet_fields(entry: PacketEntry, zone: str) -> dict[str, str]:
     fields = {
-        "Please submit by": f"{entry.soft_due:%a %Y-%m-%d}" if entry.soft_due else "-",
+        "Please submit by": _submit_by_text(entry, zone),
         "Due": _due_text(entry, zone),
         "How to submit": _how_text(entry.url),
         "Your letter": _letter_text(entry),
@@ -163,9 +177,8 @@ def packet_text(found: Packet, fmt: str) -> str:
     """The packet as Markdown (``md``) or plain text: only this recommender's letters."""
     title = f"Letters of recommendation: {found.recommender}"
     margin = "'Please submit by' leaves two weeks before the real deadline"
-    if any(e.due is not None and e.soft_due == e.due.date() for e in found.entries):
-        # Asked late: where two weeks no longer fit, the date asked is the deadline itself.
-        margin += " where there is still time, else it is the deadline's own day"
+    if any(_asked_late(e) for e in found.entries):
+        margin += " where there is still time, else it is the deadline itself"
     intro = f"Times are in your time zone, {found.zone}. {margin}."
     if not found.entries:
         intro = "Nothing to write for now."
