@@ -392,3 +392,28 @@ def test_a_program_that_can_no_longer_be_made_does_not_date_shared_work() -> Non
     draft = by_id(plan)["sop.draft:m1:2027"]
     assert (draft.status, draft.latest) == ("late", date(2026, 12, 8))
     assert [x.program_id for x in plan.infeasible] == [2]
+
+
+def test_catch_up_dates_no_step_of_an_application_after_its_submission() -> None:
+    # Mon 2026-12-07, four programs due 12-15..12-18 (New York), each with its own SOP: ten
+    # steps are late (four drafts, two finals, four transcripts).  At the default threshold
+    # (6 a week, 2 a day) the spread fills Mon 12-07..Fri 12-11 and, uncapped, dates the
+    # finals of P1 and P2 on 12-14 and 12-15 (their latest dates), after both are submitted
+    # (Fri 12-11: 3 days before, rolled off the weekend).  A finalised SOP after the
+    # application went in is no plan: every step going into an application is dated on or
+    # before its submission (here the week of 12-07 is over the threshold, and says so).
+    programs = tuple(
+        program(p, intake(p, p, f"2026-12-{14 + p} 23:59"), target_intake_id=p, letters_required=0)
+        for p in (1, 2, 3, 4)
+    )
+    sops = tuple(MaterialIn(10 + p, "sop", f"SOP {p}", p, "todo") for p in (1, 2, 3, 4))
+    inp, plan = plan_for(*programs, today=date(2026, 12, 7), materials=sops)
+    moves = catch_up(inp, plan).moves
+    dated = {m.id: moves.get(m.id, m.date) for m in plan.milestones}
+    submit = {m.intake_ids[0]: dated[m.id] for m in plan.milestones if m.key == "submit"}
+    checked = 0
+    for m in plan.milestones:
+        if m.key != "submit" and m.status == "late":
+            assert dated[m.id] <= submit[m.intake_ids[0]], (m.id, dated[m.id])
+            checked += 1
+    assert checked == 10

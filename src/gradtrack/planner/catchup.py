@@ -75,18 +75,32 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
     dated = {m.id: m.date for m in plan.milestones if m.status != DONE and m.id not in late_ids}
     packet_of = {m.id: PACKET + m.id[len(ASK) :] for m in plan.milestones if m.key == "letters.ask"}
     ask_of = {packet: ask for ask, packet in packet_of.items()}
+    # What goes into an application comes no later than its submission (letters are sent by
+    # the recommenders and may be due later): a late step is not dated after its intake's
+    # submit, nor a late submit before a step of its own.
+    submit_of = {m.intake_ids[0]: m.id for m in plan.milestones if m.key == "submit"}
+    steps_of: dict[int, list[str]] = defaultdict(list)
+    for m in late:
+        if _goes_in(m.key):
+            for i in m.intake_ids:
+                steps_of[i].append(m.id)
     far = date.max
     late.sort(key=lambda m: (m.latest or far, m.id in is_anchor, m.id))
     moves: dict[str, date] = {}
     over: dict[date, str] = {}
     for m in late:
         after = [*dependents.get(m.id, ()), ask_of.get(m.id, "")]
+        if m.key == "submit":
+            after += steps_of.get(m.intake_ids[0], ())
         floor = max([today, *(moves[d] for d in after if d in moves)])
         last = m.latest if m.latest is not None else floor + timedelta(days=90)
-        packet = packet_of.get(m.id, "")
-        cap = moves.get(packet, dated.get(packet))
-        if cap is not None and floor <= cap < last:
-            last = cap
+        caps = [packet_of.get(m.id, "")]
+        if _goes_in(m.key):
+            caps += [submit_of.get(i, "") for i in m.intake_ids]
+        for other in caps:
+            cap = moves.get(other, dated.get(other))
+            if cap is not None and floor <= cap < last:
+                last = cap
         day = _free_day(floor, last, weeks, days, limit, per_day, settings)
         if day is None:
             day = _least_busy_day(floor, last, weeks, days, limit, settings)
@@ -103,6 +117,11 @@ def catch_up(inp: PlanInput, plan: Plan, only: Iterable[str] | None = None) -> C
         dict(sorted(moves.items())),
         tuple(OverfullWeek(w, weeks[w], why) for w, why in sorted(over.items())),
     )
+
+
+def _goes_in(key: str) -> bool:
+    """A step done before the application is sent (not the submission, not the letters)."""
+    return key != "submit" and not key.startswith("letter")
 
 
 def _least_busy_day(
