@@ -241,7 +241,7 @@ def test_program_show_table(store: Run) -> None:
         "offer         -\n"
         "notes         -\n"
         "\n"
-        "intake  term       kind   deadline                           extra deadlines\n"
+        "intake  term       kind   deadline                           other dates\n"
         "i1      Fall 2027  fixed  2026-12-15 23:59 America/New_York  letters 2026-12-08 23:59"
         "  target\n",
     )
@@ -523,7 +523,7 @@ def test_program_target_switches_and_stays(store: Run) -> None:
     ok(
         store("intake", "list", "mit"),
         "program       intake  term         kind   deadline"
-        "                           extra deadlines\n"
+        "                           other dates\n"
         "mit-eecs-phd  i1      Fall 2027    fixed  2026-12-15 23:59 America/New_York"
         "  letters 2026-12-08 23:59\n"
         "mit-eecs-phd  i3      Spring 2028  term   2027-09-15 23:59 America/New_York  -"
@@ -554,11 +554,35 @@ def test_program_target_errors(store: Run) -> None:
 # -- intake ----------------------------------------------------------------------------------
 
 
+def test_intake_list_shows_a_rolling_intakes_dates(gt: Run) -> None:
+    # A rolling intake is open from one date until another: the table says both, not only
+    # the JSON (a rolling deadline, its priority date, stays in the deadline column).
+    gt("program", "add", "Allen Institute", "Residency", "--degree", "other")
+    for term, dates in (
+        ("Summer 2027", ("--opens", "2026-11-01", "--closes", "2027-03-31")),
+        ("Fall 2027", ("--deadline", "2027-01-15", "--closes", "2027-05-01 17:00")),
+    ):
+        result = gt(
+            *("intake", "add", "allen", "--term", term, "--kind", "rolling", *dates),
+            *("--timezone", "America/Los_Angeles"),
+            today="2026-12-07",
+        )
+        assert result.exit_code == 0, result.output
+    gt("intake", "edit", "i1", "--target-date", "2027-02-01", today="2026-12-07")
+    lines = gt("intake", "list", "allen", today="2026-12-07").stdout.splitlines()
+    assert lines[0].split() == ["program", "intake", "term", "kind", "deadline", "other", "dates"]
+    assert "rolling  closes 2027-03-31 23:59 America/Los_Angeles" in lines[1]
+    assert lines[1].endswith("opens 2026-11-01, your target 2027-02-01")
+    assert lines[2].split()[4:10] == [
+        *("rolling", "2027-01-15", "23:59", "America/Los_Angeles", "closes", "2027-05-01")
+    ]
+
+
 def test_intake_list_table_and_json(store: Run) -> None:
     ok(
         store("intake", "list"),
         "program                     intake  term       kind   deadline"
-        "                           extra deadlines\n"
+        "                           other dates\n"
         "mit-eecs-phd                i1      Fall 2027  fixed  2026-12-15 23:59 America/New_York"
         "  letters 2026-12-08 23:59  target\n"
         "eth-zurich-data-science-ms  i2      Fall 2027  fixed  2026-12-15 23:59 Europe/Zurich"

@@ -26,7 +26,19 @@ def intake_row(d: dict[str, Any], target: int | None, now: str | None = None) ->
     if now is not None and anchor is not None and anchor["utc"] < now:
         marks.append("closed")
     shown = f"{deadline['local']} {deadline['zone']}" if deadline else None
-    extras = ", ".join(f"{k} {v['local']}" for k, v in d["extra_deadlines"].items())
+    dates = [f"{k} {v['local']}" for k, v in d["extra_deadlines"].items()]
+    if d["kind"] == "rolling":
+        # Open from one date until another: both are what a reader needs, not only in JSON.
+        closes = d["closes"]
+        if not deadline and closes:  # (a rolling deadline is its priority date)
+            shown = f"closes {closes['local']} {closes['zone']}"
+        own = [f"opens {d['opens']}"] if d["opens"] else []
+        if deadline and closes:
+            own.append(f"closes {closes['local']}")
+        if d["target_date"]:
+            own.append(f"your target {d['target_date']}")
+        dates = own + dates
+    extras = ", ".join(dates)
     return (
         f"i{d['id']}",
         d["term"],
@@ -43,7 +55,7 @@ def intakes_view(
     """The intakes table (``intake list``, and under ``program show``)."""
     return View(
         document,
-        ("intake", "term", "kind", "deadline", "extra deadlines", ""),
+        ("intake", "term", "kind", "deadline", "other dates", ""),
         [intake_row(d, target, now) for d in docs],
         empty="No intakes yet: add one with `gradtrack intake add`.",
     )
@@ -156,7 +168,7 @@ def intake_list(app: App, program_ref: str | None, fmt: str) -> None:
         fmt,
         View(
             {"intakes": docs},
-            ("program", "intake", "term", "kind", "deadline", "extra deadlines", ""),
+            ("program", "intake", "term", "kind", "deadline", "other dates", ""),
             rows,
             empty="No intakes yet: add one with `gradtrack intake add`.",
         ),
