@@ -290,6 +290,21 @@ def test_program_add_duplicate_is_refused(store: Run) -> None:
     )
 
 
+def test_a_negative_value_is_named_not_taken_for_an_option(gt: Run) -> None:
+    # click would say "No such option '-5'" of "-5d": the value is named, and why.
+    why = (
+        "negative values are never accepted (leads, offsets, counts and amounts are zero or "
+        "more; a text that starts with '-' goes after `--`)"
+    )
+    before = gt("rules", "list", "--json").stdout
+    usage_error(gt("rules", "set", "letters.ask", "-5d"), f"Error: invalid value '-5d': {why}")
+    usage_error(
+        gt("settings", "set", "crowding-threshold", "-1"), f"Error: invalid value '-1': {why}"
+    )
+    assert gt("rules", "list", "--json").stdout == before
+    usage_error(gt("plan", "-x"), "Error: No such option '-x'.")
+
+
 def test_program_add_bad_values(gt: Run) -> None:
     usage_error(
         gt("program", "add", "X", "Y", "--degree", "phd", "--fee", "-5"),

@@ -29,7 +29,7 @@ CONDITION_WANTS_SCORES = "wants_scores"
 CONDITION_WAIVER_PLANNED = "waiver_planned"
 CONDITION_REQUIREMENTS_UNKNOWN = "requirements_unknown"
 
-_PART = re.compile(r"^(\d{1,4})(d|wd)$")
+_PART = re.compile(r"^(\d{1,9})(d|wd)$")  # above MAX_OFFSET: refused, saying the limit
 
 
 class Offset(NamedTuple):
@@ -60,8 +60,10 @@ def parse_offsets(text: str) -> tuple[Offset, ...]:
         if m is None:
             raise _bad_offsets(text)
         offset = Offset(int(m[1]), m[2])
-        if offset.amount > MAX_OFFSET or offset in offsets:
-            raise _bad_offsets(text)
+        if offset.amount > MAX_OFFSET:
+            raise InvalidValue.of("offset", text, f"at most {MAX_OFFSET} days or working days")
+        if offset in offsets:
+            raise InvalidValue.of("offset", text, f"each offset once ({offset} is repeated)")
         offsets.append(offset)
     return tuple(offsets)
 

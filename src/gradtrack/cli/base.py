@@ -173,6 +173,22 @@ class GTCommand(click.Command):
         super().__init__(*args, **kwargs)
         self.params += [today_option(), db_option()]
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            # "-5d" is no option: name the value and say why, not "No such option '-5'".
+            negative = [a for a in given if a.startswith(exc.option_name) and a[1:2].isdigit()]
+            if not negative:
+                raise
+            raise click.UsageError(
+                f"invalid value {negative[0]!r}: negative values are never accepted (leads, "
+                "offsets, counts and amounts are zero or more; a text that starts with '-' "
+                "goes after `--`)",
+                ctx,
+            ) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
