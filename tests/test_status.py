@@ -518,3 +518,20 @@ def test_a_submitted_programs_letters_not_yet_asked_are_flagged(gt: Run) -> None
     assert alpha.split()[-5:] == ["submitted", "1", "letter", "not", "asked"], alpha
     doc = json.loads(gt("status", "--json", "--program", "alpha", today="2026-12-01").output)
     assert doc["programs"][0]["letters"]["not_asked_after_submission"] == 1
+
+
+def test_fees_line_when_no_fee_is_known(gt: Run) -> None:
+    # "0 in all, 0 paid, 0 waived" would read as free: nothing is known, and it says so.
+    for name in ("Alpha", "Beta"):
+        assert gt("program", "add", name, "Statistics", "--degree", "ms").exit_code == 0
+        added = gt(
+            *("intake", "add", f"{name.lower()}-statistics", "--term", "Fall 2027"),
+            *("--deadline", "2027-02-01", "--timezone", "UTC"),
+            today="2026-12-07",
+        )
+        assert added.exit_code == 0, added.output
+    lines = gt("status", today="2026-12-07").stdout.splitlines()
+    assert "Fees (2 targeted programs): 2 fees unknown" in lines
+    assert gt("program", "edit", "alpha", "--fee", "90", "--currency", "USD").exit_code == 0
+    lines = gt("status", today="2026-12-07").stdout.splitlines()
+    assert "Fees (2 targeted programs): 90.00 USD in all, 0 paid, 0 waived; 1 fee unknown" in lines

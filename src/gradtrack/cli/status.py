@@ -151,14 +151,15 @@ def money_text(pairs: tuple[tuple[str, Any], ...]) -> str:
 def fees_line(report: StatusReport) -> str:
     fees = report.fees
     assert fees is not None
+    head = f"Fees ({fees.programs} targeted program{'s' * (fees.programs != 1)}): "
+    unknown = f"{fees.unknown} fee{'s' * (fees.unknown != 1)} unknown"
+    if fees.unknown and fees.unknown == fees.programs:
+        return head + unknown  # not "0 in all": nothing is known
     text = (
-        f"Fees ({fees.programs} targeted program{'s' * (fees.programs != 1)}): "
-        f"{money_text(fees.total)} in all, {money_text(fees.paid)} paid, "
+        f"{head}{money_text(fees.total)} in all, {money_text(fees.paid)} paid, "
         f"{money_text(fees.waived)} waived"
     )
-    if fees.unknown:
-        text += f"; {fees.unknown} fee{'s' * (fees.unknown != 1)} unknown"
-    return text
+    return f"{text}; {unknown}" if fees.unknown else text
 
 
 def _waiting_row(w: Any) -> tuple[str, str]:
