@@ -494,3 +494,15 @@ def test_a_term_that_closed_yesterday_is_said_never_silently_skipped(gt: Run) ->
             gt("catalog", "show", "alpha-phd-cs", "--json", today="2027-02-14").stdout
         )["intakes"]
     ] == ["Fall 2028", "Fall 2029"]
+
+
+def test_catalogue_dates_are_in_the_applicants_zone(gt: Run) -> None:
+    # At 2026-12-07 20:00 UTC it is already 12-08 in Tokyo: the catalogue plans from the
+    # applicant's today (the stored zone, read without SQLAlchemy), not the system's (UTC).
+    night = {"GRADTRACK_NOW": "2026-12-07T20:00:00+00:00"}
+    found = gt("catalog", "search", "cmu-phd-cs", "--json", env=night)
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["today"] == "2026-12-07"  # no zone set: the system's (UTC here)
+    assert gt("settings", "set", "timezone", "Asia/Tokyo").exit_code == 0
+    found = gt("catalog", "search", "cmu-phd-cs", "--json", env=night)
+    assert json.loads(found.stdout)["today"] == "2026-12-08"

@@ -215,11 +215,18 @@ class App:
         return resolve_now(self.zone, self._today, self.environ)
 
     def detached_now(self) -> tuple[str, datetime]:
-        """The system's zone and the current instant in it, without opening the store (the
-        catalogue commands; the applicant's zone setting lives in the store)."""
+        """The applicant's zone and the current instant in it, for the catalogue commands,
+        which need nothing else of the store: on a plain SQLite file the zone is read with
+        ``sqlite3`` alone (no SQLAlchemy, docs/catalog.md); no store yet, or no zone set: the
+        system's."""
+        from gradtrack.services.feedcheck import sqlite_file, sqlite_zone
         from gradtrack.timeutil import resolve_now, system_zone_name
 
-        zone = system_zone_name()
+        database = sqlite_file(self.url)
+        known, zone = sqlite_zone(database) if database is not None else (False, None)
+        if not known:
+            zone = None if self.settings.zone_from_system else self.settings.zone
+        zone = zone or system_zone_name()
         return zone, resolve_now(zone, self._today, self.environ)
 
     def today(self) -> date:

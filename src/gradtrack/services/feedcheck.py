@@ -206,3 +206,26 @@ def sqlite_unchanged(database: Path, namespace: str, path: Path, *, alarms: bool
     finally:
         conn.close()
     return expected is not None and file_sha256(path) == expected
+
+
+def sqlite_zone(database: Path) -> tuple[bool, str | None]:
+    """The applicant's stored time zone, asked of the SQLite file ``database`` with ``sqlite3``
+    alone (the catalogue commands, docs/catalog.md): ``(True, zone)``, ``zone`` ``None`` when
+    none is set or there is no store yet; ``(False, None)`` when it cannot be told here (a
+    schema to migrate, a locked or broken file): the caller asks the normal way."""
+    import sqlite3
+
+    if not database.exists():
+        return True, None
+    conn = sqlite_connect(database)
+    if conn is None:
+        return False, None
+    try:
+        if not sqlite_at_head(conn):
+            return False, None
+        row = conn.execute(_ZONE).fetchone()
+    except sqlite3.Error:
+        return False, None
+    finally:
+        conn.close()
+    return True, (str(row[0]) if row is not None and row[0] else None)
