@@ -535,3 +535,24 @@ def test_fees_line_when_no_fee_is_known(gt: Run) -> None:
     assert gt("program", "edit", "alpha", "--fee", "90", "--currency", "USD").exit_code == 0
     lines = gt("status", today="2026-12-07").stdout.splitlines()
     assert "Fees (2 targeted programs): 90.00 USD in all, 0 paid, 0 waived; 1 fee unknown" in lines
+
+
+def test_fewer_letters_requested_than_needed_is_flagged(gt: Run) -> None:
+    # One of the three letters requested: the line says so (only "none requested" was
+    # flagged); once all three are, the flag goes.
+    assert gt("program", "add", "Alpha", "Statistics", "--degree", "ms", "--letters", "3")
+    added = gt(
+        *("intake", "add", "alpha", "--term", "Fall 2027", "--deadline", "2027-03-01"),
+        *("--timezone", "UTC"),
+        today="2026-12-07",
+    )
+    assert added.exit_code == 0, added.output
+    for name in ("Ada", "Alan", "Grace"):
+        assert gt("recommender", "add", name).exit_code == 0
+    assert gt("letter", "request", "Ada", "alpha", today="2026-12-07").exit_code == 0
+    [row] = [x for x in gt("status", today="2026-12-07").stdout.splitlines() if "Alpha" in x]
+    assert row.endswith("1 of 3 letters requested")
+    for name in ("Alan", "Grace"):
+        assert gt("letter", "request", name, "alpha", today="2026-12-07").exit_code == 0
+    [row] = [x for x in gt("status", today="2026-12-07").stdout.splitlines() if "Alpha" in x]
+    assert "letters requested" not in row

@@ -25,6 +25,7 @@ from gradtrack.cli.output import (
     zone_note_text,
 )
 from gradtrack.textcheck import visible
+from gradtrack.vocab import PRE_SUBMISSION
 
 if TYPE_CHECKING:
     from gradtrack.planner import Milestone
@@ -89,6 +90,16 @@ def _known(value: int | None) -> str:
     return "?" if value is None else str(value)
 
 
+def _short_of_letters(line: ProgramLine) -> bool:
+    """Some letters requested, fewer than the program needs, before it is submitted."""
+    required = line.letters_required
+    return (
+        line.status in PRE_SUBMISSION
+        and required is not None
+        and 0 < line.letters_requested < required
+    )
+
+
 def _flags(line: ProgramLine) -> str:
     flags = []
     if line.skipped is not None:  # first: the one a person must not miss
@@ -113,6 +124,8 @@ def _flags(line: ProgramLine) -> str:
         by = line.unrequested.latest
         missed = line.unrequested.status == "missed"
         flags.append(f"no letter requested ({'needed by' if missed else 'ask by'} {by})")
+    elif _short_of_letters(line):
+        flags.append(f"{line.letters_requested} of {line.letters_required} letters requested")
     if line.letters_unasked:
         # The plan has no step for them once the program is submitted (docs/status.md).
         n = line.letters_unasked
