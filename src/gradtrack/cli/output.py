@@ -334,8 +334,10 @@ def crowded_lines(
     first: Any = None,
     last: Any = None,
     colour: bool = False,
+    hint: bool = True,
 ) -> list[str]:
-    """The "Crowded:" summary, worded once for ``plan`` and ``status``.
+    """The "Crowded:" summary, worded once for ``plan`` and ``status`` (``hint``: with the
+    advice to level, which ``plan --level`` itself leaves out).
 
     Only weeks that are not past (their Sunday is today or later) and that overlap the shown
     window ``first``..``last`` (either end open when None).
@@ -349,9 +351,10 @@ def crowded_lines(
             continue
         if last is not None and week.monday > last:
             continue
+        advice = "; try `gradtrack plan --level`" if hint else ""
         text = (
             f"Crowded: week of {week.monday} has {week.count} open milestones "
-            f"(more than {threshold}; try `gradtrack plan --level`)"
+            f"(more than {threshold}{advice})"
         )
         out.append(click.style(text, fg=STATUS_COLOURS["crowded"]) if colour else text)
     return out

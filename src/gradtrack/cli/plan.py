@@ -177,11 +177,14 @@ def _summary(
     only: int | None,
     start: date | None = None,
     end: date | None = None,
+    *,
+    levelling: bool = False,
 ) -> list[str]:
     """The lines after the table: crowded weeks, late steps, infeasible targets, and a later
     intake planned past one that closed recently (never a silent year out).
 
-    With ``only`` (``--program``), each narrowed to that program.
+    With ``only`` (``--program``), each narrowed to that program; ``levelling``: after
+    ``plan --level``, whose crowded weeks are not told to level again.
     """
     from gradtrack import planner
     from gradtrack.views.late import infeasible_line, unasked_line
@@ -194,6 +197,7 @@ def _summary(
         start,
         end,
         colour=term.colour,
+        hint=not levelling,
     )
     late = sum(
         m.status == planner.LATE and m.catch_up is None and (only is None or only in m.program_ids)
@@ -217,9 +221,9 @@ def _summary(
     else:
         missed = sum(ask.status == planner.MISSED for _, ask in unasked)
         lines.append(
-            f"Letters: {len(unasked)} programs have no letter requested yet, their asks late; "
-            f"{missed} can only be made if your recommenders write on short notice "
-            "(`gradtrack status` flags each; `gradtrack letter request`)"
+            f"Letters: {len(unasked)} programs have no letter requested yet and their asks "
+            f"are late ({missed} of them can only be made if your recommenders write on short "
+            "notice; `gradtrack status` flags each; `gradtrack letter request`)"
         )
     return lines + _skipped(inp, only)
 
@@ -357,7 +361,7 @@ def _level(app: App, inp: PlanInput, built: Plan, only: int | None, apply_level:
         rows,
         empty=empty,
         notes=notes,
-        summary=lambda: _summary(app, inp, built, only),
+        summary=lambda: _summary(app, inp, built, only, levelling=True),
     )
 
 

@@ -119,7 +119,8 @@ def _flags(line: ProgramLine) -> str:
         )
         flags.append(f"infeasible: {why}; {nxt}")
     elif line.late_steps:
-        flags.append(f"{line.late_steps} step{'s' * (line.late_steps != 1)} late")
+        shared = f" ({line.late_shared} shared)" if line.late_shared else ""
+        flags.append(f"{line.late_steps} step{'s' * (line.late_steps != 1)} late{shared}")
     if line.unrequested is not None:
         by = line.unrequested.latest
         missed = line.unrequested.status == "missed"

@@ -94,6 +94,7 @@ class ProgramLine(NamedTuple):
     next_feasible_intake_id: int | None
     next_feasible_term: str | None
     late_steps: int = 0  # not-done milestones past their ideal date, not yet missed
+    late_shared: int = 0  # of those, shared with other programs (dated by the soonest)
     deadline_passed: bool = False
     missed: tuple[str, ...] = ()
     skipped: Skipped | None = None  # an intake closed recently, planned past (docs/status.md)
@@ -374,10 +375,13 @@ def _program_lines(
     infeasible = {i.program_id: i for i in plan.infeasible}
     replies = {m.subject_id: m.anchor_date for m in plan.milestones if m.key == "decision.reply"}
     late: dict[int, int] = defaultdict(int)
+    late_shared: dict[int, int] = defaultdict(int)
     for m in plan.milestones:
         if m.status == planner.LATE:
             for pid in m.program_ids:
                 late[pid] += 1
+                if len(m.program_ids) > 1:
+                    late_shared[pid] += 1
     planned = {q.id: q for q in inp.programs}
     unrequested = planner.unasked_letters(inp, {p.id for p in chosen})
     lines = []
@@ -429,6 +433,7 @@ def _program_lines(
                 if later is not None and later.program_id == p.id
                 else None,
                 late_steps=late.get(p.id, 0),
+                late_shared=late_shared.get(p.id, 0),
                 deadline_passed=problem.deadline_passed if problem else False,
                 missed=problem.missed if problem else (),
                 skipped=passed_by,

@@ -72,8 +72,12 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         term = next((terms[i] for i in first.intake_ids if i in own), "")
         word = STEP_WORDS.get(first.key, first.key)
         steps = f"{len(late)} step{'s' if len(late) != 1 else ''}"
+        # A shared step (a letter batch, a shared material) is dated by the soonest of its
+        # programs: say so, or a program months away reads as late on its own account.
+        shared = sum(len(m.program_ids) > 1 for m in late)
+        why = f" ({shared} shared with other programs, dated by the soonest)" if shared else ""
         lines.append(
-            f"{program.name}: {term} is still possible, {steps} late: {word} by {first.date}"
+            f"{program.name}: {term} is still possible, {steps} late{why}: {word} by {first.date}"
         )
     return lines
 

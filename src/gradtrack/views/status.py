@@ -82,6 +82,7 @@ def program_document(line: ProgramLine) -> dict[str, Any]:
         },
         "verified": line.verified.isoformat() if line.verified else None,
         "late_steps": line.late_steps,
+        "late_shared": line.late_shared,
         "unknown_requirements": list(line.unknown),
         "infeasible": None
         if not line.infeasible
