@@ -206,11 +206,6 @@ def _extra_columns(c: str) -> int:
     return -1 if combining(c) else 1 if east_asian_width(c) in ("W", "F") else 0
 
 
-def pad(value: str, width: int) -> str:
-    """``value`` padded with spaces to ``width`` terminal columns."""
-    return value + " " * (width - shown_width(value))
-
-
 def cut(value: str, width: int) -> str:
     """``value`` in at most ``width`` terminal columns, ending in … when cut."""
     if shown_width(value) <= width:

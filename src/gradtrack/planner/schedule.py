@@ -25,8 +25,8 @@ from gradtrack.planner.model import (
     fixed_lookups,
     min_dates,
     rule_dates,
+    still_open,
 )
-from gradtrack.planner.model import still_open as _still_open
 from gradtrack.planner.types import (
     DONE,
     LATE,
@@ -111,7 +111,7 @@ def _target(
     base = _base_anchor(intake, ctx)
     if base is not None and intake.kind == "rolling" and intake.deadline is not None:
         t = _resolved(program, intake, ctx, base)
-        if _still_open(t, ctx) and _feasible(t, ctx):
+        if still_open(t, ctx) and _feasible(t, ctx):
             return t
         later = _later_anchor(intake, ctx)
         return t if later is None else _resolved(program, intake, ctx, later)
@@ -387,7 +387,7 @@ def _material_milestones(
                 t
                 for t in every
                 if t.program.id not in b.dropped
-                and _still_open(t, ctx)
+                and still_open(t, ctx)
                 and (len(every) == 1 or _own_late(t, ctx) is not None)
             ] or every
             for m in ctx.shared:
@@ -502,7 +502,7 @@ def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:
     found = []
     for intake in program.intakes:
         t = _target(program, intake, ctx)
-        if t is not None and _still_open(t, ctx):
+        if t is not None and still_open(t, ctx):
             found.append(t)
     found.sort(key=lambda t: (t.anchors["deadline"].date, t.intake.id))
     return found
@@ -815,7 +815,7 @@ def _infeasible_targets(
     out = []
     for t in targets:
         p = t.program
-        passed = not _still_open(t, ctx)
+        passed = not still_open(t, ctx)
         if not passed and not missed.get(p.id):
             continue
         own = _own(t, ctx)
