@@ -234,15 +234,11 @@ _UNASKED_LISTED = 3  # more programs without letters requested: one line for all
 def _passed_by(inp: PlanInput, only: int | None) -> list[tuple[Any, Any]]:
     """The programs planned past an intake that closed recently or can no longer be made
     (docs/planner.md), each with what was skipped."""
-    from gradtrack.views.late import skipped
+    from gradtrack.views.late import skipped_of
 
-    found = []
-    for program in inp.programs:
-        if only is None or program.id == only:
-            passed = skipped(program, inp)
-            if passed is not None:
-                found.append((program, passed))
-    return found
+    shown = [p for p in inp.programs if only is None or p.id == only]
+    found = skipped_of(inp, shown)
+    return [(p, found[p.id]) for p in shown if p.id in found]
 
 
 def _skipped(inp: PlanInput, only: int | None) -> list[str]:

@@ -487,14 +487,21 @@ def _feasible(t: Target, ctx: Ctx) -> bool:
     return _own_late(t, ctx) is not None
 
 
-def missed_steps(inp: PlanInput, program: ProgramIn, intake: IntakeIn) -> tuple[str, ...]:
-    """The not-done steps of ``intake``'s own schedule whose latest date has passed: why an
-    intake whose deadline is still ahead can no longer be made (docs/planner.md)."""
+def missed_steps(
+    inp: PlanInput, intakes: Sequence[tuple[ProgramIn, IntakeIn]]
+) -> list[tuple[str, ...]]:
+    """For each (program, intake): the not-done steps of the intake's own schedule whose
+    latest date has passed, why an intake whose deadline is still ahead can no longer be
+    made (docs/planner.md).  One planning context for all of them (building one indexes the
+    whole input)."""
+    if not intakes:
+        return []
     ctx = Ctx(inp)
-    t = _target(program, intake, ctx)
-    if t is None or _clear(t, ctx):
-        return ()
-    return tuple(_own(t, ctx).missed)
+    found = []
+    for program, intake in intakes:
+        t = _target(program, intake, ctx)
+        found.append(() if t is None or _clear(t, ctx) else tuple(_own(t, ctx).missed))
+    return found
 
 
 def _upcoming(program: ProgramIn, ctx: Ctx) -> list[Target]:

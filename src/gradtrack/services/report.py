@@ -21,7 +21,7 @@ from gradtrack.requirements import unknown_requirements
 from gradtrack.services import lookup, planinput, reads
 from gradtrack.services.settings import Settings
 from gradtrack.timeutil import END_OF_DAY, local_date, local_to_utc, utc_to_local
-from gradtrack.views.late import Skipped, skipped
+from gradtrack.views.late import Skipped, skipped_of
 from gradtrack.views.status import followup_document
 from gradtrack.vocab import ACTIVE_STATUSES, MATERIAL_DONE, display_name
 
@@ -384,10 +384,10 @@ def _program_lines(
                     late_shared[pid] += 1
     planned = {q.id: q for q in inp.programs}
     unrequested = planner.unasked_letters(inp, {p.id for p in chosen})
+    passed = skipped_of(inp, (planned[p.id] for p in chosen if p.id in planned))
     lines = []
     for p in chosen:
-        program_in = planned.get(p.id)
-        passed_by = skipped(program_in, inp) if program_in is not None else None
+        passed_by = passed.get(p.id)
         intake = intakes.get(intake_of.get(p.id, -1))
         if intake is not None and intake.program_id != p.id:
             intake = None

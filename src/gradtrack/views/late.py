@@ -7,8 +7,8 @@ late steps (services/planning.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from gradtrack import planner
@@ -45,6 +45,9 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
                 if pid in program_ids:
                     late_of[pid].append(m)
     unasked = planner.unasked_letters(inp, program_ids)
+    passed_by = skipped_of(
+        inp, (programs[pid] for pid in program_ids if pid in programs and pid not in infeasible)
+    )
     lines = []
     for pid in sorted(program_ids):
         program = programs.get(pid)
@@ -54,9 +57,9 @@ def late_lines(plan: planner.Plan, inp: planner.PlanInput, program_ids: set[int]
         if problem is not None:
             lines.append(infeasible_line(problem, program.name, terms))
             continue
-        skipped = skipped_intake(program, inp)
+        skipped = passed_by.get(pid)
         if skipped is not None:
-            lines.append(skipped)
+            lines.append(skipped_text(program.name, skipped))
         ask = unasked.get(pid)
         if ask is not None:
             lines.append(unasked_line(ask, program.name, terms))
@@ -93,15 +96,29 @@ class Skipped(NamedTuple):
     missed: tuple[str, ...] = ()  # not passed: the steps of its own schedule already missed
 
 
-def skipped(program: planner.ProgramIn, inp: planner.PlanInput) -> Skipped | None:
-    """A program planned for a later intake than the next one, and the one skipped (never
-    quietly).  Nothing when the user chose that target, or once the program is submitted.
-    "Passed" when the skipped deadline (a rolling intake's closing date) is past at the
-    input's now, dated in the user's zone; otherwise the steps missed say why.
-    """
+def skipped_of(inp: planner.PlanInput, programs: Iterable[planner.ProgramIn]) -> dict[int, Skipped]:
+    """By program id, each of ``programs`` planned for a later intake than the next one, and
+    the one skipped (never quietly).  Nothing for a program whose target the user chose, or
+    once it is submitted.  "Passed" when the skipped deadline (a rolling intake's closing
+    date) is past at the input's now, dated in the user's zone; otherwise the steps missed
+    say why, all planned in one pass."""
+    found: dict[int, Skipped] = {}
+    ahead: list[tuple[planner.ProgramIn, planner.IntakeIn]] = []
+    for p in programs:
+        s = _skipped(p, inp.now, inp.settings.zone)
+        if s is not None:
+            found[p.id] = s
+            if not s.passed:
+                ahead.append((p, s.intake))
+    for (p, _), missed in zip(ahead, planner.missed_steps(inp, ahead), strict=True):
+        found[p.id] = found[p.id]._replace(missed=missed)
+    return found
+
+
+def _skipped(program: planner.ProgramIn, now: datetime, zone: str) -> Skipped | None:
+    """:func:`skipped_of` for one program, without the steps missed."""
     if program.target_chosen or program.status not in PRE_SUBMISSION:
         return None
-    now, zone = inp.now, inp.settings.zone
     target = planner.stored_target(program)
     target_day = planner.intake_date(target, zone) if target is not None else None
     if target is None or target_day is None:
@@ -116,15 +133,7 @@ def skipped(program: planner.ProgramIn, inp: planner.PlanInput) -> Skipped | Non
         return None
     day, intake = max(earlier, key=lambda x: (x[0], x[1].id))
     closes = intake.deadline or intake.closes
-    if closes is not None and closes <= now:
-        return Skipped(intake, day, True, target)
-    return Skipped(intake, day, False, target, planner.missed_steps(inp, program, intake))
-
-
-def skipped_intake(program: planner.ProgramIn, inp: planner.PlanInput) -> str | None:
-    """:func:`skipped` in a line a person can act on."""
-    found = skipped(program, inp)
-    return None if found is None else skipped_text(program.name, found)
+    return Skipped(intake, day, closes is not None and closes <= now, target)
 
 
 def missed_words(missed: Sequence[str]) -> str:
