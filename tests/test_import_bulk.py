@@ -369,10 +369,10 @@ def import_counting(url: str, recs: list[Any]) -> list[str]:
         statements.append(statement)
 
     try:
-        with app.write() as session:
+        with app.write_connect() as conn:
             event.listen(app.engine, "before_cursor_execute", count)
             try:
-                csvstore.import_programs(session, recs, app.clock(), now=app.now())
+                csvstore.import_programs(conn, recs, app.clock(), now=app.now())
             finally:
                 event.remove(app.engine, "before_cursor_execute", count)
     finally:
@@ -469,7 +469,7 @@ def test_one_planning_pass_equals_targets_then_late(gt: Run, migrated_url: str) 
     from gradtrack.app import App
     from gradtrack.csvio import format_programs_csv
     from gradtrack.models import LevelMove, Program
-    from gradtrack.services import planinput, planning
+    from gradtrack.services import planinput, planning, settle
 
     recs = records(60)
     result = gt("program", "import", "-", today=TODAY, input=format_programs_csv(recs).decode())
@@ -507,7 +507,7 @@ def test_one_planning_pass_equals_targets_then_late(gt: Run, migrated_url: str) 
                 session.flush()
                 touched = {pid for pid in ids if pid % 2 == 0 or pid % 3 == 0}
                 if one_pass:
-                    chosen, lines = planning.settle_targets_and_late(session, now, touched)
+                    chosen, lines = settle.settle_targets_and_late(session, now, touched)
                 else:
                     chosen = planning.store_default_targets(session, touched, now)
                     lines = planning.settle_late(session, now, touched)

@@ -197,6 +197,32 @@ def test_read_commands_import_no_sqlalchemy_orm(store: str, argv: tuple[str, ...
     assert "gradtrack.models" not in modules
 
 
+NEW_PROGRAMS = (
+    "institution,program,degree,field,intake,term,deadline,timezone,letters_due,fee,currency,"
+    "letters,gre,english_test,url,source_url,verified\n"
+    "Beta University,Statistics,ms,,fixed,Fall 2027,2027-01-15 23:59,America/Chicago,,,,"
+    "3,,,,,\n"
+    "Gamma Institute,Data Science,phd,,fixed,Fall 2027,2027-02-01 17:00,Europe/Berlin,,,,"
+    "2,,,,,\n"
+)
+
+
+def test_importing_new_programs_writes_through_core(store: str, tmp_path: Path) -> None:
+    """``program import`` of new programs writes through Core (services/csvstore.py): the ORM
+    is loaded only to update stored programs (``--update``), and the after-commit hook asks one
+    question before it loads anything of the feeds (nothing is published here)."""
+    path = tmp_path / "new.csv"
+    path.write_text(NEW_PROGRAMS, encoding="utf-8")
+    report = run_child(store, ("program", "import", str(path)))
+    assert report["code"] == 0 and report["stdout"].startswith("Imported "), report
+    assert family(report["modules"], "sqlalchemy.orm") == []
+    assert "gradtrack.models" not in report["modules"]
+    assert family(report["imported"], "gradtrack.services.feeds") == []
+    again = run_child(store, ("program", "import", "--update", str(path)))
+    assert again["code"] == 0 and " 0 programs added, 2 updated" in again["stdout"], again
+    assert "gradtrack.models" in again["modules"]
+
+
 def test_an_unchanged_export_checks_the_data_version_and_the_file_hash_only(
     store: str, gt: Run, tmp_path: Path
 ) -> None:

@@ -64,7 +64,7 @@ def build_store(tmp_path: Path, n: int) -> str:
     try:
         now = app.clock()
         with app.write() as session:
-            csvstore.import_programs(session, parsed, now, now=now)
+            csvstore.import_programs(session.connection(), parsed, now, now=now)
             writers = [
                 people.add_recommender(session, RecommenderFields(name=f"Writer {r}"), "UTC")
                 for r in range(3)

@@ -4,7 +4,8 @@ Created by the root CLI group and passed to commands; nothing here runs until a 
 for a session, so ``--help`` never opens (or migrates) a database.  The CLI owns the
 transaction: :meth:`App.connect` gives a Core connection in one read transaction (the read
 commands), :meth:`App.read` and :meth:`App.write` one session in one transaction
-(:meth:`App.read_on` a session in a connection's transaction); :meth:`App.state_write` and
+(:meth:`App.read_on` a session in a connection's transaction, :meth:`App.write_connect` the
+write transaction on a Core connection); :meth:`App.state_write` and
 :meth:`App.state_connect` the bookkeeping write of published state.  Every transaction
 gradtrack opens through SQLAlchemy is opened here: the services take a session, a connection,
 or a small protocol these methods satisfy.  The exceptions, on a plain SQLite URL only, answer
@@ -133,18 +134,33 @@ class App:
         after-commit hooks (a restored store's publish targets name another machine's files).
         """
         self.ensure_schema(write=True)
+        with self._writers() as session, self._writing(session, bump=bump):
+            yield session
+
+    @contextmanager
+    def write_connect(self) -> Iterator[Connection]:
+        """:meth:`write` on a Core connection (no ORM), for a bulk write that needs none
+        (``program import`` of new programs, services/csvstore.py): the same lock, data
+        version bump and after-commit hooks."""
+        self.ensure_schema(write=True)
+        from gradtrack.db import writer
+
+        with writer(self.engine).connect() as conn, self._writing(conn, bump=True):
+            yield conn
+
+    @contextmanager
+    def _writing(self, writer: Session | Connection, *, bump: bool) -> Iterator[None]:
         from gradtrack.services.meta import bump_data_version, lock_writers
 
-        with self._writers() as session:
-            try:
-                with session.begin(), self._open(session):
-                    lock_writers(session)
-                    yield session
-                    if bump:
-                        bump_data_version(session, self.clock())
-            finally:
-                # Settings read in this transaction may have changed in it, or been undone.
-                self.settings_cache_clear()
+        try:
+            with writer.begin(), self._open(writer):
+                lock_writers(writer)
+                yield
+                if bump:
+                    bump_data_version(writer, self.clock())
+        finally:
+            # Settings read in this transaction may have changed in it, or been undone.
+            self.settings_cache_clear()
         for hook in self._after_commit if bump else ():
             hook(self)
 

@@ -194,3 +194,8 @@ def slugify(*parts: str) -> str:
     """
     text = _ascii(" ".join(parts))
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "program"
+
+
+def program_slug(institution: str, name: str, degree: str) -> str:
+    """A program's slug: its identity key, stored unique (docs/storage.md)."""
+    return slugify(institution, name, degree)

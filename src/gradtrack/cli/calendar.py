@@ -55,6 +55,11 @@ def republish_feeds(app: App) -> None:
     The change is already committed, so a feed that cannot be written (or pushed) is reported
     and the command still succeeds.
     """
+    from gradtrack.services.feedcheck import has_targets
+
+    with app.connect() as conn:
+        if not has_targets(conn):  # one small query; the feed services only when needed
+            return
     from gradtrack.services.feeds.files import republish
     from gradtrack.services.push import sync_registered
 

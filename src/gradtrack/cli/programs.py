@@ -433,8 +433,8 @@ def _nothing_imported(path: str) -> Iterator[None]:
 def _dry_run(app: App, path: str, records: list[Any], update_existing: bool) -> list[str]:
     from gradtrack.services import csvstore
 
-    with app.read() as session:
-        existing = csvstore.check_against_store(session, records, update_existing=update_existing)
+    with app.connect() as conn:
+        existing = csvstore.check_against_store(conn, records, update_existing=update_existing)
     intakes = sum(len(r.intakes) for r in records)
     return [
         f"Dry run: {path} is valid: {len(records) - len(existing)} new and "
@@ -450,9 +450,9 @@ def _import(app: App, path: str, records: list[Any], update_existing: bool) -> l
     progress = _progress if sys.stderr.isatty() else None
     if progress:
         progress(f"read {len(records)} programs from {path}")
-    with app.write() as session:
+    with app.write_connect() as conn:  # Core: the ORM only for --update (services/csvstore.py)
         summary = csvstore.import_programs(
-            session,
+            conn,
             records,
             app.clock(),
             now=app.now(),

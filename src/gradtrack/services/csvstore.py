@@ -2,8 +2,9 @@
 (docs/csv-format.md).
 
 Parsing happens before the write transaction; :func:`import_programs` then writes new programs
-with bulk INSERTs (one ``executemany`` per table, not one statement per row; the new ids are
-read back by their unique keys) and updates existing ones in place (``--update``), so
+with bulk INSERTs through Core on a connection (one ``executemany`` per table, not one
+statement per row; the new ids are read back by their unique keys; the ORM is not imported)
+and updates existing ones in place (``--update``, through the ORM in the same transaction), so
 identities — and with them milestones and feed events — are kept.
 Any problem rejects the whole file: nothing is written.
 """
@@ -14,31 +15,31 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Table, bindparam, insert, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine.interfaces import BindTyping
-from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.expression import TableClause
 
-from gradtrack import timeutil
+from gradtrack import schema, timeutil
 from gradtrack.csvio import IntakeRecord, ProgramRecord, Stipend
 from gradtrack.errors import ImportProblems
 from gradtrack.gcpause import collector_paused
-from gradtrack.handles import derive_handle
-from gradtrack.models import Base, ExtraDeadline, Intake, Program, StatusChange, UTCDateTime
-from gradtrack.services.programs import (
-    IntakeFields,
-    ProgramFields,
-    add_intake,
-    edit_intake,
-    edit_program,
-    mark_program,
-    program_slug,
-)
+from gradtrack.handles import derive_handle, program_slug
+from gradtrack.schema import UTCDateTime
 from gradtrack.vocab import EXTRA_DEADLINE_FIELDS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+    from gradtrack.models import Program
+    from gradtrack.schema import Reader
+
+_programs = schema.programs
+_intakes = schema.intakes
 
 
 @dataclass
@@ -101,7 +102,7 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 @cache
-def _table(model: type[Base]) -> TableClause:
+def _table(table: Table) -> TableClause:
     """The model's table for bulk statements: a plain ``executemany`` (no ORM bulk machinery,
     no RETURNING), with each ``UTCDateTime`` column bound as the ``DateTime`` it stores.
 
@@ -109,8 +110,6 @@ def _table(model: type[Base]) -> TableClause:
     stamps once per import), so no per-value type-decorator conversion runs again on the
     way to the driver; every other column keeps its type and its driver conversion.
     """
-    table = model.__table__
-    assert isinstance(table, Table)
     return sql_table(
         table.name,
         *(
@@ -125,7 +124,8 @@ def _same(value: Any) -> Any:
 
 
 class _Binding:
-    """A model's bulk table on the session's dialect, and the conversions its rows get.
+    """A table for bulk statements on the connection's dialect, and the conversions its rows
+    get.
 
     A dialect converts some values one by one on their way to the driver (SQLite: dates and
     date-times to text, decimals to float, booleans to 0/1) — the same conversion for every
@@ -136,9 +136,9 @@ class _Binding:
     casts) the table is :func:`_table`'s and the conversions are the identity.
     """
 
-    def __init__(self, session: Session, model: type[Base]) -> None:
-        dialect = session.get_bind().dialect
-        typed = _table(model)
+    def __init__(self, conn: Connection, table: Table) -> None:
+        dialect = conn.dialect
+        typed = _table(table)
         self._process: dict[str, Callable[[Any], Any]] = {}
         if dialect.bind_typing is BindTyping.NONE:
             for c in typed.columns:
@@ -176,7 +176,7 @@ class _Binding:
 
 
 def check_against_store(
-    session: Session,
+    reader: Reader,
     records: Sequence[ProgramRecord],
     *,
     update_existing: bool,
@@ -199,11 +199,11 @@ def check_against_store(
         raise ImportProblems(clashes)
     existing: dict[str, int] = {}
     for chunk in _chunks(list(by_slug)):
-        for pid, slug in session.execute(
-            select(Program.id, Program.slug).where(Program.slug.in_(chunk))
+        for pid, slug in reader.execute(
+            select(_programs.c.id, _programs.c.slug).where(_programs.c.slug.in_(chunk))
         ):
             existing[slug] = pid
-    handles = {h: s for h, s in session.execute(select(Program.handle, Program.slug))}
+    handles = {h: s for h, s in reader.execute(select(_programs.c.handle, _programs.c.slug))}
     taken = [
         f"row {rec.intakes[0].row}, column handle: got {rec.handle!r}, expected a handle no "
         f"other program uses ({handles[rec.handle]!r} has it)"
@@ -225,7 +225,7 @@ def check_against_store(
 
 
 def import_programs(
-    session: Session,
+    conn: Connection,
     records: Sequence[ProgramRecord],
     stamp: datetime,
     *,
@@ -234,19 +234,20 @@ def import_programs(
     progress: Callable[[str], None] | None = None,
     settle: bool = False,
 ) -> ImportSummary:
-    """Write ``records`` (already parsed and validated) in the caller's transaction.
+    """Write ``records`` (already parsed and validated) in the caller's transaction on ``conn``
+    (a session's ``connection()`` serves too: the rows are written in its transaction).
 
     ``stamp`` dates the rows (the clock); ``now`` is the planning instant (``--today``) that
     chooses the default target of every program left without one (docs/planner.md).  With
     ``settle``, the late starts of the programs touched are settled too
-    (``planning.settle_late``, its lines in ``summary.late``), in the same planning pass.
+    (``settle.settle_late``, its lines in ``summary.late``), in the same planning pass.
     """
     with collector_paused():  # the rows and the plan input live until the end (gcpause)
-        return _import_programs(session, records, stamp, now, update_existing, progress, settle)
+        return _import_programs(conn, records, stamp, now, update_existing, progress, settle)
 
 
 def _import_programs(
-    session: Session,
+    conn: Connection,
     records: Sequence[ProgramRecord],
     stamp: datetime,
     now: datetime,
@@ -254,33 +255,52 @@ def _import_programs(
     progress: Callable[[str], None] | None,
     settle: bool,
 ) -> ImportSummary:
-    from gradtrack.services import planning
+    from gradtrack.services import settle as settling
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
-    existing = check_against_store(session, records, update_existing=update_existing, slugs=slugs)
+    existing = check_against_store(conn, records, update_existing=update_existing, slugs=slugs)
     summary = ImportSummary()
     fresh = [(slug, rec) for slug, rec in zip(slugs, records, strict=True) if slug not in existing]
     if fresh:
-        _insert_fresh(session, fresh, stamp, summary, progress)
+        _insert_fresh(conn, fresh, stamp, summary, progress)
     updates = [
         (existing[slug], rec) for slug, rec in zip(slugs, records, strict=True) if slug in existing
     ]
     if updates:
-        stored = _load_programs(session, [pid for pid, _ in updates])
-        for pid, rec in updates:
-            _update_one(session, stored[pid], rec, stamp, summary)
+        _update_stored(conn, updates, stamp, summary)
     # The default target of each program depends only on that program: one planning pass
     # (with ``settle``, the same one that settles the late starts).
     if settle:
-        _, summary.late = planning.settle_targets_and_late(session, now, summary.program_ids)
+        _, summary.late = settling.settle_targets_and_late(conn, now, summary.program_ids)
     else:
-        planning.store_default_targets(session, summary.program_ids, now)
+        settling.store_default_targets(conn, summary.program_ids, now)
     return summary
+
+
+def _update_stored(
+    conn: Connection,
+    updates: Sequence[tuple[int, ProgramRecord]],
+    stamp: datetime,
+    summary: ImportSummary,
+) -> None:
+    """``--update``: the stored programs changed in place through the ORM (their intakes,
+    extra deadlines and status history), in ``conn``'s transaction."""
+    from sqlalchemy.orm import Session
+
+    with Session(conn, expire_on_commit=False) as session:  # the transaction stays conn's
+        stored = _load_programs(session, [pid for pid, _ in updates])
+        for pid, rec in updates:
+            _update_one(session, stored[pid], rec, stamp, summary)
+        session.flush()
 
 
 def _load_programs(session: Session, ids: Sequence[int]) -> dict[int, Program]:
     """The programs to update, with what ``_update_one`` touches, in a few queries (the dict
     holds them, so the session's identity map keeps them: no lazy load per program)."""
+    from sqlalchemy.orm import selectinload
+
+    from gradtrack.models import Intake, Program
+
     found: dict[int, Program] = {}
     for chunk in _chunks(ids):
         for program in session.scalars(
@@ -296,7 +316,7 @@ def _load_programs(session: Session, ids: Sequence[int]) -> dict[int, Program]:
 
 
 def _insert_fresh(
-    session: Session,
+    conn: Connection,
     fresh: Sequence[tuple[str, ProgramRecord]],
     now: datetime,
     summary: ImportSummary,
@@ -313,9 +333,9 @@ def _insert_fresh(
     stored_stamp = now.astimezone(UTC).replace(tzinfo=None)  # as _table binds it
     if progress:
         progress(f"writing {len(fresh)} programs")
-    taken = set(session.scalars(select(Program.handle)))
+    taken = set(conn.scalars(select(_programs.c.handle)))
     taken.update(rec.handle for _, rec in fresh if rec.handle)
-    programs = _Binding(session, Program)
+    programs = _Binding(conn, _programs)
     constants = {
         "fee_paid": programs.convert("fee_paid")(False),
         "writing_sample": programs.convert("writing_sample")(False),
@@ -345,7 +365,6 @@ def _insert_fresh(
             values[column] = convert(values[column])
         values.update(constants)
         rows.append(values)
-    conn = session.connection()
     conn.execute(insert(programs.table), rows)
     slugs = [slug for slug, _ in fresh]
     ids: dict[str, int] = {}
@@ -353,10 +372,10 @@ def _insert_fresh(
         ids.update(
             (slug, pid)
             for pid, slug in conn.execute(
-                select(Program.id, Program.slug).where(Program.slug.in_(chunk))
+                select(_programs.c.id, _programs.c.slug).where(_programs.c.slug.in_(chunk))
             )
         )
-    status_changes = _Binding(session, StatusChange)
+    status_changes = _Binding(conn, schema.status_changes)
     changed = {
         column: status_changes.convert(column)(stored_stamp)
         for column in ("changed_at", "created_at", "updated_at")
@@ -372,7 +391,7 @@ def _insert_fresh(
 
     if progress:
         progress(f"writing {sum(len(rec.intakes) for _, rec in fresh)} intakes")
-    intakes = _Binding(session, Intake)
+    intakes = _Binding(conn, _intakes)
     intake_stamps = {
         column: intakes.convert(column)(stored_stamp) for column in ("created_at", "updated_at")
     }
@@ -414,12 +433,12 @@ def _insert_fresh(
         intake_ids.update(
             ((pid, term), iid)
             for iid, pid, term in conn.execute(
-                select(Intake.id, Intake.program_id, Intake.term).where(
-                    Intake.program_id.in_(chunk)
+                select(_intakes.c.id, _intakes.c.program_id, _intakes.c.term).where(
+                    _intakes.c.program_id.in_(chunk)
                 )
             )
         )
-    extra_deadlines = _Binding(session, ExtraDeadline)
+    extra_deadlines = _Binding(conn, schema.extra_deadlines)
     extra_stamps = {
         column: extra_deadlines.convert(column)(stored_stamp)
         for column in ("created_at", "updated_at")
@@ -447,17 +466,17 @@ def _insert_fresh(
                 targets[pid] = iid
     if extras:
         conn.execute(insert(extra_deadlines.table), extras)
-    _store_marked_targets(session, targets)
+    _store_marked_targets(conn, targets)
     summary.program_ids.update(ids.values())
     summary.added.extend(slugs)
     summary.intakes_added += len(intake_rows)
 
 
-def _store_marked_targets(session: Session, chosen: dict[int, int]) -> None:
+def _store_marked_targets(conn: Connection, chosen: dict[int, int]) -> None:
     """The targets the file marks, in one UPDATE (the others get the default afterwards)."""
     if chosen:
-        programs = _table(Program)
-        session.connection().execute(
+        programs = _table(_programs)
+        conn.execute(
             update(programs)
             .where(programs.c.id == bindparam("pid"))
             .values(target_intake_id=bindparam("iid"), target_chosen=True),
@@ -469,6 +488,15 @@ def _update_one(
     session: Session, program: Program, rec: ProgramRecord, now: datetime, summary: ImportSummary
 ) -> None:
     """Update one stored program in place."""
+    from gradtrack.services.programs import (
+        IntakeFields,
+        ProgramFields,
+        add_intake,
+        edit_intake,
+        edit_program,
+        mark_program,
+    )
+
     edit_program(session, program, ProgramFields(handle=rec.handle or None, **_program_values(rec)))
     if rec.status != program.status:
         mark_program(session, program, rec.status, now)
@@ -524,6 +552,10 @@ def _update_one(
 
 def export_records(session: Session) -> tuple[list[ProgramRecord], list[str]]:
     """Every program as records, and the slugs of programs skipped (no intake, no row)."""
+    from sqlalchemy.orm import selectinload
+
+    from gradtrack.models import Intake, Program
+
     programs = session.scalars(
         select(Program)
         .options(selectinload(Program.intakes).selectinload(Intake.extra_deadlines))
@@ -595,7 +627,10 @@ def add_catalog_entries(
     A record already stored (the same program, or a program holding its handle) is a
     :class:`Conflict` naming every such one; nothing is added then.
     """
+    from sqlalchemy.orm import selectinload
+
     from gradtrack.errors import Conflict
+    from gradtrack.models import Program
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
     stored = {
@@ -614,7 +649,7 @@ def add_catalog_entries(
                 duplicates.append(f"{rec.handle} is {what} (p{pid} {h})")
     if duplicates:
         raise Conflict("; ".join(duplicates) + "; nothing was added")
-    import_programs(session, records, stamp, now=now)
+    import_programs(session.connection(), records, stamp, now=now)
     return list(
         session.scalars(
             select(Program)

@@ -51,6 +51,18 @@ _CURRENT_HASH = (
 )
 
 
+_TARGETS = (
+    "SELECT EXISTS (SELECT 1 FROM publish_targets)"
+    " OR EXISTS (SELECT 1 FROM push_targets WHERE registered)"
+)
+
+
+def has_targets(conn: Connection) -> bool:
+    """Is any feed or page file published, or any CalDAV target registered?  The question
+    the after-commit hook asks first: when not, nothing of the feeds is imported."""
+    return bool(conn.exec_driver_sql(_TARGETS).scalar())
+
+
 def renderer(zone: str) -> str:
     """What a rendered feed depends on besides the data: the code, and the applicant's zone
     (which falls back to the system's when none is stored)."""

@@ -1,34 +1,54 @@
-"""The data version: one counter bumped by every write transaction (feeds are cached by it)."""
+"""The data version: one counter bumped by every write transaction (feeds are cached by it).
+
+Core statements on the one ``data_version`` row, so they run on a session (the ORM writes) or
+on a connection (``program import``'s bulk path, :meth:`gradtrack.app.App.write_connect`)
+alike.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select, update
 
-from gradtrack.models import DataVersion
+from gradtrack.schema import data_version as data_version_t
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+
+    from gradtrack.schema import Reader
 
 
-def lock_writers(session: Session) -> None:
+def dialect_of(reader: Reader) -> Dialect:
+    """The dialect a session or a connection talks to."""
+    return reader.dialect if isinstance(reader, Connection) else reader.get_bind().dialect
+
+
+def lock_writers(reader: Reader) -> None:
     """Serialise writers on PostgreSQL, as ``BEGIN IMMEDIATE`` does on SQLite.
 
     The first statement of every write transaction locks the one data-version row, so a
     command's reads and writes can never interleave with another writer's (no lost updates in
     any read-modify-write) and the bump at the end cannot deadlock.
     """
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(DataVersion.version).where(DataVersion.id == 1).with_for_update())
+    if dialect_of(reader).name != "sqlite":
+        reader.execute(
+            select(data_version_t.c.version).where(data_version_t.c.id == 1).with_for_update()
+        )
 
 
-def bump_data_version(session: Session, now: datetime) -> None:
-    session.flush()
-    session.execute(
-        update(DataVersion)
-        .where(DataVersion.id == 1)
-        .values(version=DataVersion.version + 1, changed_at=now)
+def bump_data_version(reader: Reader, now: datetime) -> None:
+    """One more data version; a session's pending changes are flushed first."""
+    flush = getattr(reader, "flush", None)  # a connection has nothing pending
+    if flush is not None:
+        flush()
+    reader.execute(
+        update(data_version_t)
+        .where(data_version_t.c.id == 1)
+        .values(version=data_version_t.c.version + 1, changed_at=now)
     )
 
 
-def data_version(session: Session) -> int:
-    return session.scalar(select(DataVersion.version).where(DataVersion.id == 1)) or 0
+def data_version(reader: Reader) -> int:
+    return reader.scalar(select(data_version_t.c.version).where(data_version_t.c.id == 1)) or 0

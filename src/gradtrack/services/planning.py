@@ -1,25 +1,23 @@
 """The planner's writes (docs/planner.md): done/undo, levelling and catch-up moves, rules and
 the default target intake.
 
-Reading the store for the planner is :mod:`gradtrack.services.planinput` (Core, no ORM); its
-names are re-exported here for the write paths.
+Reading the store for the planner is :mod:`gradtrack.services.planinput` (Core, no ORM); the
+default targets and late starts after a change are :mod:`gradtrack.services.settle` (Core),
+which the functions here run in a session.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gradtrack import planner
 from gradtrack.errors import Conflict, NotFound
-from gradtrack.gcpause import collector_paused
 from gradtrack.models import (
     DoneMark,
     Intake,
@@ -28,7 +26,6 @@ from gradtrack.models import (
     Program,
     ProgramRule,
     RuleRow,
-    utcnow,
 )
 from gradtrack.rules import (
     DEFAULT_RULES,
@@ -39,12 +36,8 @@ from gradtrack.rules import (
     with_latest,
     with_offsets,
 )
-from gradtrack.services.planinput import (
-    load_rules,
-    plan_input,
-    program_rules,
-)
-from gradtrack.views.late import late_lines
+from gradtrack.services import settle
+from gradtrack.services.planinput import load_rules, program_rules
 from gradtrack.vocab import PRE_SUBMISSION
 
 # -- rules -----------------------------------------------------------------------------------
@@ -145,28 +138,13 @@ def reset_rules(session: Session, key: str | None, program: Program | None = Non
 # -- target intake ---------------------------------------------------------------------------
 
 
-def _program_table() -> Table:
-    table = Program.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def store_default_targets(session: Session, program_ids: set[int], now: datetime) -> dict[int, int]:
-    """docs/planner.md: the default target of each of ``program_ids`` whose user chose none.
-
-    The one rule behind ``intake add|edit|remove`` and ``program import``, applied whenever a
-    program's intakes change: the earliest feasible intake (late is feasible), else the
-    earliest not yet past, else the latest.  A target the user chose (``program target``, a
-    file's target mark) is kept.  ``now`` is the planning instant (``--today``), never the
-    clock that stamps rows.  Returns what was stored.
-    """
+    """:func:`gradtrack.services.settle.store_default_targets` in a session, whose objects
+    expire when a target was stored (docs/planner.md)."""
     session.flush()
-    unchosen = session.scalars(select(Program.id).where(Program.target_chosen.is_(False)))
-    missing = program_ids.intersection(unchosen)
-    if not missing:
-        return {}
-    chosen = planner.default_targets(plan_input(session, now, program_ids=missing))
-    _store_targets(session, chosen)
+    chosen = settle.store_default_targets(session, program_ids, now)
+    if chosen:
+        session.expire_all()
     return chosen
 
 
@@ -191,23 +169,6 @@ def retarget(session: Session, program_id: int, now: datetime) -> list[str]:
         f"the earliest feasible intake (`gradtrack program target {before.handle} i{was}` "
         f"plans i{was} again)"
     ]
-
-
-def _store_targets(session: Session, chosen: Mapping[int, int]) -> None:
-    """Default targets (program id → intake id) in one UPDATE; the session's objects expire.
-
-    The rows are stamped with one reading of the clock (the column's ``onupdate``, read once
-    for the statement rather than once per row).
-    """
-    if chosen:
-        programs = _program_table()
-        session.connection().execute(  # Core's executemany, not the ORM's bulk update
-            update(programs)
-            .where(programs.c.id == bindparam("pid"))
-            .values(target_intake_id=bindparam("iid"), updated_at=utcnow()),
-            [{"pid": pid, "iid": iid} for pid, iid in sorted(chosen.items())],
-        )
-        session.expire_all()
 
 
 # -- done / undo ---------------------------------------------------------------------------------
@@ -337,83 +298,7 @@ def store_moves(session: Session, moves: dict[str, date], kind: str = "level") -
 
 
 def settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
-    """After a change to what a plan is made of: catch-up dates for what starts late.
-
-    Late milestones of ``program_ids`` without a catch-up date get one (docs/planner.md, stored as
-    ``catch-up`` moves, so the feeds show them); catch-up moves of milestones no longer late
-    are dropped.  Returns one line per program that starts late or can no longer be made.
-    ``None``: every program (a shared material concerns them all).  The garbage collector is
-    paused meanwhile: the plan of every program lives until the lines are made (gcpause).
-    """
-    with collector_paused():
-        return _settle_late(session, now, program_ids)
-
-
-def _settle_late(session: Session, now: datetime, program_ids: set[int] | None) -> list[str]:
-    return _settle(session, plan_input(session, now), program_ids)
-
-
-def _settle(session: Session, inp: planner.PlanInput, program_ids: set[int] | None) -> list[str]:
-    if program_ids is None:
-        program_ids = {p.id for p in inp.programs}
-    if not program_ids:
-        return []
-    stored = dict(
-        session.execute(
-            select(LevelMove.milestone_id, LevelMove.day).where(LevelMove.kind == "catch-up")
-        ).all()
-    )
-    # Nothing late anywhere and no catch-up date to drop: the lines need no plan
-    # (docs/planner.md, "Nothing late"; a 10,000-program import of far deadlines).
-    if not stored and not planner.can_be_late(inp):
-        return late_lines(planner.empty_plan(inp), inp, program_ids)
-    plan = planner.build_plan(inp)
-    fresh = [
-        m
-        for m in plan.milestones
-        if m.status == planner.LATE
-        and m.catch_up is None
-        and program_ids.intersection(m.program_ids)
-    ]
-    stale = [m.id for m in plan.milestones if m.id in stored and m.status != planner.LATE]
-    if stale:
-        session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(stale)))
-    if fresh:
-        moves = planner.catch_up(inp, plan, only=[m.id for m in fresh]).moves
-        session.execute(delete(LevelMove).where(LevelMove.milestone_id.in_(list(moves))))
-        for mid, day in sorted(moves.items()):
-            session.add(LevelMove(milestone_id=mid, day=day, kind="catch-up"))
-        session.flush()
-        # The lines show the new dates: plan again from the input already read, with them.
-        plan = planner.build_plan(replace(inp, moves={**inp.moves, **moves}))
-    return late_lines(plan, inp, program_ids)
-
-
-def settle_targets_and_late(
-    session: Session, now: datetime, program_ids: set[int]
-) -> tuple[dict[int, int], list[str]]:
-    """:func:`store_default_targets`, then :func:`settle_late`, from one read of the store.
-
-    ``program import`` changes what the plan of many programs is made of at once: the store
-    is read once (:func:`plan_input`), the default targets are chosen from that input (the
-    programs that need one, as :func:`store_default_targets` reads them) and stored, and the
-    same input, with those targets, is planned for the late starts.  Returns what was stored
-    and the lines, as the two functions do.
-    """
-    with collector_paused():
-        session.flush()
-        inp = plan_input(session, now)
-        missing = {p.id for p in inp.programs if p.id in program_ids and not p.target_chosen}
-        chosen: dict[int, int] = {}
-        if missing:
-            chosen = planner.default_targets(
-                replace(inp, programs=tuple(p for p in inp.programs if p.id in missing))
-            )
-            _store_targets(session, chosen)
-        if chosen:
-            programs = tuple(
-                p if p.id not in chosen else p._replace(target_intake_id=chosen[p.id])
-                for p in inp.programs
-            )
-            inp = replace(inp, programs=programs)
-        return chosen, _settle(session, inp, program_ids)
+    """:func:`gradtrack.services.settle.settle_late` in a session (docs/planner.md): after a
+    change to what a plan is made of, catch-up dates for what starts late, and the lines."""
+    session.flush()
+    return settle.settle_late(session, now, program_ids)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gradtrack import timeutil
 from gradtrack.errors import Conflict, InvalidValue, NotFound
-from gradtrack.handles import check_handle, derive_handle, slugify
+from gradtrack.handles import check_handle, derive_handle, program_slug
 from gradtrack.models import ExtraDeadline, Intake, Program, StatusChange
 from gradtrack.services import lookup, refs
 from gradtrack.textcheck import check_text
@@ -26,10 +26,6 @@ from gradtrack.vocab import (
     PROGRAM_STATUSES,
     STIPEND_PERIODS,
 )
-
-
-def program_slug(institution: str, name: str, degree: str) -> str:
-    return slugify(institution, name, degree)
 
 
 def find_program(session: Session, ref: str) -> Program:
