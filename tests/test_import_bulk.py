@@ -536,3 +536,22 @@ def test_one_planning_pass_equals_targets_then_late(gt: Run, migrated_url: str) 
     one = outcome(one_pass=True)
     assert two[0] and two[1], "defaults were stored and lines printed"
     assert one == two
+
+
+def test_an_unchanged_round_trip_keeps_default_targets_unchosen(gt: Run, migrated_url: str) -> None:
+    """``program export`` then ``program import --update`` of the same file changes nothing:
+    the export marks only the targets the user chose, so a default target stays the store's
+    (it was marked ``yes`` and became a chosen one, hiding the plan's skipped intakes)."""
+    from gradtrack.csvio import format_programs_csv
+
+    recs = records(12)
+    assert gt("program", "import", "-", today=TODAY, input=format_programs_csv(recs).decode())
+    query = "SELECT slug, target_intake_id, target_chosen FROM programs ORDER BY slug"
+    before = rows(migrated_url, query)
+    assert {bool(chosen) for *_, chosen in before} == {False, True}  # the file marks some
+    exported = gt("program", "export", today=TODAY).stdout
+    assert exported.count(",yes\n") + exported.count(",yes,") >= 1
+    result = gt("program", "import", "--update", "-", today=TODAY, input=exported)
+    assert result.exit_code == 0, result.stderr
+    assert rows(migrated_url, query) == before
+    assert gt("program", "export", today=TODAY).stdout == exported

@@ -581,7 +581,8 @@ def export_records(session: Session) -> tuple[list[ProgramRecord], list[str]]:
                     funding_due=extra.get("funding"),
                     opens=i.opens,
                     closes=i.closes_local,
-                    target=i.id == p.target_intake_id,
+                    # A target the user chose; a default one is the store's (docs/csv-format.md).
+                    target=p.target_chosen and i.id == p.target_intake_id,
                 )
             )
         records.append(
