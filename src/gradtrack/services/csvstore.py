@@ -103,7 +103,7 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 @cache
 def _table(table: Table) -> TableClause:
-    """The model's table for bulk statements: a plain ``executemany`` (no ORM bulk machinery,
+    """The schema table for bulk statements: a plain ``executemany`` (no ORM bulk machinery,
     no RETURNING), with each ``UTCDateTime`` column bound as the ``DateTime`` it stores.
 
     The rows give those columns naive UTC values, made once where they are computed (the

@@ -40,9 +40,8 @@ def lock_writers(reader: Reader) -> None:
 
 def bump_data_version(reader: Reader, now: datetime) -> None:
     """One more data version; a session's pending changes are flushed first."""
-    flush = getattr(reader, "flush", None)  # a connection has nothing pending
-    if flush is not None:
-        flush()
+    if not isinstance(reader, Connection):  # a connection has nothing pending
+        reader.flush()
     reader.execute(
         update(data_version_t)
         .where(data_version_t.c.id == 1)
