@@ -223,6 +223,19 @@ def test_importing_new_programs_writes_through_core(store: str, tmp_path: Path) 
     assert "gradtrack.models" in again["modules"]
 
 
+def test_adding_from_the_catalog_writes_through_core(store: str, gt: Run) -> None:
+    """``program add --from-catalog`` writes through the same Core path as ``program import``
+    (services/csvstore.py): neither the ORM nor the models are imported, and a second add of
+    the same entry is still refused with the program it collides with."""
+    report = run_child(store, ("program", "add", "--from-catalog", "cmu-phd-ml"))
+    assert report["code"] == 0 and report["stdout"].startswith("Added program p"), report
+    assert "cmu-phd-ml" in report["stdout"], report
+    assert family(report["modules"], "sqlalchemy.orm") == []
+    assert "gradtrack.models" not in report["modules"]
+    again = gt("program", "add", "--from-catalog", "cmu-phd-ml")
+    assert again.exit_code == 1 and "cmu-phd-ml is already stored" in again.output, again.output
+
+
 def test_an_unchanged_export_checks_the_data_version_and_the_file_hash_only(
     store: str, gt: Run, tmp_path: Path
 ) -> None:

@@ -136,11 +136,11 @@ def program_add(
           --degree phd --fee 125 --currency USD
       gradtrack program add --from-catalog cmu-phd-cs ubc-msc-cs
     """
-    from gradtrack.services import programs
-
     if from_catalog:
         _add_from_catalog(app, names, degree=degree, **values)
         return
+    from gradtrack.services import programs
+
     if len(names) != 2:
         raise click.UsageError("expected INSTITUTION and NAME (or --from-catalog HANDLE...)")
     if degree is None:
@@ -155,7 +155,7 @@ def program_add(
 
 def _add_from_catalog(app: App, handles: tuple[str, ...], **values: Any) -> None:
     from gradtrack import catalog as cat
-    from gradtrack.services import csvstore, planning
+    from gradtrack.services import csvstore
 
     given = sorted(f"--{k.replace('_', '-')}" for k, v in values.items() if v is not None)
     if given:
@@ -168,15 +168,10 @@ def _add_from_catalog(app: App, handles: tuple[str, ...], **values: Any) -> None
     if repeated:
         raise click.UsageError(f"handle {repeated[0]!r} is named twice")
     entries = cat.find_entries(cat.load_catalog(app.today()), handles)
-    with app.write() as session:
-        added = csvstore.add_catalog_entries(
-            session, [e.record for e in entries], app.clock(), now=app.now()
+    with app.write_connect() as conn:  # Core, as `program import` (services/csvstore.py)
+        lines = csvstore.add_catalog_entries(
+            conn, [e.record for e in entries], app.clock(), now=app.now()
         )
-        lines = [
-            f"Added program p{p.id} {p.handle}: {p.display_name}, {len(p.intakes)} intakes"
-            for p in sorted(added, key=lambda p: p.id)
-        ]
-        lines += planning.settle_late(session, app.now(), {p.id for p in added})
     click.echo("\n".join(lines))
 
 

@@ -621,24 +621,25 @@ def export_records(session: Session) -> tuple[list[ProgramRecord], list[str]]:
 
 
 def add_catalog_entries(
-    session: Session, records: Sequence[ProgramRecord], stamp: datetime, *, now: datetime
-) -> list[Program]:
-    """``program add --from-catalog``: all of ``records`` or none.
+    conn: Connection, records: Sequence[ProgramRecord], stamp: datetime, *, now: datetime
+) -> list[str]:
+    """``program add --from-catalog``: all of ``records`` or none, through Core on ``conn``
+    (the same bulk path as ``program import``; the ORM is not imported).
 
     A record already stored (the same program, or a program holding its handle) is a
-    :class:`Conflict` naming every such one; nothing is added then.
+    :class:`Conflict` naming every such one; nothing is added then.  Returns the lines to
+    print: one per program added (by id), then the late-start lines (docs/planner.md).
     """
-    from sqlalchemy.orm import selectinload
-
     from gradtrack.errors import Conflict
-    from gradtrack.models import Program
+    from gradtrack.vocab import display_name
 
     slugs = [program_slug(r.institution, r.program, r.degree) for r in records]
+    handles = [r.handle for r in records]
     stored = {
         (slug, handle): pid
-        for pid, slug, handle in session.execute(
-            select(Program.id, Program.slug, Program.handle).where(
-                Program.slug.in_(slugs) | Program.handle.in_([r.handle for r in records])
+        for pid, slug, handle in conn.execute(
+            select(_programs.c.id, _programs.c.slug, _programs.c.handle).where(
+                _programs.c.slug.in_(slugs) | _programs.c.handle.in_(handles)
             )
         )
     }
@@ -650,11 +651,16 @@ def add_catalog_entries(
                 duplicates.append(f"{rec.handle} is {what} (p{pid} {h})")
     if duplicates:
         raise Conflict("; ".join(duplicates) + "; nothing was added")
-    import_programs(session.connection(), records, stamp, now=now)
-    return list(
-        session.scalars(
-            select(Program)
-            .where(Program.handle.in_([r.handle for r in records]))
-            .options(selectinload(Program.intakes))
-        )
+    summary = import_programs(conn, records, stamp, now=now, settle=True)
+    ids = dict(
+        conn.execute(
+            select(_programs.c.handle, _programs.c.id).where(_programs.c.handle.in_(handles))
+        ).all()
     )
+    added = sorted(records, key=lambda r: ids[r.handle])
+    lines = [
+        f"Added program p{ids[r.handle]} {r.handle}: "
+        f"{display_name(r.institution, r.program, r.degree)}, {len(r.intakes)} intakes"
+        for r in added
+    ]
+    return lines + summary.late
