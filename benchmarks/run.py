@@ -62,7 +62,7 @@ class Profile:
 
 
 REPORT_PAGE_PROGRAMS = 300
-FULL = Profile((30, 1_000, 10_000), 10, 5, 3, 3, 2, 3, 2_000, 30.0, 500)
+FULL = Profile((30, 1_000, 10_000), 10, 5, 7, 3, 2, 3, 2_000, 30.0, 500)
 QUICK = Profile((30, 200, 600), 3, 2, 1, 1, 1, 1, 200, 10.0, 500)
 
 
@@ -86,6 +86,10 @@ class Cmd:
 
     def median(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    def best(self) -> float:
+        """The fastest run: noise on a shared machine only ever adds time (growth rows)."""
+        return min(s.seconds for s in self.samples)
 
     def spread(self) -> str:
         ms = [s.seconds * 1000 for s in self.samples]
@@ -208,7 +212,9 @@ class Bench:
         s, m, big = self.profile.sizes
         linear = (big - s) / (m - s)
         limit = round(linear * 1.07, 1)  # 11 for 30 / 1,000 / 10,000 programs
-        up, base = large.median() - small.median(), mid.median() - small.median()
+        # Differences of a few hundred ms between medians of a few runs are mostly noise;
+        # the fastest run of each size is the stable estimate (docs/benchmarks.md).
+        up, base = large.best() - small.best(), mid.best() - small.best()
         ratio = up / base if base > 0 else float("inf")
         self.rows.append(
             Row(
@@ -218,7 +224,7 @@ class Bench:
                 ratio,
                 f"≤ {limit} (linear {linear:.2f})",
                 ratio <= limit,
-                f"T({big}) − T({s}) over T({m}) − T({s})",
+                f"fastest T({big}) − T({s}) over T({m}) − T({s})",
             )
         )
 
